@@ -1,0 +1,13 @@
+"""The core's own components. Each module here is a plugin, registered through the same hooks
+as third-party plugins (after them, like any other plugin)."""
+
+MODULES = (
+    "mtdnn_core.builtin.encoders",
+    "mtdnn_core.builtin.heads",
+    "mtdnn_core.builtin.losses",
+    "mtdnn_core.builtin.metrics",
+    "mtdnn_core.builtin.samplers",
+    "mtdnn_core.builtin.optimizers",
+    "mtdnn_core.builtin.data_formats",
+    "mtdnn_core.builtin.regularizers",
+)

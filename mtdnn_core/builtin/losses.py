@@ -1,0 +1,13 @@
+"""Built-in losses, with the original toolkit's names as aliases."""
+from mtdnn_core import losses
+from mtdnn_core.hookspecs import hookimpl
+
+
+@hookimpl
+def register_losses(registry):
+    registry.add("ce", losses.CrossEntropy, aliases=("CeCriterion", "cross_entropy"))
+    registry.add("mse", losses.MeanSquaredError, aliases=("MseCriterion",))
+    registry.add("rank_ce", losses.RankingCrossEntropy, aliases=("RankCeCriterion",))
+    registry.add("seq_ce", losses.SequenceCrossEntropy, aliases=("SeqCeCriterion",))
+    registry.add("kl", losses.KLDivergence, aliases=("KlCriterion",))
+    registry.add("sym_kl", losses.SymmetricKL, aliases=("SymKlCriterion",))

@@ -1,0 +1,312 @@
+"""Typed configuration: task definitions and the training config.
+
+Task definitions load from the original toolkit's YAML format unchanged (one mapping per task
+name); the native format adds ``head``, ``head_config``, ``loss_config``, ``max_seq_len`` and
+``requires``. Structural problems are caught by pydantic; names of components (losses,
+metrics, heads, formats) are checked against the registries by :func:`check_task_defs`, so
+every problem of a file is reported at once, each with its file, line and key.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mtdnn_core.errors import ConfigError, did_you_mean
+
+TaskType = Literal[
+    "Classification",
+    "Regression",
+    "Ranking",
+    "Span",
+    "SpanYN",
+    "SequenceLabeling",
+    "MaskLM",
+    "ClozeChoice",
+    "SequenceGeneration",
+]
+
+# What a task type trains with when the definition names no loss / metric / head.
+DEFAULT_LOSS = {"Classification": "ce", "Regression": "mse", "Ranking": "rank_ce", "SequenceLabeling": "seq_ce"}
+DEFAULT_METRICS = {
+    "Classification": ["accuracy"],
+    "Regression": ["pearson", "spearman"],
+    "Ranking": ["accuracy"],
+    "SequenceLabeling": ["token_accuracy"],
+}
+DEFAULT_HEAD = {"Classification": "pooler", "Regression": "pooler", "Ranking": "ranking"}
+
+
+class TaskDef(BaseModel):
+    """One task: what its data looks like, what it predicts and how it is trained and scored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    task_type: TaskType
+    data_format: str
+    n_class: int | None = Field(default=None, ge=1)
+    labels: list[str] | None = None
+    metric_meta: list[str] = Field(default_factory=list)
+    loss: str | None = None
+    kd_loss: str | None = None
+    adv_loss: str | None = None
+    enable_san: bool = False
+    dropout_p: float | None = Field(default=None, ge=0.0, lt=1.0)
+    split_names: list[str] = Field(default_factory=lambda: ["train", "dev", "test"])
+    # native additions
+    head: str | None = None
+    head_config: dict[str, Any] = Field(default_factory=dict)
+    loss_config: dict[str, Any] = Field(default_factory=dict)
+    max_seq_len: int | None = Field(default=None, ge=8)
+    requires: dict[str, str] = Field(default_factory=dict)
+    description: str = ""
+
+    @field_validator("labels")
+    @classmethod
+    def _unique_labels(cls, labels: list[str] | None) -> list[str] | None:
+        if labels is not None:
+            labels = [str(label) for label in labels]
+            dupes = sorted({label for label in labels if labels.count(label) > 1})
+            if dupes:
+                raise ValueError(f"labels repeat: {dupes}")
+        return labels
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        """Fill what the task type implies, as the original toolkit did."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        task_type = data.get("task_type")
+        labels = data.get("labels")
+        if data.get("n_class") is None:
+            if isinstance(labels, list):
+                data["n_class"] = len(labels)
+            elif task_type == "Classification":
+                data["n_class"] = 2
+            elif task_type in ("Regression", "Ranking"):
+                data["n_class"] = 1
+        if data.get("loss") is None and task_type in DEFAULT_LOSS:
+            data["loss"] = DEFAULT_LOSS[task_type]
+        if not data.get("metric_meta") and task_type in DEFAULT_METRICS:
+            data["metric_meta"] = list(DEFAULT_METRICS[task_type])
+        if data.get("head") is None:
+            data["head"] = "san" if data.get("enable_san") else DEFAULT_HEAD.get(task_type)
+        return data
+
+    @model_validator(mode="after")
+    def _labels_match_n_class(self) -> TaskDef:
+        if self.labels is not None and self.n_class != len(self.labels):
+            raise ValueError(f"n_class is {self.n_class} but {len(self.labels)} labels are listed")
+        return self
+
+    @property
+    def label_to_id(self) -> dict[str, int] | None:
+        return None if self.labels is None else {label: i for i, label in enumerate(self.labels)}
+
+    def dataset_task(self, dataset: str) -> bool:
+        """True if a dataset name (``mnli_matched``, ``scitail_001``) belongs to this task."""
+        return dataset == self.name or dataset.split("_", 1)[0] == self.name
+
+
+def task_of_dataset(dataset: str) -> str:
+    """Dataset names map to tasks by prefix, as in the original: ``mnli_matched`` -> ``mnli``."""
+    return dataset.split("_", 1)[0]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping key."""
+
+
+def _load_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
+    lines: dict[tuple, int] = {}
+    try:
+        root = yaml.compose(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError([f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"], source) from None
+
+    def walk(node: yaml.Node, path: tuple) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                key_path = (*path, key.value)
+                lines[key_path] = key.start_mark.line + 1
+                walk(value, key_path)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                lines[(*path, i)] = value.start_mark.line + 1
+                walk(value, (*path, i))
+
+    if root is not None:
+        walk(root, ())
+    return yaml.load(text, Loader=_LineLoader), lines
+
+
+def _nearest_line(lines: dict[tuple, int], path: tuple) -> int | None:
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+def load_task_defs(path: str | Path) -> dict[str, TaskDef]:
+    """Read a task-definition YAML file; raise one :class:`ConfigError` listing every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError([f"{path}: no such file"], str(path))
+    return parse_task_defs(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_task_defs(text: str, source: str = "<task definitions>") -> dict[str, TaskDef]:
+    data, lines = _load_with_lines(text, source)
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: expected a mapping of task name -> definition"], source)
+    problems: list[str] = []
+    defs: dict[str, TaskDef] = {}
+    for name, body in data.items():
+        name = str(name)
+        where = f"{source}:{lines.get((name,), '?')}"
+        if "_" in name:
+            problems.append(
+                f"{where}: task name '{name}' contains '_' (dataset names map to tasks by the prefix "
+                f"before '_'); rename it to '{name.replace('_', '')}'"
+            )
+            continue
+        if not isinstance(body, dict):
+            problems.append(f"{where}: task '{name}' must be a mapping of keys")
+            continue
+        try:
+            defs[name] = TaskDef(name=name, **body)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                line = _nearest_line(lines, (name, *loc)) or lines.get((name,), "?")
+                key = ".".join(map(str, (name, *loc))) if loc else name
+                msg = err["msg"]
+                if err["type"] == "extra_forbidden":
+                    msg = f"unknown key{did_you_mean(str(loc[-1]), TaskDef.model_fields)}"
+                elif err["type"] == "literal_error":
+                    msg = f"{msg}{did_you_mean(str(err.get('input')), TaskType.__args__)}"
+                problems.append(f"{source}:{line}: {key}: {msg}")
+    if problems:
+        raise ConfigError(problems, source)
+    return defs
+
+
+def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "") -> list[str]:
+    """Names each definition uses that no loaded plugin provides, with did-you-mean."""
+    problems = []
+    prefix = f"{source}: " if source else ""
+    for name, task in defs.items():
+        checks = [("data_format", registries.data_formats, [task.data_format])]
+        checks.append(("metric_meta", registries.metrics, task.metric_meta))
+        for key in ("loss", "kd_loss", "adv_loss"):
+            value = getattr(task, key)
+            if value:
+                checks.append((key, registries.losses if key != "adv_loss" else registries.losses, [value]))
+        if task.head:
+            checks.append(("head", registries.heads, [task.head]))
+        for key, registry, values in checks:
+            for value in values:
+                if value not in registry:
+                    problems.append(f"{prefix}{name}.{key}: {_unknown(registry, value)}")
+        if task.head and task.head in registries.heads and task.head_config:
+            try:
+                registries.heads.validate_config(task.head, task.head_config, where=f"{name}.head_config.")
+            except ConfigError as exc:
+                problems.extend(f"{prefix}{p}" for p in exc.problems)
+    return problems
+
+
+def _unknown(registry: Any, value: str) -> str:
+    try:
+        registry.get(value)
+    except KeyError as exc:
+        return str(exc)
+    return ""
+
+
+class RegularizerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrainConfig(BaseModel):
+    """Everything ``mtdnn train`` needs, validated before any model is loaded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[str] = Field(min_length=1)
+    encoder: str = "all-minilm-l6-v2"
+    encoder_config: dict[str, Any] = Field(default_factory=dict)
+    data_dir: str | None = None
+    task_def: list[str] = Field(default_factory=list)
+    output_dir: str = "runs/mtdnn"
+    cache_dir: str | None = Field(default=None, description="tokenized features (default: OUTPUT_DIR/cache)")
+    plugins: list[str] = Field(default_factory=list)
+
+    epochs: int = Field(default=3, ge=0)
+    max_steps: int | None = Field(default=None, ge=1)
+    batch_size: int = Field(default=32, ge=1)
+    eval_batch_size: int = Field(default=64, ge=1)
+    max_seq_len: int = Field(default=128, ge=8)
+    max_train_samples: int | None = Field(default=None, ge=1)
+    max_eval_samples: int | None = Field(default=None, ge=1)
+
+    sampler: str = "proportional"
+    sampler_config: dict[str, Any] = Field(default_factory=dict)
+    length_bucketing: bool = False
+
+    optimizer: str = "adamw"
+    optimizer_config: dict[str, Any] = Field(default_factory=dict)
+    lr: float = Field(default=5e-5, gt=0)
+    weight_decay: float = Field(default=0.01, ge=0)
+    scheduler: str = "linear"
+    scheduler_config: dict[str, Any] = Field(default_factory=dict)
+    warmup: float = Field(default=0.1, ge=0, description="fraction of updates (<1) or a step count")
+    grad_clip: float | None = Field(default=1.0, gt=0)
+    grad_accumulation: int = Field(default=1, ge=1)
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    device: str = "auto"
+    regularizers: list[RegularizerConfig] = Field(default_factory=list)
+
+    eval_every: int | None = Field(default=None, ge=1, description="also evaluate every N updates")
+    save_every: int | None = Field(default=None, ge=1, description="also checkpoint every N updates")
+    keep_checkpoints: int = Field(default=2, ge=1)
+    log_every: int = Field(default=20, ge=1)
+    max_nonfinite_in_row: int = Field(default=20, ge=1)
+    seed: int = 2018
+    num_threads: int | None = Field(default=None, ge=1)
+
+
+def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Read a YAML training config, apply CLI overrides, report every problem with its line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError([f"{path}: no such file"], str(path))
+    data, lines = _load_with_lines(path.read_text(encoding="utf-8"), str(path))
+    data = {**(data or {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    return build_train_config(data, str(path), lines)
+
+
+def build_train_config(data: dict[str, Any], source: str = "options", lines: dict | None = None) -> TrainConfig:
+    try:
+        return TrainConfig(**data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = _nearest_line(lines or {}, loc)
+            where = f"{source}:{line}" if line else source
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key{did_you_mean(str(loc[-1]), TrainConfig.model_fields)}"
+            problems.append(f"{where}: {'.'.join(map(str, loc))}: {msg}")
+        raise ConfigError(problems, source) from None

@@ -1,0 +1,60 @@
+"""Error types that tell the user where the problem is and how to fix it."""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class MtdnnError(Exception):
+    """Base class: an error the CLI prints as a message, not as a traceback."""
+
+
+class ConfigError(MtdnnError):
+    """One or more problems in a configuration or task-definition file.
+
+    ``problems`` holds every problem found, each already carrying its location, so that a user
+    fixes a file in one pass instead of one error per run.
+    """
+
+    def __init__(self, problems: Iterable[str], source: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        head = f"{len(self.problems)} problem(s) in {source}:" if source else "invalid configuration:"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class DataError(MtdnnError):
+    """Malformed input data; the message names file, row and column."""
+
+
+class PluginError(MtdnnError):
+    """A plugin could not be loaded or registered something invalid."""
+
+
+class TrainingDiverged(MtdnnError):
+    """Too many consecutive non-finite losses."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class UnknownNameError(MtdnnError, KeyError):
+    """A component name that no loaded plugin registered."""
+
+    def __init__(self, kind: str, name: str, choices: Iterable[str], hint: str = ""):
+        choices = sorted(choices)
+        self.kind, self.name, self.choices = kind, name, choices
+        message = f"no {kind} '{name}'{did_you_mean(name, choices)} installed: {', '.join(choices) or '(none)'}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]

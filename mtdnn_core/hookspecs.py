@@ -1,0 +1,126 @@
+"""Every hook a plugin can implement.
+
+A plugin is a module (or object) with functions decorated by :data:`mtdnn_core.hookimpl`,
+named after the specs below. Implementations may accept fewer arguments than a spec offers,
+so new arguments can be added to a spec without breaking existing plugins. ``SPEC_VERSION``
+is bumped (minor) when a hook or argument is added and (major) when one is removed; a plugin
+can pin against it.
+
+Registration hooks are called once per plugin host, in collect-all mode: each plugin adds
+entries to the typed registry it receives (``registry.add(name, factory, config=Model)``).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+
+    from mtdnn_core.registry import Registry
+
+PROJECT = "mtdnn"
+SPEC_VERSION = "1.0"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_encoders(registry: Registry) -> None:
+    """Add encoder loaders: ``factory(spec: str, **config) -> (nn.Module, tokenizer)``.
+
+    Added in 1.0. The built-in ``hf`` loader takes any ``AutoModel`` name or directory.
+    """
+
+
+@hookspec
+def register_heads(registry: Registry) -> None:
+    """Add task heads: subclasses of :class:`mtdnn_core.model.heads.Head`.
+
+    Added in 1.0. A head is built as ``cls(hidden_size=..., task=TaskDef, **config)``.
+    """
+
+
+@hookspec
+def register_losses(registry: Registry) -> None:
+    """Add losses: subclasses of :class:`mtdnn_core.losses.Loss`. Added in 1.0."""
+
+
+@hookspec
+def register_metrics(registry: Registry) -> None:
+    """Add metrics: :class:`mtdnn_core.metrics.Metric` objects (``fn(golds, preds, scores)``).
+
+    Added in 1.0.
+    """
+
+
+@hookspec
+def register_samplers(registry: Registry) -> None:
+    """Add multi-task batch schedules: subclasses of :class:`mtdnn_core.samplers.TaskSampler`.
+
+    Added in 1.0.
+    """
+
+
+@hookspec
+def register_optimizers(registry: Registry) -> None:
+    """Add optimizers: ``factory(param_groups, lr=..., **config) -> torch.optim.Optimizer``.
+
+    Added in 1.0.
+    """
+
+
+@hookspec
+def register_schedulers(registry: Registry) -> None:
+    """Add learning-rate schedules: ``factory(optimizer, warmup_steps, total_steps, **config)``
+    returning a ``torch.optim.lr_scheduler.LRScheduler``. Added in 1.0.
+    """
+
+
+@hookspec
+def register_data_formats(registry: Registry) -> None:
+    """Add canonical data formats: :class:`mtdnn_core.data.formats.DataFormat` objects that read
+    a file into examples and encode them into features. Added in 1.0.
+    """
+
+
+@hookspec
+def register_tasks(registry: Registry) -> None:
+    """Add task definitions: :class:`mtdnn_core.tasks.Task` (a ``TaskDef`` plus, optionally, a
+    function that finds or prepares its canonical files in a data directory). Added in 1.0.
+    """
+
+
+@hookspec
+def register_regularizers(registry: Registry) -> None:
+    """Add regularizers: subclasses of :class:`mtdnn_core.regularizers.Regularizer`, extra loss
+    terms computed around a training step (adversarial, distillation, ...). Added in 1.0.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add CLI subcommands (``cli.add_command(...)``). Added in 1.0."""
+
+
+@hookspec(firstresult=True)
+def resolve_data_dir(name: str) -> Any:
+    """Map a symbolic ``--data-dir`` value (e.g. ``glue:sample``) to a real directory.
+
+    First non-None answer wins. Added in 1.0.
+    """
+
+
+@hookspec
+def on_step_end(state: dict) -> None:
+    """Observe a finished optimizer update (step, epoch, task, loss, learning rate).
+
+    For logging and instrumentation; it must not change training. Added in 1.0.
+    """
+
+
+@hookspec
+def on_evaluate(dataset: str, epoch: int, step: int, metrics: dict) -> None:
+    """Observe the metrics of one evaluated dataset. Added in 1.0."""

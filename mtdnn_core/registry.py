@@ -1,0 +1,179 @@
+"""Typed registries that the registration hooks fill.
+
+Each kind of component (heads, losses, ...) has one :class:`Registry`. It checks what plugins
+add (duplicate names, base class, config model) and remembers which plugin and version added
+each entry, so ``mtdnn plugins`` can say where everything came from.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from mtdnn_core.errors import ConfigError, PluginError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Which plugin registered an entry."""
+
+    plugin: str
+    version: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.plugin} {self.version}".strip()
+
+
+@dataclass
+class Entry:
+    name: str
+    factory: Any
+    config: type[BaseModel] | None
+    origin: Origin
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Registry:
+    """Named components of one kind.
+
+    ``base`` is the class every entry must be (if the factory is a class) or return (checked in
+    :meth:`build`). ``instance_of`` is for kinds whose entries are objects, not factories.
+    """
+
+    kind: str
+    base: type | None = None
+    instance_of: type | None = None
+    _entries: dict[str, Entry] = field(default_factory=dict)
+    _aliases: dict[str, str] = field(default_factory=dict)
+    current_origin: Origin = Origin("unknown")
+    missing_hint: Callable[[str], str] | None = None
+
+    def add(
+        self,
+        name: str,
+        factory: Any,
+        *,
+        config: type[BaseModel] | None = None,
+        aliases: tuple[str, ...] | list[str] = (),
+        description: str = "",
+    ) -> None:
+        """Register ``factory`` under ``name`` (and ``aliases``)."""
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"{self.current_origin}: {self.kind} names must be non-empty strings")
+        for key in (name, *aliases):
+            clash = self._lookup(key)
+            if clash is not None:
+                raise PluginError(
+                    f"{self.kind} '{key}' is registered twice: by {clash.origin} and by "
+                    f"{self.current_origin}; uninstall or disable one of them"
+                )
+        if self.instance_of is not None and not isinstance(factory, self.instance_of):
+            raise PluginError(
+                f"{self.current_origin}: {self.kind} '{name}' must be a {self.instance_of.__name__}, "
+                f"got {type(factory).__name__}"
+            )
+        if self.base is not None and inspect.isclass(factory) and not issubclass(factory, self.base):
+            raise PluginError(
+                f"{self.current_origin}: {self.kind} '{name}' must subclass {self.base.__name__}"
+            )
+        if self.instance_of is None and not callable(factory):
+            raise PluginError(f"{self.current_origin}: {self.kind} '{name}' is not callable")
+        if config is not None and not (inspect.isclass(config) and issubclass(config, BaseModel)):
+            raise PluginError(f"{self.current_origin}: config of {self.kind} '{name}' must be a pydantic model")
+        doc = description or (inspect.getdoc(factory) or "").split("\n")[0]
+        self._entries[name] = Entry(name, factory, config, self.current_origin, doc, tuple(aliases))
+        for alias in aliases:
+            self._aliases[alias] = name
+
+    def _lookup(self, name: str) -> Entry | None:
+        return self._entries.get(self._aliases.get(name, name))
+
+    def __contains__(self, name: str) -> bool:
+        return self._lookup(name) is not None
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries.values())
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def get(self, name: str) -> Entry:
+        entry = self._lookup(name)
+        if entry is None:
+            hint = self.missing_hint(name) if self.missing_hint else ""
+            raise UnknownNameError(self.kind, name, [*self._entries, *self._aliases], hint)
+        return entry
+
+    def validate_config(self, name: str, params: dict | None, where: str = "") -> BaseModel | dict:
+        """Validate ``params`` against the entry's config model; errors name the keys."""
+        entry = self.get(name)
+        params = dict(params or {})
+        if entry.config is None:
+            return params
+        try:
+            return entry.config(**params)
+        except ValidationError as exc:
+            raise ConfigError(
+                [f"{where}{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()],
+                source=f"{self.kind} '{name}' config",
+            ) from None
+
+    def build(self, name: str, params: dict | None = None, /, **runtime: Any) -> Any:
+        """Instantiate entry ``name`` with runtime arguments plus validated ``params``."""
+        entry = self.get(name)
+        config = self.validate_config(name, params)
+        kwargs = config.model_dump() if isinstance(config, BaseModel) else config
+        obj = entry.factory(**runtime, **kwargs)
+        if self.base is not None and not inspect.isclass(entry.factory) and not isinstance(obj, self.base):
+            raise PluginError(
+                f"{entry.origin}: {self.kind} '{name}' returned {type(obj).__name__}, "
+                f"expected a {self.base.__name__}"
+            )
+        return obj
+
+
+KINDS = (
+    "encoders",
+    "heads",
+    "losses",
+    "metrics",
+    "samplers",
+    "optimizers",
+    "schedulers",
+    "data_formats",
+    "tasks",
+    "regularizers",
+)
+
+
+class Registries:
+    """All registries of one plugin host, one attribute per kind."""
+
+    def __init__(self) -> None:
+        from mtdnn_core.data.formats import DataFormat
+        from mtdnn_core.losses import Loss
+        from mtdnn_core.metrics import Metric
+        from mtdnn_core.model.heads import Head
+        from mtdnn_core.regularizers import Regularizer
+        from mtdnn_core.samplers import TaskSampler
+        from mtdnn_core.tasks import Task
+
+        self.encoders = Registry("encoder")
+        self.heads = Registry("head", base=Head)
+        self.losses = Registry("loss", base=Loss)
+        self.metrics = Registry("metric", instance_of=Metric)
+        self.samplers = Registry("sampler", base=TaskSampler)
+        self.optimizers = Registry("optimizer")
+        self.schedulers = Registry("scheduler")
+        self.data_formats = Registry("data format", instance_of=DataFormat)
+        self.tasks = Registry("task", instance_of=Task)
+        self.regularizers = Registry("regularizer", base=Regularizer)
+
+    def __iter__(self) -> Iterator[tuple[str, Registry]]:
+        for kind in KINDS:
+            yield kind, getattr(self, kind)
