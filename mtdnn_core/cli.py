@@ -1,0 +1,346 @@
+"""The ``mtdnn`` command line. Plugins add subcommands through the ``register_commands`` hook."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mtdnn_core.errors import ConfigError, MtdnnError
+
+BUILTIN_COMMANDS = ("train", "predict", "prepro", "validate", "plugins", "strip")
+
+plugin_option = click.option(
+    "--plugin", "plugins", multiple=True, metavar="NAME",
+    help="Load the installed plugin NAME (repeatable), e.g. --plugin glue.",
+)
+strict_option = click.option(
+    "--strict-plugins", is_flag=True, default=None,
+    help="Fail if any plugin fails to load (also MTDNN_STRICT_PLUGINS=1).",
+)
+
+
+def _host(plugins: tuple[str, ...], strict: bool | None):
+    from mtdnn_core.plugins import PluginHost
+
+    return PluginHost(list(plugins), strict=strict)
+
+
+class MtdnnGroup(click.Group):
+    """Built-in commands, plus plugin commands loaded only when asked for."""
+
+    _plugin_commands: dict[str, click.Command] | None = None
+
+    def _load_plugin_commands(self) -> dict[str, click.Command]:
+        if self._plugin_commands is None:
+            import warnings
+
+            from mtdnn_core.plugins import PluginHost
+
+            group = click.Group()
+            host = PluginHost(load_all=True)
+            with warnings.catch_warnings():
+                if not host.strict:
+                    warnings.simplefilter("ignore")
+                host.add_commands(group)
+            self._plugin_commands = dict(group.commands)
+        return self._plugin_commands
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self._load_plugin_commands()})
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is None:
+            command = self._load_plugin_commands().get(name)
+        return command
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MtdnnError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=MtdnnGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="mtdnn-core")
+def main():
+    """mtdnn: multi-task fine-tuning of one shared encoder with a head per task.
+
+    \b
+    Examples:
+      mtdnn train --plugin glue --data-dir glue:sample --tasks sst,mrpc,stsb
+      mtdnn train --plugin glue --data-dir ~/glue_data --tasks rte,mrpc,stsb --encoder bert-base-uncased
+      mtdnn predict --checkpoint runs/mtdnn --task rte --data rte_dev.tsv
+      mtdnn plugins
+    """
+
+
+TRAIN_OPTIONS = [
+    ("--tasks", str, "Comma-separated task names, e.g. rte,mrpc,stsb."),
+    ("--encoder", str, "Encoder: a registered name (all-minilm-l6-v2, tiny-random-bert), a hub name or a directory."),
+    ("--data-dir", str, "Data directory (canonical files or a layout a plugin understands)."),
+    ("--output-dir", str, "Where checkpoints, scores and logs go."),
+    ("--cache-dir", str, "Tokenized-feature cache (default: OUTPUT_DIR/cache)."),
+    ("--epochs", int, "Training epochs."),
+    ("--max-steps", int, "Stop after this many optimizer updates."),
+    ("--batch-size", int, "Training batch size."),
+    ("--eval-batch-size", int, "Evaluation batch size."),
+    ("--max-seq-len", int, "Maximum tokens per input (longer inputs are truncated, longest first)."),
+    ("--max-train-samples", int, "Use only the first N rows of each training set."),
+    ("--max-eval-samples", int, "Use only the first N rows of each dev/test set."),
+    ("--lr", float, "Peak learning rate."),
+    ("--optimizer", str, "adamw, adamax, radam, sgd, or a plugin's."),
+    ("--scheduler", str, "linear, cosine, constant, polynomial, or a plugin's."),
+    ("--warmup", float, "Warm-up: a fraction of updates (<1) or a number of updates."),
+    ("--weight-decay", float, "Weight decay (not applied to biases and LayerNorm)."),
+    ("--grad-clip", float, "Global gradient-norm clipping."),
+    ("--grad-accumulation", int, "Batches per optimizer update."),
+    ("--precision", click.Choice(["fp32", "bf16", "fp16"]), "Mixed precision with torch.amp."),
+    ("--device", str, "auto, cpu, cuda, cuda:1, ..."),
+    ("--sampler", str, "Multi-task schedule: proportional, temperature, or a plugin's."),
+    ("--eval-every", int, "Also evaluate every N updates."),
+    ("--save-every", int, "Also checkpoint every N updates."),
+    ("--seed", int, "Random seed."),
+    ("--num-threads", int, "CPU threads for torch."),
+    ("--log-every", int, "Log the training loss every N updates."),
+]
+
+
+def _train_options(fn):
+    for flag, kind, help_text in reversed(TRAIN_OPTIONS):
+        fn = click.option(flag, type=kind, default=None, help=help_text)(fn)
+    return fn
+
+
+def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
+    import yaml
+
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise ConfigError([f"--set {item}: expected KEY=VALUE"], "--set")
+        key, raw = item.split("=", 1)
+        out[key.strip().replace("-", "_")] = yaml.safe_load(raw)
+    return out
+
+
+def _train_config(config_file, plugins, task_defs, sets, options):
+    from mtdnn_core.config import build_train_config, load_train_config
+
+    overrides = {k: v for k, v in options.items() if v is not None}
+    if isinstance(overrides.get("tasks"), str):
+        overrides["tasks"] = [t.strip() for t in overrides["tasks"].split(",") if t.strip()]
+    if plugins:
+        overrides["plugins"] = list(plugins)
+    if task_defs:
+        overrides["task_def"] = list(task_defs)
+    overrides.update(_parse_sets(sets))
+    if config_file:
+        return load_train_config(config_file, overrides)
+    return build_train_config(overrides, "command-line options")
+
+
+@main.command()
+@plugin_option
+@strict_option
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML training config; options override it.")
+@click.option("--task-def", "task_defs", multiple=True, type=click.Path(dir_okay=False), help="Task-definition YAML (repeatable).")
+@_train_options
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any config key, e.g. --set sampler_config={temperature: 3}.")
+@click.option("--resume", type=click.Path(), default=None, help="Resume from a checkpoint or a run directory (its latest).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def train(plugins, strict_plugins, config_file, task_defs, sets, resume, no_progress, **options):
+    """Train one shared encoder on one or more tasks.
+
+    \b
+    Examples:
+      mtdnn train --plugin glue --data-dir glue:sample --tasks sst,mrpc,stsb --epochs 2
+      mtdnn train --plugin glue --data-dir glue_data --tasks rte,mrpc,stsb --encoder bert-base-uncased
+      mtdnn train --task-def my_tasks.yml --data-dir canonical/ --tasks mytask
+      mtdnn train --config run.yml --resume runs/mtdnn
+    """
+    from mtdnn_core.training.trainer import Trainer
+
+    config = _train_config(config_file, plugins, task_defs, sets, options)
+    host = _host(tuple(config.plugins), strict_plugins)
+    trainer = Trainer(config, host, progress=not no_progress)
+    summary = trainer.train(resume=resume)
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict) -> None:
+    click.echo(f"finished: {summary['step']} updates, {summary['epoch']} epoch(s); "
+               f"{summary['nonfinite_skipped']} non-finite batch(es) skipped")
+    last = {}
+    for record in summary["history"]:
+        last.update(record["metrics"])
+    for dataset, metrics in sorted(last.items()):
+        shown = ", ".join(f"{k} {v:.2f}" for k, v in metrics.items() if isinstance(v, float))
+        click.echo(f"  {dataset:<24} {shown or '(no labels)'}")
+    out = summary["output_dir"]
+    click.echo(f"files: {out}/metrics.json, {out}/scores/, {out}/log.jsonl, checkpoints in {out}/")
+
+
+@main.command()
+@plugin_option
+@strict_option
+@click.option("--checkpoint", required=True, type=click.Path(exists=True), help="Checkpoint or run directory.")
+@click.option("--task", required=True, help="Task name (as trained).")
+@click.option("--data", "data_file", required=True, type=click.Path(exists=True, dir_okay=False), help="Canonical file of that task.")
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="JSON output (default: beside the data, .pred.json).")
+@click.option("--batch-size", type=int, default=64)
+@click.option("--max-seq-len", type=int, default=None)
+@click.option("--device", default="auto")
+def predict(plugins, strict_plugins, checkpoint, task, data_file, output, batch_size, max_seq_len, device):
+    """Predict a task on new data with a trained checkpoint (metrics too if the data has labels).
+
+    \b
+    Example:
+      mtdnn predict --checkpoint runs/mtdnn --task rte --data rte_dev.tsv --output rte_dev.pred.json
+    """
+    from mtdnn_core.data.features import TaskDataset, encode_file
+    from mtdnn_core.errors import UnknownNameError
+    from mtdnn_core.io import atomic_write_json
+    from mtdnn_core.training import checkpoint as ckpt
+    from mtdnn_core.training.evaluate import compute_metrics, predict as run_predict, readable_predictions
+    from mtdnn_core.training.inference import load_for_inference
+    from mtdnn_core.training.trainer import pick_device
+
+    meta = ckpt.read_meta(ckpt.resolve_checkpoint(checkpoint))
+    host = _host(tuple(dict.fromkeys([*meta.get("plugins", []), *plugins])), strict_plugins)
+    model, tokenizer, defs, meta = load_for_inference(checkpoint, host)
+    if task not in defs:
+        raise UnknownNameError("task in this checkpoint", task, defs)
+    definition = defs[task]
+    fmt = host.registries.data_formats.get(definition.data_format).factory
+    max_len = max_seq_len or definition.max_seq_len or meta["config"]["max_seq_len"]
+    features = encode_file(Path(data_file), definition, fmt, tokenizer, max_len)
+    dataset = TaskDataset(Path(data_file).stem, definition, "predict", features, Path(data_file))
+    dev = pick_device(device)
+    model.to(dev)
+    result = run_predict(model, dataset, batch_size, dev, tokenizer.pad_token_id or 0)
+    metrics = compute_metrics(dataset, result, host.registries.metrics)
+    output = Path(output) if output else Path(data_file).with_suffix(".pred.json")
+    atomic_write_json(output, {"task": task, "checkpoint": str(checkpoint), "metrics": metrics,
+                               "uids": result["uids"], "predictions": readable_predictions(dataset, result),
+                               "scores": result["scores"]})
+    for name, value in metrics.items():
+        if isinstance(value, float):
+            click.echo(f"{name}: {value:.2f}")
+    click.echo(f"{len(result['uids'])} predictions written to {output}")
+
+
+@main.command()
+@plugin_option
+@strict_option
+@click.option("--task-def", "task_defs", multiple=True, type=click.Path(dir_okay=False))
+@click.option("--tasks", required=True, help="Comma-separated task names.")
+@click.option("--data-dir", required=True)
+@click.option("--encoder", default="all-minilm-l6-v2", help="Whose tokenizer to use.")
+@click.option("--max-seq-len", type=int, default=128)
+@click.option("--cache-dir", required=True, type=click.Path(file_okay=False), help="Where the features go; pass it to train as --cache-dir.")
+def prepro(plugins, strict_plugins, task_defs, tasks, data_dir, encoder, max_seq_len, cache_dir):
+    """Tokenize tasks ahead of time into the feature cache that `mtdnn train --cache-dir` reads.
+
+    \b
+    Example:
+      mtdnn prepro --plugin glue --data-dir glue_data --tasks rte,mrpc --cache-dir cache/
+    """
+    from mtdnn_core.config import build_train_config
+    from mtdnn_core.training.setup import build_encoder, find_task_files, load_datasets, resolve_tasks
+
+    config = build_train_config({"tasks": [t for t in tasks.split(",") if t], "encoder": encoder, "data_dir": data_dir,
+                                 "max_seq_len": max_seq_len, "task_def": list(task_defs), "plugins": list(plugins),
+                                 "cache_dir": cache_dir, "output_dir": cache_dir})
+    host = _host(plugins, strict_plugins)
+    chosen = resolve_tasks(config, host)
+    files = find_task_files(chosen, host.resolve_data_dir(data_dir), Path(cache_dir) / "data", need_train=False)
+    _, tokenizer = build_encoder(config, host)
+    data = load_datasets(chosen, files, tokenizer, config, host, Path(cache_dir))
+    for dataset in [*data.train, *data.eval]:
+        click.echo(f"{dataset.name:<24} {len(dataset):>7} rows  {dataset.source}")
+    click.echo(f"features cached in {cache_dir}")
+
+
+@main.command()
+@plugin_option
+@strict_option
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+def validate(plugins, strict_plugins, files):
+    """Check task-definition or training-config YAML files; report every problem at once.
+
+    \b
+    Example:
+      mtdnn validate --plugin glue my_tasks.yml run.yml
+    """
+    import yaml
+
+    from mtdnn_core.config import check_task_defs, load_task_defs, load_train_config
+
+    host = _host(plugins, strict_plugins)
+    problems: list[str] = []
+    for file in files:
+        try:
+            text = Path(file).read_text(encoding="utf-8") if Path(file).is_file() else None
+            is_train = False
+            if text is not None:
+                try:
+                    data = yaml.safe_load(text)
+                    is_train = isinstance(data, dict) and isinstance(data.get("tasks"), list)
+                except yaml.YAMLError:
+                    pass
+            if is_train:
+                load_train_config(file)
+            else:
+                problems.extend(check_task_defs(load_task_defs(file), host.registries, source=file))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems, ", ".join(files))
+    click.echo(f"ok: {', '.join(files)}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json):
+    """List installed plugins, their versions and what each registers."""
+    from mtdnn_core.plugins import describe_installed
+
+    infos = describe_installed()
+    if as_json:
+        click.echo(json.dumps([info.__dict__ for info in infos], indent=2))
+        return
+    for info in infos:
+        origin = "built-in" if info.builtin else f"{info.distribution} {info.version}".strip()
+        click.echo(f"{info.name} ({origin})" + (f"  FAILED: {info.error}" if info.error else ""))
+        for kind, names in sorted(info.registered.items()):
+            click.echo(f"    {kind}: {', '.join(names)}")
+
+
+@main.command()
+@plugin_option
+@click.argument("checkpoint", type=click.Path(exists=True))
+@click.argument("target", type=click.Path())
+def strip(plugins, checkpoint, target):
+    """Write a checkpoint's encoder alone (task heads removed) as a Hugging Face model directory,
+    usable as --encoder TARGET.
+
+    \b
+    Example:
+      mtdnn strip runs/mtdnn refined-encoder/
+    """
+    from mtdnn_core.training.checkpoint import export_encoder, read_meta, resolve_checkpoint
+    from mtdnn_core.training.inference import load_for_inference
+
+    meta = read_meta(resolve_checkpoint(checkpoint))
+    host = _host(tuple(dict.fromkeys([*meta.get("plugins", []), *plugins])), None)
+    model, tokenizer, _, _ = load_for_inference(checkpoint, host)
+    click.echo(f"encoder written to {export_encoder(model, tokenizer, Path(target))}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Reading canonical files, tokenizing them (with an on-disk cache) and batching."""

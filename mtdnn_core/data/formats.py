@@ -1,0 +1,250 @@
+"""Canonical data formats: read a TSV file into examples, encode examples into features.
+
+Formats (the original toolkit's names):
+
+* ``PremiseOnly``: ``uid, label, premise``
+* ``PremiseAndOneHypothesis``: ``uid, label, premise, hypothesis``
+* ``PremiseAndMultiHypothesis``: ``uid, candidate ids (comma-joined), label, premise, hyp1, ...``
+* ``Sequence``: ``uid, label list, word list`` (lists as JSON, Python literals or space-separated)
+
+Nothing is ``eval``-ed; a malformed row raises :class:`DataError` naming file, row and column.
+An empty label means "unlabeled" (test sets).
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mtdnn_core.config import TaskDef
+from mtdnn_core.errors import DataError
+
+IGNORE_INDEX = -100
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass
+class Example:
+    uid: str
+    label: Any  # int class id, float, int candidate index, list of tag ids, or None
+    texts: list[str] = field(default_factory=list)  # premise[, hypothesis | candidates...]
+    words: list[str] | None = None  # Sequence format
+
+
+def read_tsv_rows(path: Path):
+    """Yield (row number, fields) of a tab-separated file, quoting off, BOM stripped."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
+            if row and any(cell.strip() for cell in row):
+                yield number, row
+
+
+class DataFormat:
+    """How one canonical format is read and encoded. Subclass for new formats."""
+
+    name: str = ""
+    min_columns: int = 0
+    max_columns: int | None = None
+    columns: str = ""
+
+    def read(self, path: Path, task: TaskDef) -> list[Example]:
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"{path}: no such file (task '{task.name}')")
+        examples = []
+        for number, row in read_tsv_rows(path):
+            if len(row) < self.min_columns or (self.max_columns and len(row) > self.max_columns):
+                expected = (
+                    str(self.min_columns)
+                    if self.max_columns == self.min_columns
+                    else f"at least {self.min_columns}"
+                )
+                raise DataError(
+                    f"{path}:{number}: {len(row)} column(s), expected {expected} ({self.columns}) "
+                    f"for data_format {self.name}"
+                )
+            examples.append(self.parse_row(row, task, f"{path}:{number}"))
+        if not examples:
+            raise DataError(f"{path}: no rows (task '{task.name}')")
+        return examples
+
+    def parse_row(self, row: list[str], task: TaskDef, where: str) -> Example:  # pragma: no cover
+        raise NotImplementedError
+
+    def encode(self, examples: list[Example], tokenizer: Any, max_len: int, task: TaskDef) -> list[dict]:
+        """Tokenize examples into features: dicts with ``input_ids``, ``token_type_ids``,
+        ``segment_ids`` (0 first text, 1 second, -1 special tokens), ``label`` and ``uid``."""
+        raise NotImplementedError  # pragma: no cover
+
+
+def parse_label(raw: str, task: TaskDef, where: str) -> Any:
+    """Map a label cell to what the loss expects; unknown labels are errors, never None."""
+    raw = raw.strip()
+    if raw == "":
+        return None
+    if task.task_type == "Regression":
+        try:
+            return float(raw)
+        except ValueError:
+            raise DataError(f"{where}: column 'label': '{raw}' is not a number (task '{task.name}' is a regression)") from None
+    mapping = task.label_to_id
+    if mapping is not None:
+        if raw in mapping:
+            return mapping[raw]
+        if raw.lstrip("-").isdigit() and 0 <= int(raw) < len(mapping):
+            return int(raw)
+        raise DataError(f"{where}: column 'label': unknown label '{raw}' for task '{task.name}'; known labels: {', '.join(mapping)}")
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise DataError(
+            f"{where}: column 'label': '{raw}' is not a class id and task '{task.name}' lists no labels "
+            f"(add `labels:` to its definition)"
+        ) from None
+    if not 0 <= value < (task.n_class or 1):
+        raise DataError(f"{where}: column 'label': class id {value} is outside 0..{task.n_class - 1} for task '{task.name}'")
+    return value
+
+
+def _encode_texts(tokenizer: Any, first: list[str], second: list[str] | None, max_len: int) -> list[dict]:
+    enc = tokenizer(
+        first,
+        second,
+        truncation="longest_first" if second is not None else True,
+        max_length=max_len,
+        return_token_type_ids=True,
+    )
+    out = []
+    for i, ids in enumerate(enc["input_ids"]):
+        segments = [-1 if s is None else s for s in enc.sequence_ids(i)]
+        out.append({"input_ids": ids, "token_type_ids": enc["token_type_ids"][i], "segment_ids": segments})
+    return out
+
+
+class PremiseOnly(DataFormat):
+    name = "PremiseOnly"
+    min_columns = max_columns = 3
+    columns = "uid, label, premise"
+
+    def parse_row(self, row, task, where):
+        return Example(uid=row[0], label=parse_label(row[1], task, where), texts=[row[2]])
+
+    def encode(self, examples, tokenizer, max_len, task):
+        feats = _encode_texts(tokenizer, [e.texts[0] for e in examples], None, max_len)
+        return [{"uid": e.uid, "label": e.label, **f} for e, f in zip(examples, feats)]
+
+
+class PremiseAndOneHypothesis(DataFormat):
+    name = "PremiseAndOneHypothesis"
+    min_columns = max_columns = 4
+    columns = "uid, label, premise, hypothesis"
+
+    def parse_row(self, row, task, where):
+        return Example(uid=row[0], label=parse_label(row[1], task, where), texts=[row[2], row[3]])
+
+    def encode(self, examples, tokenizer, max_len, task):
+        feats = _encode_texts(tokenizer, [e.texts[0] for e in examples], [e.texts[1] for e in examples], max_len)
+        return [{"uid": e.uid, "label": e.label, **f} for e, f in zip(examples, feats)]
+
+
+class PremiseAndMultiHypothesis(DataFormat):
+    name = "PremiseAndMultiHypothesis"
+    min_columns = 5
+    columns = "uid, candidate ids, label, premise, hypothesis 1, hypothesis 2, ..."
+
+    def parse_row(self, row, task, where):
+        candidates = row[4:]
+        raw = row[2].strip()
+        label = None
+        if raw:
+            ids = [c.strip() for c in row[1].split(",")]
+            if raw in ids and not raw.isdigit():
+                label = ids.index(raw)
+            else:
+                try:
+                    label = int(raw)
+                except ValueError:
+                    raise DataError(f"{where}: column 'label': '{raw}' is neither a candidate index nor a candidate id") from None
+            if not 0 <= label < len(candidates):
+                raise DataError(f"{where}: column 'label': index {label} but the row has {len(candidates)} candidates")
+        return Example(uid=row[0], label=label, texts=[row[3], *candidates])
+
+    def encode(self, examples, tokenizer, max_len, task):
+        firsts, seconds, owners = [], [], []
+        for n, e in enumerate(examples):
+            for hyp in e.texts[1:]:
+                firsts.append(e.texts[0])
+                seconds.append(hyp)
+                owners.append(n)
+        feats = _encode_texts(tokenizer, firsts, seconds, max_len)
+        out = [{"uid": e.uid, "label": e.label, "candidates": []} for e in examples]
+        for owner, f in zip(owners, feats):
+            out[owner]["candidates"].append(f)
+        return out
+
+
+def parse_list(cell: str, where: str, column: str) -> list[str]:
+    """A list cell: JSON, a Python list literal (parsed, never evaluated) or space-separated."""
+    text = cell.strip()
+    if text.startswith("["):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            try:
+                value = ast.literal_eval(text)  # literals only: no code runs
+            except (ValueError, SyntaxError):
+                raise DataError(f"{where}: column '{column}': not a valid list") from None
+        if not isinstance(value, list):
+            raise DataError(f"{where}: column '{column}': not a list")
+        return [str(v) for v in value]
+    return text.split()
+
+
+class Sequence(DataFormat):
+    name = "Sequence"
+    min_columns = max_columns = 3
+    columns = "uid, label list, word list"
+
+    def parse_row(self, row, task, where):
+        words = parse_list(row[2], where, "words")
+        tags = parse_list(row[1], where, "labels")
+        labels = None
+        if tags:
+            if len(tags) != len(words):
+                raise DataError(f"{where}: {len(tags)} labels for {len(words)} words")
+            mapping = task.label_to_id
+            if mapping is None:
+                raise DataError(f"{where}: task '{task.name}' lists no labels; add `labels:` to its definition")
+            unknown = [t for t in tags if t not in mapping]
+            if unknown:
+                raise DataError(f"{where}: column 'labels': unknown label '{unknown[0]}' for task '{task.name}'; known labels: {', '.join(mapping)}")
+            labels = [mapping[t] for t in tags]
+        return Example(uid=row[0], label=labels, words=words)
+
+    def encode(self, examples, tokenizer, max_len, task):
+        enc = tokenizer([e.words for e in examples], is_split_into_words=True, truncation=True, max_length=max_len, return_token_type_ids=True)
+        out = []
+        for i, e in enumerate(examples):
+            word_ids = enc.word_ids(i)
+            tags, previous = [], None
+            for w in word_ids:
+                first = w is not None and w != previous
+                tags.append(e.label[w] if first and e.label is not None else IGNORE_INDEX)
+                previous = w
+            out.append({
+                "uid": e.uid,
+                "label": tags if e.label is not None else None,
+                "word_ids": [-1 if w is None else w for w in word_ids],
+                "n_words": len(e.words),
+                "input_ids": enc["input_ids"][i],
+                "token_type_ids": enc["token_type_ids"][i],
+                "segment_ids": [-1 if w is None else 0 for w in word_ids],
+            })
+        return out
+
+
+BUILTIN_FORMATS = (PremiseOnly(), PremiseAndOneHypothesis(), PremiseAndMultiHypothesis(), Sequence())

@@ -1,0 +1,1 @@
+"""The shared encoder, task heads and the multi-task model that joins them."""

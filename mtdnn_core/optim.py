@@ -1,0 +1,144 @@
+"""Optimizers and learning-rate schedules.
+
+Parameters are split into two groups: weight decay applies to weights, never to biases or to
+normalization layers (LayerNorm, RMSNorm, ...). Schedules warm up linearly, then decay.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Two groups: decayed weights and non-decayed biases / normalization parameters."""
+    no_decay_ids = set()
+    for module in model.modules():
+        if "norm" in type(module).__name__.lower():
+            no_decay_ids.update(id(p) for p in module.parameters(recurse=False))
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if id(param) in no_decay_ids or name.endswith("bias") or param.ndim < 2:
+            no_decay.append(param)
+        else:
+            decay.append(param)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+class AdamConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = Field(default=1e-8, gt=0)
+
+
+class SGDConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    momentum: float = Field(default=0.9, ge=0)
+    nesterov: bool = False
+
+
+def adamw(params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+    """AdamW (decoupled weight decay)."""
+    return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps)
+
+
+class DecoupledAdamax(torch.optim.Adamax):
+    """Adamax with decoupled weight decay (as the original toolkit's default optimizer):
+    ``p <- p * (1 - lr * wd)`` before the Adamax update, instead of adding ``wd * p`` to the
+    gradient."""
+
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=0.0)
+        for group in self.param_groups:
+            group.setdefault("decoupled_decay", group.pop("weight_decay", 0.0))
+            group["weight_decay"] = 0.0
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            decay = group.get("decoupled_decay", 0.0)
+            if decay:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.mul_(1 - group["lr"] * decay)
+        return super().step(closure)
+
+
+def adamax(params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+    """Adamax with decoupled weight decay (the original toolkit's default)."""
+    return DecoupledAdamax(params, lr=lr, betas=betas, eps=eps)
+
+
+def radam(params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+    """RAdam (arXiv 1908.03265) with decoupled weight decay."""
+    return torch.optim.RAdam(params, lr=lr, betas=betas, eps=eps, decoupled_weight_decay=True)
+
+
+def sgd(params, lr: float, momentum: float = 0.9, nesterov: bool = False):
+    """SGD with momentum; weight decay is L2 added to the gradient."""
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov)
+
+
+def apex_fused_adam(params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+    """NVIDIA apex FusedAdam (AdamW mode); registered only when apex is importable."""
+    from apex.optimizers import FusedAdam
+
+    return FusedAdam(params, lr=lr, betas=betas, eps=eps, adam_w_mode=True)
+
+
+def apex_available() -> bool:
+    try:
+        import apex.optimizers  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def warmup_steps(warmup: float, total_steps: int) -> int:
+    """``warmup`` < 1 is a fraction of the updates, otherwise a number of updates."""
+    return int(round(warmup * total_steps)) if warmup < 1 else int(warmup)
+
+
+def _lambda(decay, warmup: int, total: int):
+    def factor(step: int) -> float:
+        if warmup > 0 and step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total - warmup)
+        return max(0.0, decay(min(1.0, progress)))
+
+    return factor
+
+
+class PolynomialConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    power: float = Field(default=1.0, gt=0)
+    end_factor: float = Field(default=0.0, ge=0, le=1)
+
+
+def linear_schedule(optimizer, warmup_steps: int, total_steps: int):
+    """Linear warm-up, then linear decay to zero."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, _lambda(lambda p: 1.0 - p, warmup_steps, total_steps))
+
+
+def cosine_schedule(optimizer, warmup_steps: int, total_steps: int):
+    """Linear warm-up, then half a cosine down to zero."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, _lambda(lambda p: 0.5 * (1 + math.cos(math.pi * p)), warmup_steps, total_steps))
+
+
+def constant_schedule(optimizer, warmup_steps: int, total_steps: int):
+    """Linear warm-up, then constant."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, _lambda(lambda p: 1.0, warmup_steps, total_steps))
+
+
+def polynomial_schedule(optimizer, warmup_steps: int, total_steps: int, power: float = 1.0, end_factor: float = 0.0):
+    """Linear warm-up, then ``end + (1 - end) * (1 - progress) ** power``."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _lambda(lambda p: end_factor + (1 - end_factor) * (1 - p) ** power, warmup_steps, total_steps)
+    )

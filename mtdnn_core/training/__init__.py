@@ -1,0 +1,1 @@
+"""Setting up a run, the training loop, evaluation and checkpoints."""

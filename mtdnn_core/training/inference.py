@@ -1,0 +1,26 @@
+"""Loading a checkpoint for prediction: the checkpoint carries its encoder config, tokenizer
+and task definitions, so neither the original encoder nor the task files are needed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from mtdnn_core.config import TaskDef
+from mtdnn_core.plugins import PluginHost
+from mtdnn_core.training import checkpoint as ckpt
+from mtdnn_core.training.setup import build_model
+
+
+def load_for_inference(checkpoint: str | Path, host: PluginHost):
+    """Return ``(model, tokenizer, task_defs, meta)`` in eval mode on the CPU."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    path = ckpt.resolve_checkpoint(checkpoint)
+    meta = ckpt.read_meta(path)
+    encoder_dir = path / "encoder"
+    encoder = AutoModel.from_config(AutoConfig.from_pretrained(encoder_dir))
+    tokenizer = AutoTokenizer.from_pretrained(encoder_dir)
+    defs = {name: TaskDef(**body) for name, body in meta["task_defs"].items()}
+    model = build_model(defs, encoder, host)
+    ckpt.load_weights(model, path)
+    model.eval()
+    return model, tokenizer, defs, meta

@@ -1,0 +1,150 @@
+"""From a validated :class:`TrainConfig` to tasks, datasets, encoder and model.
+
+Everything that can be checked without loading a model (task names, component names, data
+files) is checked first, and all problems are reported together.
+"""
+from __future__ import annotations
+
+import importlib.metadata as md
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mtdnn_core.config import TaskDef, TrainConfig, check_task_defs, load_task_defs
+from mtdnn_core.data.features import TaskDataset, encode_file
+from mtdnn_core.errors import ConfigError, DataError
+from mtdnn_core.model.heads import Head
+from mtdnn_core.model.multitask import MultiTaskModel
+from mtdnn_core.plugins import PluginHost
+from mtdnn_core.tasks import Task
+
+TRAIN_SPLIT = "train"
+
+
+def _version_ok(installed: str, spec: str) -> bool:
+    try:
+        from packaging.specifiers import SpecifierSet
+    except ImportError:  # pragma: no cover
+        return True
+    return installed in SpecifierSet(spec) if spec else True
+
+
+def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
+    """The tasks the run trains, from plugins and ``--task-def`` files, checked together."""
+    registries = host.registries
+    from_files: dict[str, Task] = {}
+    problems: list[str] = []
+    for path in config.task_def:
+        try:
+            for name, definition in load_task_defs(path).items():
+                from_files[name] = Task(definition)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    chosen: dict[str, Task] = {}
+    for name in config.tasks:
+        if name in from_files:
+            chosen[name] = from_files[name]
+        elif name in registries.tasks:
+            chosen[name] = registries.tasks.get(name).factory
+        else:
+            try:
+                registries.tasks.get(name)
+            except KeyError as exc:
+                problems.append(f"tasks: {exc}")
+    defs = {name: task.definition for name, task in chosen.items()}
+    problems.extend(check_task_defs(defs, registries))
+    for name, task in chosen.items():
+        for plugin, spec in task.definition.requires.items():
+            info = host.info.get(plugin)
+            if info is None:
+                problems.append(f"{name}.requires: plugin '{plugin}' is not loaded; add --plugin {plugin}")
+            elif info.version and not _version_ok(info.version, spec):
+                problems.append(f"{name}.requires: plugin '{plugin}' {info.version} does not satisfy '{spec}'")
+    if problems:
+        raise ConfigError(problems, "the run's tasks")
+    return chosen
+
+
+def find_task_files(tasks: dict[str, Task], data_dir: str | None, work_dir: Path, need_train: bool) -> dict[str, dict[str, Path]]:
+    """Each task's ``{split: file}``; a missing training file is an error naming what was looked for."""
+    problems = []
+    found: dict[str, dict[str, Path]] = {}
+    for name, task in tasks.items():
+        if data_dir is None:
+            problems.append(f"task '{name}': no --data-dir given")
+            continue
+        if not Path(data_dir).is_dir():
+            problems.append(f"--data-dir {data_dir}: no such directory")
+            break
+        files = task.find_data(Path(data_dir), work_dir)
+        if need_train and TRAIN_SPLIT not in files:
+            problems.append(
+                f"task '{name}': no training file in {data_dir} (expected {name}_train.tsv in the canonical "
+                f"layout, or a layout a plugin understands)"
+            )
+        found[name] = files
+    if problems:
+        raise DataError("\n".join(problems))
+    return found
+
+
+def build_encoder(config: TrainConfig, host: PluginHost):
+    registries = host.registries
+    name = config.encoder if config.encoder in registries.encoders else "hf"
+    return registries.encoders.build(name, config.encoder_config, spec=config.encoder)
+
+
+def build_heads(defs: dict[str, TaskDef], hidden_size: int, host: PluginHost) -> dict[str, Head]:
+    registries = host.registries
+    return {
+        name: registries.heads.build(task.head, task.head_config, hidden_size=hidden_size, task=task)
+        for name, task in defs.items()
+    }
+
+
+def build_model(defs: dict[str, TaskDef], encoder: Any, host: PluginHost) -> MultiTaskModel:
+    return MultiTaskModel(encoder, build_heads(defs, encoder.config.hidden_size, host))
+
+
+@dataclass
+class Datasets:
+    train: list[TaskDataset]
+    eval: list[TaskDataset]
+
+
+def load_datasets(tasks: dict[str, Task], files: dict[str, dict[str, Path]], tokenizer: Any, config: TrainConfig,
+                  host: PluginHost, cache_dir: Path, progress: bool = True) -> Datasets:
+    registries = host.registries
+    train, evaluation = [], []
+    for name, task in tasks.items():
+        definition = task.definition
+        fmt = registries.data_formats.get(definition.data_format).factory
+        max_len = definition.max_seq_len or config.max_seq_len
+        for split, path in files[name].items():
+            features = encode_file(path, definition, fmt, tokenizer, max_len, cache_dir, progress=progress)
+            dataset = TaskDataset(f"{name}_{split}", definition, split, features, Path(path))
+            if split == TRAIN_SPLIT:
+                if dataset.has_labels is False:
+                    raise DataError(f"{path}: the training file has no labels")
+                unlabeled = [f["uid"] for f in features if f["label"] is None]
+                if unlabeled:
+                    raise DataError(f"{path}: {len(unlabeled)} training row(s) without a label, e.g. uid {unlabeled[0]}")
+                if config.max_train_samples:
+                    dataset.features = features[: config.max_train_samples]
+                train.append(dataset)
+            else:
+                if config.max_eval_samples:
+                    dataset.features = features[: config.max_eval_samples]
+                evaluation.append(dataset)
+    return Datasets(train, evaluation)
+
+
+def plugin_versions(host: PluginHost) -> dict[str, str]:
+    versions = {info.name: info.version for info in host.info.values() if not info.builtin}
+    for package in ("torch", "transformers"):
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:  # pragma: no cover
+            pass
+    return versions
+

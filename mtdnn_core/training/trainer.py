@@ -1,0 +1,318 @@
+"""The multi-task training loop.
+
+One step, start to end: the sampler picks (task, sample indices) -> ``collate`` pads them ->
+``MultiTaskModel(task, batch)`` runs encoder and head -> the task's loss (+ regularizer terms)
+-> backward -> (every ``grad_accumulation`` batches) clip, optimizer and scheduler step. Each
+epoch (and every ``eval_every`` updates) every dev/test set is scored and a checkpoint written.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mtdnn_core import __version__
+from mtdnn_core.config import TrainConfig
+from mtdnn_core.data.batching import collate, move_to
+from mtdnn_core.errors import TrainingDiverged
+from mtdnn_core.io import atomic_write_json
+from mtdnn_core.optim import param_groups, warmup_steps
+from mtdnn_core.plugins import PluginHost
+from mtdnn_core.training import checkpoint as ckpt
+from mtdnn_core.training.evaluate import compute_metrics, predict, readable_predictions
+from mtdnn_core.training.setup import (
+    build_encoder,
+    build_model,
+    find_task_files,
+    load_datasets,
+    plugin_versions,
+    resolve_tasks,
+)
+
+DIVERGED_ADVICE = (
+    "try a lower --lr, more --warmup, --grad-clip 1.0, --precision bf16 instead of fp16, "
+    "or check the data for extreme regression targets"
+)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class Trainer:
+    """Builds a run from a :class:`TrainConfig` and trains it."""
+
+    def __init__(self, config: TrainConfig, host: PluginHost | None = None, progress: bool = True):
+        self.config = config
+        self.host = host or PluginHost(config.plugins)
+        self.progress = progress
+        self.output_dir = Path(config.output_dir)
+        self.registries = self.host.registries
+        # everything cheap is checked before the encoder is loaded
+        self.tasks = resolve_tasks(config, self.host)
+        self.defs = {name: task.definition for name, task in self.tasks.items()}
+        self.files = find_task_files(self.tasks, self._data_dir(), self.output_dir / "data", need_train=config.epochs > 0)
+        self.sampler_config = self.registries.samplers.validate_config(config.sampler, config.sampler_config)
+        self.registries.optimizers.validate_config(config.optimizer, config.optimizer_config)
+        self.registries.schedulers.validate_config(config.scheduler, config.scheduler_config)
+        for reg in config.regularizers:
+            self.registries.regularizers.validate_config(reg.name, reg.params)
+        if config.num_threads:
+            torch.set_num_threads(config.num_threads)
+        self.device = pick_device(config.device)
+        self._seed_everything(config.seed)
+
+        self.encoder, self.tokenizer = build_encoder(config, self.host)
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        self.data = load_datasets(self.tasks, self.files, self.tokenizer, config, self.host,
+                                  Path(config.cache_dir or self.output_dir / "cache"), progress=progress)
+        self.model = build_model(self.defs, self.encoder, self.host).to(self.device)
+        self.losses = {n: self.registries.losses.build(d.loss, d.loss_config) for n, d in self.defs.items()}
+        self.regularizers = [self.registries.regularizers.build(r.name, r.params) for r in config.regularizers]
+        self.sampler = self.registries.samplers.build(
+            config.sampler, config.sampler_config, lengths=[d.lengths() for d in self.data.train],
+            batch_size=config.batch_size, seed=config.seed, bucketing=config.length_bucketing,
+        )
+        self.steps_per_epoch = len(self.sampler.schedule(0)) if self.data.train else 0
+        updates_per_epoch = math.ceil(self.steps_per_epoch / config.grad_accumulation)
+        self.total_updates = config.max_steps or max(1, updates_per_epoch * config.epochs)
+        self.optimizer = self.registries.optimizers.build(
+            config.optimizer, config.optimizer_config,
+            params=param_groups(self.model, config.weight_decay), lr=config.lr,
+        )
+        self.scheduler = self.registries.schedulers.build(
+            config.scheduler, config.scheduler_config, optimizer=self.optimizer,
+            warmup_steps=warmup_steps(config.warmup, self.total_updates), total_steps=self.total_updates,
+        )
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
+        self.step = 0  # optimizer updates done
+        self.epoch = 0
+        self.position = 0  # batches of the current epoch's schedule consumed
+        self.nonfinite_total = 0
+        self.nonfinite_in_row = 0
+        self.history: list[dict] = []
+        self._observe_steps = self.host.has_observers("on_step_end")
+
+    # -- helpers -------------------------------------------------------------------------
+    def _data_dir(self) -> str | None:
+        return self.host.resolve_data_dir(self.config.data_dir) if self.config.data_dir else None
+
+    @staticmethod
+    def _seed_everything(seed: int) -> None:
+        random.seed(seed)
+        np.random.seed(seed % (2**32))
+        torch.manual_seed(seed)
+
+    def autocast(self):
+        precision = self.config.precision
+        if precision == "fp32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def _log(self, record: dict) -> None:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.output_dir / "log.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    # -- one step ------------------------------------------------------------------------
+    def batch(self, dataset_index: int, indices: list[int]) -> dict:
+        dataset = self.data.train[dataset_index]
+        return move_to(collate([dataset.features[i] for i in indices], dataset.task.task_type, self.pad_id), self.device)
+
+    def forward_loss(self, dataset_index: int, batch: dict) -> torch.Tensor:
+        """The batch's loss: the task loss plus every regularizer's term."""
+        task = self.data.train[dataset_index].task
+        with self.autocast():
+            logits = self.model(task.name, batch)
+            loss = self.losses[task.name](logits, batch["labels"], batch.get("weights"))
+            for regularizer in self.regularizers:
+                extra = regularizer(self.model, task, batch, logits, loss)
+                if extra is not None:
+                    loss = loss + extra
+        return loss
+
+    def backward(self, loss: torch.Tensor) -> bool:
+        """Backward unless the loss is NaN/inf (then the batch is skipped and counted)."""
+        if not torch.isfinite(loss.detach()):
+            self._nonfinite("loss")
+            return False
+        self.scaler.scale(loss / self.config.grad_accumulation).backward()
+        return True
+
+    def _nonfinite(self, what: str) -> None:
+        self.nonfinite_total += 1
+        self.nonfinite_in_row += 1
+        if self.nonfinite_in_row >= self.config.max_nonfinite_in_row:
+            raise TrainingDiverged(
+                f"{self.nonfinite_in_row} non-finite {what} values in a row at update {self.step} "
+                f"(epoch {self.epoch}); stopped. {DIVERGED_ADVICE}"
+            )
+
+    def update(self) -> bool:
+        """Clip, step optimizer and scheduler; skip (and count) non-finite gradients."""
+        self.scaler.unscale_(self.optimizer)
+        if self.config.grad_clip:
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            if not torch.isfinite(norm) and not self.scaler.is_enabled():
+                self.optimizer.zero_grad(set_to_none=True)
+                self._nonfinite("gradient norm")
+                return False
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        for regularizer in self.regularizers:
+            regularizer.after_update(self.model)
+        self.step += 1
+        return True
+
+    # -- the loop ------------------------------------------------------------------------
+    def train(self, resume: str | Path | None = None) -> dict[str, Any]:
+        config = self.config
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            self.restore(ckpt.resolve_checkpoint(resume))
+        atomic_write_json(self.output_dir / "config.json", config.model_dump())
+        bar = self._progress_bar()
+        self.model.train()
+        stop = config.max_steps is not None and self.step >= config.max_steps
+        running, counted, started = 0.0, 0, time.perf_counter()
+        while self.epoch < config.epochs and not stop:
+            schedule = self.sampler.schedule(self.epoch)
+            micro = 0
+            while self.position < len(schedule):
+                dataset_index, indices = schedule[self.position]
+                batch = self.batch(dataset_index, indices)
+                loss = self.forward_loss(dataset_index, batch)
+                if self.backward(loss):
+                    running += float(loss.detach())
+                    counted += 1
+                micro += 1
+                self.position += 1
+                last = self.position == len(schedule)
+                if micro % config.grad_accumulation and not last:
+                    continue
+                if counted == 0 or not self.update():
+                    self.optimizer.zero_grad(set_to_none=True)
+                    continue
+                self.nonfinite_in_row = 0
+                bar.update(1)
+                if self.step % config.log_every == 0 or last:
+                    record = {"event": "train", "step": self.step, "epoch": self.epoch,
+                              "task": self.data.train[dataset_index].task.name, "loss": running / max(counted, 1),
+                              "lr": self.scheduler.get_last_lr()[0], "nonfinite_skipped": self.nonfinite_total,
+                              "elapsed_s": round(time.perf_counter() - started, 2)}
+                    self._log(record)
+                    bar.set_postfix(loss=f"{record['loss']:.4f}", epoch=self.epoch)
+                    running, counted = 0.0, 0
+                if self._observe_steps:
+                    self.host.notify("on_step_end", state={"step": self.step, "epoch": self.epoch, "loss": float(loss.detach())})
+                if config.eval_every and self.step % config.eval_every == 0 and not last:
+                    self.evaluate(tag=f"step{self.step}")
+                if config.save_every and self.step % config.save_every == 0 and not last:
+                    self.save()
+                if config.max_steps and self.step >= config.max_steps:
+                    stop = True
+                    break
+            if stop and self.position < len(schedule):
+                break
+            self.evaluate(tag=f"epoch{self.epoch}")
+            self.epoch += 1
+            self.position = 0
+            self.save()
+        if stop:
+            self.evaluate(tag=f"step{self.step}")
+            self.save()
+        bar.close()
+        summary = {"step": self.step, "epoch": self.epoch, "nonfinite_skipped": self.nonfinite_total,
+                   "history": self.history, "output_dir": str(self.output_dir)}
+        atomic_write_json(self.output_dir / "summary.json", summary)
+        return summary
+
+    def _progress_bar(self):
+        from tqdm.auto import tqdm
+
+        return tqdm(total=self.total_updates, initial=self.step, desc="train", unit="upd",
+                    disable=not self.progress, mininterval=1.0, dynamic_ncols=True)
+
+    # -- evaluation ----------------------------------------------------------------------
+    def evaluate(self, tag: str) -> dict[str, dict]:
+        results = {}
+        scores_dir = self.output_dir / "scores"
+        for dataset in self.data.eval:
+            output = predict(self.model, dataset, self.config.eval_batch_size, self.device, self.pad_id, self.autocast)
+            metrics = compute_metrics(dataset, output, self.registries.metrics)
+            atomic_write_json(scores_dir / f"{dataset.name}.{tag}.json", {
+                "dataset": dataset.name, "task": dataset.task.name, "epoch": self.epoch, "step": self.step,
+                "metrics": metrics, "uids": output["uids"], "predictions": readable_predictions(dataset, output),
+                "scores": output["scores"],
+            })
+            results[dataset.name] = metrics
+            if self.host.has_observers("on_evaluate"):
+                self.host.notify("on_evaluate", dataset=dataset.name, epoch=self.epoch, step=self.step, metrics=metrics)
+        record = {"event": "eval", "tag": tag, "step": self.step, "epoch": self.epoch, "metrics": results}
+        self.history.append(record)
+        self._log(record)
+        atomic_write_json(self.output_dir / "metrics.json", self.history)
+        return results
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def save(self) -> Path:
+        trainer_state = {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "python_rng": random.getstate(),
+            "regularizers": [r.state_dict() for r in self.regularizers],
+        }
+        if torch.cuda.is_available():
+            trainer_state["cuda_rng"] = torch.cuda.get_rng_state_all()
+        meta = {
+            "mtdnn_version": __version__,
+            "step": self.step,
+            "epoch": self.epoch,
+            "position": self.position,
+            "nonfinite_skipped": self.nonfinite_total,
+            "config": self.config.model_dump(),
+            "task_defs": {name: d.model_dump() for name, d in self.defs.items()},
+            "plugins": [i.name for i in self.host.info.values() if not i.builtin],
+            "versions": plugin_versions(self.host),
+            "last_metrics": self.history[-1] if self.history else None,
+        }
+        return ckpt.save_checkpoint(self.output_dir, f"checkpoint-{self.step:07d}", self.model, self.tokenizer,
+                                    trainer_state, meta, keep=self.config.keep_checkpoints)
+
+    def restore(self, checkpoint: Path) -> None:
+        meta = ckpt.read_meta(checkpoint)
+        ckpt.load_weights(self.model, checkpoint)
+        state = ckpt.load_trainer_state(checkpoint)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        for regularizer, reg_state in zip(self.regularizers, state.get("regularizers", [])):
+            regularizer.load_state_dict(reg_state)
+        torch.set_rng_state(state["torch_rng"])
+        random.setstate(_as_tuple(state["python_rng"]))
+        if "cuda_rng" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        self.step, self.epoch, self.position = meta["step"], meta["epoch"], meta["position"]
+        self.nonfinite_total = meta.get("nonfinite_skipped", 0)
+        previous = self.output_dir / "metrics.json"
+        if previous.is_file():
+            self.history = [h for h in json.loads(previous.read_text()) if h["step"] <= self.step]
+        self._log({"event": "resume", "checkpoint": str(checkpoint), "step": self.step, "epoch": self.epoch})
+
+
+def _as_tuple(value):
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value

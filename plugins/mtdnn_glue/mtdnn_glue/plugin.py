@@ -1,0 +1,42 @@
+"""The GLUE plugin's hook implementations."""
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+from mtdnn_core import hookimpl
+
+SAMPLE_NAMES = ("glue:sample", "sample")
+
+
+@cache
+def task_defs():
+    from mtdnn_core.config import parse_task_defs
+
+    resource = files("mtdnn_glue") / "glue_task_def.yml"
+    return parse_task_defs(resource.read_text(encoding="utf-8"), "mtdnn_glue/glue_task_def.yml")
+
+
+@hookimpl
+def register_tasks(registry):
+    from mtdnn_core.tasks import Task
+    from mtdnn_glue.convert import locate
+
+    for name, definition in task_defs().items():
+        registry.add(name, Task(definition, locate=locate(name)), description=f"GLUE {name}")
+
+
+@hookimpl
+def resolve_data_dir(name):
+    if name in SAMPLE_NAMES:
+        from mtdnn_glue.sample import sample_dir
+
+        return sample_dir()
+    return None
+
+
+@hookimpl
+def register_commands(cli):
+    from mtdnn_glue.cli import glue
+
+    cli.add_command(glue)
