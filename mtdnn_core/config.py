@@ -224,6 +224,17 @@ def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "")
     return problems
 
 
+def override_task(task: TaskDef, changes: dict[str, Any], source: str = "task_overrides") -> TaskDef:
+    """A copy of ``task`` with ``changes`` applied; defaults implied by changed keys are recomputed."""
+    raw = task.model_dump(exclude_unset=True)
+    if "enable_san" in changes and "head" not in changes and raw.get("head") in ("san", "pooler"):
+        raw.pop("head", None)
+    try:
+        return TaskDef(**{**raw, **changes})
+    except ValidationError as exc:
+        raise ConfigError([f"{source}.{task.name}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()], source) from None
+
+
 def _unknown(registry: Any, value: str) -> str:
     try:
         registry.get(value)
@@ -248,6 +259,9 @@ class TrainConfig(BaseModel):
     encoder_config: dict[str, Any] = Field(default_factory=dict)
     data_dir: str | None = None
     task_def: list[str] = Field(default_factory=list)
+    task_overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-task changes to the definitions, e.g. {rte: {enable_san: false}}"
+    )
     output_dir: str = "runs/mtdnn"
     cache_dir: str | None = Field(default=None, description="tokenized features (default: OUTPUT_DIR/cache)")
     plugins: list[str] = Field(default_factory=list)

@@ -37,7 +37,7 @@ class TrainingDiverged(MtdnnError):
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ``"; did you mean 'x'?"`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
     if not close:
         lowered = {c.lower(): c for c in choices}
         if name.lower() in lowered:

@@ -52,7 +52,9 @@ def load_hf_encoder(spec: str, num_layers: int | None = None, freeze: bool = Fal
                     dropout: float | None = None, attn_implementation: str | None = None):
     """Load ``spec`` (hub name or local directory) with ``AutoModel`` and ``AutoTokenizer``."""
     from transformers import AutoConfig, AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     local = Path(spec).expanduser()
     source = str(local) if local.exists() else spec
     try:

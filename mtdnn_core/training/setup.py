@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.config import TaskDef, TrainConfig, check_task_defs, load_task_defs
+from mtdnn_core.config import TaskDef, TrainConfig, check_task_defs, load_task_defs, override_task
 from mtdnn_core.data.features import TaskDataset, encode_file
 from mtdnn_core.errors import ConfigError, DataError
 from mtdnn_core.model.heads import Head
@@ -37,7 +37,9 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
     for path in config.task_def:
         try:
             for name, definition in load_task_defs(path).items():
-                from_files[name] = Task(definition)
+                # a file may redefine a plugin's task (another head, loss...); its data layout stays
+                locate = registries.tasks.get(name).factory.locate if name in registries.tasks else None
+                from_files[name] = Task(definition, locate=locate)
         except ConfigError as exc:
             problems.extend(exc.problems)
     chosen: dict[str, Task] = {}
@@ -51,6 +53,14 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
                 registries.tasks.get(name)
             except KeyError as exc:
                 problems.append(f"tasks: {exc}")
+    for name, changes in config.task_overrides.items():
+        if name not in config.tasks:
+            problems.append(f"task_overrides: '{name}' is not one of the run's tasks ({', '.join(config.tasks)})")
+        elif name in chosen:
+            try:
+                chosen[name] = Task(override_task(chosen[name].definition, changes), chosen[name].locate)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
     defs = {name: task.definition for name, task in chosen.items()}
     problems.extend(check_task_defs(defs, registries))
     for name, task in chosen.items():

@@ -189,7 +189,7 @@ class Trainer:
         running, counted, started = 0.0, 0, time.perf_counter()
         while self.epoch < config.epochs and not stop:
             schedule = self.sampler.schedule(self.epoch)
-            micro = 0
+            micro = good = 0  # batches since the last update, and how many of them had a finite loss
             while self.position < len(schedule):
                 dataset_index, indices = schedule[self.position]
                 batch = self.batch(dataset_index, indices)
@@ -197,14 +197,17 @@ class Trainer:
                 if self.backward(loss):
                     running += float(loss.detach())
                     counted += 1
+                    good += 1
                 micro += 1
                 self.position += 1
                 last = self.position == len(schedule)
                 if micro % config.grad_accumulation and not last:
                     continue
-                if counted == 0 or not self.update():
+                if good == 0 or not self.update():
                     self.optimizer.zero_grad(set_to_none=True)
+                    good = 0
                     continue
+                good = 0
                 self.nonfinite_in_row = 0
                 bar.update(1)
                 if self.step % config.log_every == 0 or last:

@@ -6,7 +6,7 @@ Columns are found by header name, so a reordered file still converts correctly.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mtdnn_core.data.formats import read_tsv_rows
@@ -23,11 +23,13 @@ class Source:
     text_a: str | int
     text_b: str | int | None = None
     headerless: tuple[str, ...] = ()  # splits whose file has no header row
+    per_split: dict[str, dict] = field(default_factory=dict)  # column changes for one split
 
 
 GLUE = {
     "cola": Source("CoLA", {"train": "train.tsv", "dev": "dev.tsv", "test": "test.tsv"},
-                   uid=None, label=1, text_a=3, headerless=("train", "dev")),
+                   uid=None, label=1, text_a=3, headerless=("train", "dev"),
+                   per_split={"test": {"uid": "index", "label": None, "text_a": "sentence"}}),
     "sst": Source("SST-2", {"train": "train.tsv", "dev": "dev.tsv", "test": "test.tsv"},
                   uid="index", label="label", text_a="sentence"),
     "mrpc": Source("MRPC", {"train": "train.tsv", "dev": "dev.tsv", "test": "test.tsv"},
@@ -65,6 +67,7 @@ def _column(header: list[str] | None, key: str | int | None, path: Path, optiona
 def convert_file(task: str, split: str, path: Path, target: Path) -> int:
     """Convert one GLUE file to ``uid<TAB>label<TAB>premise[<TAB>hypothesis]``; return the row count."""
     source = GLUE[task]
+    source = replace(source, **source.per_split.get(split, {}))
     rows = list(read_tsv_rows(path))
     if not rows:
         raise DataError(f"{path}: empty file")
@@ -72,18 +75,16 @@ def convert_file(task: str, split: str, path: Path, target: Path) -> int:
     if split not in source.headerless:
         header = [h.strip() for h in rows[0][1]]
         rows = rows[1:]
-    uid_col = _column(header, source.uid, path)
+    uid_col = _column(header, source.uid, path, optional=True)  # SST-2 train/dev have none
     label_col = _column(header, source.label, path, optional=True)  # test files have none
     a_col = _column(header, source.text_a, path)
     b_col = _column(header, source.text_b, path) if source.text_b is not None else None
-    if header is None and split == "test":  # pragma: no cover - GLUE test files all have headers
-        label_col = None
     needed = max(c for c in (uid_col, label_col, a_col, b_col) if c is not None) + 1
     lines = []
-    for number, row in rows:
+    for i, (number, row) in enumerate(rows):
         if len(row) < needed:
             raise DataError(f"{path}:{number}: {len(row)} column(s), expected at least {needed}")
-        uid = row[uid_col].strip() if uid_col is not None else str(number - 1)
+        uid = row[uid_col].strip() if uid_col is not None else str(i)
         label = row[label_col].strip() if label_col is not None else ""
         fields = [uid, label, _clean(row[a_col])]
         if b_col is not None:

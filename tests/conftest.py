@@ -1,0 +1,27 @@
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+os.environ.setdefault("MTDNN_STRICT_PLUGINS", "1")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"the shared data sets are expected at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def glue_dir(shared_data) -> Path:
+    return shared_data / "glue"
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    from mtdnn_core.model.encoder import load_tiny_random_bert
+
+    return load_tiny_random_bert()[1]
+

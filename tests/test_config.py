@@ -1,0 +1,114 @@
+"""Task definitions (original YAML format and native additions) and the training config."""
+import pytest
+
+from mtdnn_core.config import build_train_config, check_task_defs, load_task_defs, parse_task_defs
+from mtdnn_core.errors import ConfigError
+from mtdnn_core.testing import make_host
+
+ORIGINAL = """\
+cola:
+  data_format: PremiseOnly
+  dropout_p: 0.05
+  enable_san: false
+  metric_meta:
+  - ACC
+  - MCC
+  loss: CeCriterion
+  kd_loss: MseCriterion
+  adv_loss: SymKlCriterion
+  n_class: 2
+  task_type: Classification
+mnli:
+  data_format: PremiseAndOneHypothesis
+  enable_san: true
+  labels:
+  - contradiction
+  - neutral
+  - entailment
+  split_names:
+  - train
+  - matched_dev
+  - mismatched_dev
+  task_type: Classification
+stsb:
+  data_format: PremiseAndOneHypothesis
+  task_type: Regression
+"""
+
+
+def test_original_format_loads_unchanged_with_defaults():
+    defs = parse_task_defs(ORIGINAL)
+    assert defs["cola"].metric_meta == ["ACC", "MCC"] and defs["cola"].dropout_p == 0.05
+    assert defs["cola"].head == "pooler"
+    assert defs["mnli"].n_class == 3 and defs["mnli"].head == "san" and defs["mnli"].loss == "ce"
+    assert defs["mnli"].label_to_id == {"contradiction": 0, "neutral": 1, "entailment": 2}
+    assert defs["stsb"].n_class == 1 and defs["stsb"].loss == "mse" and defs["stsb"].metric_meta == ["pearson", "spearman"]
+    assert check_task_defs(defs, make_host().registries) == []
+
+
+def test_every_problem_is_reported_with_line_and_suggestion(tmp_path):
+    path = tmp_path / "tasks.yml"
+    path.write_text(
+        "rte:\n  data_format: PremiseAndOneHypothesis\n  task_typ: Classification\n"
+        "sts_b:\n  data_format: PremiseOnly\n  task_type: Regression\n"
+        "qnli:\n  data_format: PremiseOnly\n  task_type: Clasification\n  labels: [a, b]\n  n_class: 3\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_task_defs(path)
+    text = str(err.value)
+    assert f"{path}:3: rte.task_typ: unknown key; did you mean 'task_type'?" in text
+    assert f"{path}:4:" in text and "rename it to 'stsb'" in text
+    assert f"{path}:9: qnli.task_type" in text and "did you mean 'Classification'?" in text
+    assert len(err.value.problems) == 4  # rte also lacks task_type
+
+
+def test_unknown_component_names_get_did_you_mean():
+    defs = parse_task_defs(
+        "rte:\n  data_format: PremiseAndOneHypotesis\n  task_type: Classification\n  loss: CeCriterio\n"
+        "  metric_meta: [ACC, F2]\n  head: sann\n  head_config: {turns: 0}\n"
+    )
+    problems = check_task_defs(defs, make_host().registries, source="t.yml")
+    joined = "\n".join(problems)
+    assert "did you mean 'PremiseAndOneHypothesis'" in joined
+    assert "no loss 'CeCriterio'; did you mean 'CeCriterion'?" in joined
+    assert "no metric 'F2'; did you mean 'F1'?" in joined
+    assert "no head 'sann'; did you mean 'san'?" in joined and "installed:" in joined
+    assert len(problems) == 4
+
+
+def test_head_config_validated_against_the_heads_model():
+    defs = parse_task_defs("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n"
+                           "  head: san\n  head_config: {turns: 0, turnz: 2}\n")
+    problems = check_task_defs(defs, make_host().registries)
+    assert any("rte.head_config.turns" in p for p in problems)
+    assert any("rte.head_config.turnz" in p and "Extra inputs" in p for p in problems)
+
+
+def test_labels_and_n_class_must_agree():
+    with pytest.raises(ConfigError, match="n_class is 3 but 2 labels"):
+        parse_task_defs("rte:\n  data_format: PremiseOnly\n  task_type: Classification\n  labels: [a, b]\n  n_class: 3\n")
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    path = tmp_path / "bad.yml"
+    path.write_text("rte:\n  task_type: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad.yml:\d+: not valid YAML"):
+        load_task_defs(path)
+
+
+def test_train_config_rejects_unknown_keys_with_suggestion():
+    with pytest.raises(ConfigError, match="batchsize: unknown key; did you mean 'batch_size'"):
+        build_train_config({"tasks": ["rte"], "batchsize": 3})
+    with pytest.raises(ConfigError, match="lr: Input should be greater than 0"):
+        build_train_config({"tasks": ["rte"], "lr": -1})
+
+
+def test_task_overrides_change_a_definition_and_recompute_its_head():
+    from mtdnn_core.config import override_task
+
+    rte = parse_task_defs("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n  enable_san: true\n")["rte"]
+    assert rte.head == "san"
+    plain = override_task(rte, {"enable_san": False, "dropout_p": 0.2})
+    assert plain.head == "pooler" and plain.dropout_p == 0.2 and plain.loss == "ce"
+    with pytest.raises(ConfigError, match="task_overrides.rte.dropout_p"):
+        override_task(rte, {"dropout_p": 2})

@@ -1,0 +1,175 @@
+"""End to end: CLI training on real GLUE rows, prediction, exact resume, non-finite losses."""
+import json
+import types
+
+import pytest
+import torch
+from click.testing import CliRunner
+from safetensors.torch import load_file
+
+from mtdnn_core import hookimpl
+from mtdnn_core.cli import main
+from mtdnn_core.errors import TrainingDiverged
+from mtdnn_core.losses import CrossEntropy
+from mtdnn_core.testing import make_host
+from mtdnn_core.training.trainer import Trainer
+
+TINY = ["--encoder", "tiny-random-bert", "--batch-size", "16", "--max-seq-len", "64", "--lr", "1e-3",
+        "--num-threads", "2", "--device", "cpu", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, glue_dir):
+    out = tmp_path_factory.mktemp("run")
+    result = CliRunner().invoke(main, [
+        "train", "--plugin", "glue", "--data-dir", str(glue_dir), "--tasks", "rte,stsb", "--epochs", "2",
+        "--max-train-samples", "240", "--max-eval-samples", "120", "--output-dir", str(out), *TINY,
+    ])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_train_cli_writes_metrics_scores_checkpoints_and_log(trained):
+    out, output = trained
+    assert "rte_dev" in output and "stsb_dev" in output
+    history = json.loads((out / "metrics.json").read_text())
+    assert [h["tag"] for h in history] == ["epoch0", "epoch1"]
+    rte = json.loads((out / "scores" / "rte_dev.epoch1.json").read_text())
+    assert len(rte["uids"]) == len(rte["predictions"]) == len(rte["scores"]) == 120
+    assert set(rte["predictions"]) <= {"entailment", "not_entailment"}
+    assert 0 <= rte["metrics"]["accuracy"] <= 100
+    assert all(abs(sum(s) - 1) < 1e-4 for s in rte["scores"])
+    stsb = json.loads((out / "scores" / "stsb_dev.epoch1.json").read_text())
+    assert set(stsb["metrics"]) == {"pearson", "spearman"}
+    test = json.loads((out / "scores" / "rte_test.epoch1.json").read_text())
+    assert test["metrics"] == {} and len(test["predictions"]) == 120
+    latest = json.loads((out / "latest.json").read_text())
+    ckpt = out / latest["checkpoint"]
+    assert {p.name for p in ckpt.iterdir()} >= {"model.safetensors", "trainer_state.pt", "state.json", "encoder"}
+    assert not list(out.glob(".checkpoint-*"))  # no temporary directories left behind
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    train_records = [r for r in log if r["event"] == "train"]
+    assert train_records and all({"loss", "lr", "step"} <= set(r) for r in train_records)
+    # 240 rows per task, batch 16 -> 30 batches per epoch, 2 epochs
+    assert train_records[-1]["step"] == 60
+
+
+def test_predict_cli_reproduces_the_trainers_evaluation(trained, tmp_path):
+    out, _ = trained
+    canonical = out / "data" / "glue" / "rte_dev.tsv"
+    subset = tmp_path / "rte_dev_subset.tsv"
+    subset.write_text("".join(canonical.read_text().splitlines(keepends=True)[:120]))
+    pred_file = tmp_path / "pred.json"
+    result = CliRunner().invoke(main, ["predict", "--checkpoint", str(out), "--task", "rte", "--data", str(subset),
+                                       "--output", str(pred_file), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    predicted = json.loads(pred_file.read_text())
+    evaluated = json.loads((out / "scores" / "rte_dev.epoch1.json").read_text())
+    assert predicted["predictions"] == evaluated["predictions"]
+    assert predicted["metrics"]["accuracy"] == pytest.approx(evaluated["metrics"]["accuracy"])
+
+
+def test_strip_writes_an_encoder_that_loads_with_automodel(trained, tmp_path):
+    from transformers import AutoModel
+
+    out, _ = trained
+    result = CliRunner().invoke(main, ["strip", str(out), str(tmp_path / "enc")])
+    assert result.exit_code == 0, result.output
+    encoder = AutoModel.from_pretrained(tmp_path / "enc")
+    saved = load_file(out / json.loads((out / "latest.json").read_text())["checkpoint"] / "model.safetensors")
+    assert torch.equal(encoder.embeddings.word_embeddings.weight, saved["encoder.embeddings.word_embeddings.weight"])
+
+
+class Interrupt(Exception):
+    pass
+
+
+def _stop_at(step):
+    plugin = types.ModuleType("stopper")
+
+    def on_step_end(state):
+        if state["step"] == step:
+            raise Interrupt
+
+    plugin.on_step_end = hookimpl(on_step_end)
+    return plugin
+
+
+def test_resume_ends_exactly_where_an_uninterrupted_run_does(tiny_train_config, glue_dir, tmp_path):
+    common = dict(plugins=["glue"], data_dir=str(glue_dir), tasks=["rte", "stsb"], epochs=2, max_train_samples=64,
+                  max_eval_samples=16, save_every=3, batch_size=8, grad_accumulation=2)
+    full = Trainer(tiny_train_config(output_dir=str(tmp_path / "full"), **common), make_host(entry_points=("glue",)), progress=False)
+    full.train()
+    interrupted_dir = str(tmp_path / "cut")
+    cut = Trainer(tiny_train_config(output_dir=interrupted_dir, **common), make_host(_stop_at(5), entry_points=("glue",)), progress=False)
+    with pytest.raises(Interrupt):
+        cut.train()
+    resumed = Trainer(tiny_train_config(output_dir=interrupted_dir, **common), make_host(entry_points=("glue",)), progress=False)
+    resumed.train(resume=interrupted_dir)  # resumes from step 3, mid-epoch
+    assert resumed.step == full.step == 16
+    for (name, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert full.optimizer.state_dict()["state"][0]["exp_avg"].equal(resumed.optimizer.state_dict()["state"][0]["exp_avg"])
+
+
+def _loss_plugin(nan_steps):
+    plugin = types.ModuleType("nanloss")
+    calls = {"n": 0}
+
+    class SometimesNaN(CrossEntropy):
+        def forward(self, logits, target, weights=None):
+            calls["n"] += 1
+            loss = super().forward(logits, target, weights)
+            return loss * float("nan") if calls["n"] in nan_steps else loss
+
+    plugin.register_losses = hookimpl(lambda registry: registry.add("nan_ce", SometimesNaN))
+    return plugin
+
+
+def _nan_task_file(tmp_path):
+    path = tmp_path / "tasks.yml"
+    path.write_text("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n"
+                    "  labels: [not_entailment, entailment]\n  loss: nan_ce\n")
+    return str(path)
+
+
+def test_nan_losses_are_skipped_and_counted(tiny_train_config, glue_dir, tmp_path):
+    config = tiny_train_config(task_def=[_nan_task_file(tmp_path)], data_dir=str(glue_dir / "RTE"), tasks=["rte"],
+                               max_train_samples=48, max_eval_samples=8)
+    canonical = tmp_path / "canon"
+    canonical.mkdir()
+    rows = [line.split("\t") for line in (glue_dir / "RTE" / "train.tsv").read_text().splitlines()[1:49]]
+    (canonical / "rte_train.tsv").write_text("".join(f"{i}\t{label}\t{a}\t{b}\n" for i, a, b, label in rows))
+    config = config.model_copy(update={"data_dir": str(canonical)})
+    trainer = Trainer(config, make_host(_loss_plugin({2, 3})), progress=False)
+    summary = trainer.train()
+    assert summary["nonfinite_skipped"] == 2 and trainer.step == 4  # 6 batches, 2 skipped
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+
+    always = Trainer(config.model_copy(update={"max_nonfinite_in_row": 3, "output_dir": str(tmp_path / "b")}),
+                     make_host(_loss_plugin(set(range(1, 100)))), progress=False)
+    with pytest.raises(TrainingDiverged, match="3 non-finite loss values in a row.*lower --lr"):
+        always.train()
+
+
+def test_cli_reports_bad_input_without_traceback(tmp_path, glue_dir):
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", "--plugin", "glue", "--data-dir", str(glue_dir), "--tasks", "rte,mrcp", *TINY])
+    assert result.exit_code == 2 and "no task 'mrcp'; did you mean 'mrpc'?" in result.output
+    result = runner.invoke(main, ["train", "--plugin", "glue", "--data-dir", str(tmp_path), "--tasks", "rte", *TINY])
+    assert result.exit_code == 2 and "no training file" in result.output
+    result = runner.invoke(main, ["train", "--plugin", "glue", "--data-dir", str(glue_dir), "--tasks", "rte",
+                                  "--optimizer", "adam", *TINY])
+    assert result.exit_code == 2 and "no optimizer 'adam'; did you mean" in result.output
+
+
+def test_example_plugin_trains_by_name(tiny_train_config, tmp_path, glue_dir):
+    tasks = tmp_path / "tasks.yml"
+    tasks.write_text("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n"
+                     "  labels: [not_entailment, entailment]\n  head: mean_pool\n")
+    result = CliRunner().invoke(main, ["train", "--plugin", "example-head", "--plugin", "glue", "--task-def", str(tasks),
+                                       "--data-dir", str(glue_dir), "--tasks", "rte", "--max-train-samples", "32",
+                                       "--max-eval-samples", "16", "--epochs", "1", "--output-dir", str(tmp_path / "o"), *TINY])
+    assert result.exit_code == 0, result.output
+    saved = load_file(next((tmp_path / "o").glob("checkpoint-*")) / "model.safetensors")
+    assert "heads.rte.out.weight" in saved and "heads.rte.dense.weight" not in saved
