@@ -12,7 +12,6 @@ medians are compared. Prints JSON.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import statistics
 import sys
@@ -70,9 +69,10 @@ def main() -> None:
     schedule = trainer.sampler.schedule(0)[:n_batches]
     device = trainer.device
 
-    # the bare loop: its own copy of the same weights, hand-written padding, forward and update
-    encoder_copy = copy.deepcopy(trainer.model.encoder)
-    head = copy.deepcopy(trainer.model.heads["rte"])
+    # the bare loop: the same modules (so memory layout cannot favour either side), its own
+    # optimizer, hand-written padding, forward and update
+    encoder_copy = trainer.model.encoder
+    head = trainer.model.heads["rte"]
     dense, out, dropout = head.dense, head.out, head.dropout
     params = [*encoder_copy.parameters(), *dense.parameters(), *out.parameters()]
     decay = [p for n, p in [*encoder_copy.named_parameters(), *dense.named_parameters(), *out.named_parameters()]

@@ -82,7 +82,6 @@ def main():
 TRAIN_OPTIONS = [
     ("--tasks", str, "Comma-separated task names, e.g. rte,mrpc,stsb."),
     ("--encoder", str, "Encoder: a registered name (all-minilm-l6-v2, tiny-random-bert), a hub name or a directory."),
-    ("--data-dir", str, "Data directory (canonical files or a layout a plugin understands)."),
     ("--output-dir", str, "Where checkpoints, scores and logs go."),
     ("--cache-dir", str, "Tokenized-feature cache (default: OUTPUT_DIR/cache)."),
     ("--epochs", int, "Training epochs."),
@@ -128,6 +127,24 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def _split_data_dirs(values: tuple[str, ...]) -> dict[str, Any]:
+    """``--data-dir DIR`` and ``--data-dir task=DIR`` (a plain DIR may itself contain '=' only
+    when it exists as a path)."""
+    out: dict[str, Any] = {}
+    per_task: dict[str, str] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if sep and name and not Path(value).exists() and "/" not in name:
+            per_task[name] = path
+        elif "data_dir" in out:
+            raise ConfigError([f"--data-dir given twice ({out['data_dir']}, {value}); use TASK=DIR for per-task directories"], "--data-dir")
+        else:
+            out["data_dir"] = value
+    if per_task:
+        out["task_data_dirs"] = per_task
+    return out
+
+
 def _train_config(config_file, plugins, task_defs, sets, options):
     from mtdnn_core.config import build_train_config, load_train_config
 
@@ -150,10 +167,12 @@ def _train_config(config_file, plugins, task_defs, sets, options):
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML training config; options override it.")
 @click.option("--task-def", "task_defs", multiple=True, type=click.Path(dir_okay=False), help="Task-definition YAML (repeatable).")
 @_train_options
+@click.option("--data-dir", "data_dirs", multiple=True, metavar="[TASK=]DIR",
+              help="Data directory (canonical files or a layout a plugin understands); TASK=DIR for one task (repeatable).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any config key, e.g. --set sampler_config={temperature: 3}.")
 @click.option("--resume", type=click.Path(), default=None, help="Resume from a checkpoint or a run directory (its latest).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def train(plugins, strict_plugins, config_file, task_defs, sets, resume, no_progress, **options):
+def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, resume, no_progress, **options):
     """Train one shared encoder on one or more tasks.
 
     \b
@@ -165,6 +184,7 @@ def train(plugins, strict_plugins, config_file, task_defs, sets, resume, no_prog
     """
     from mtdnn_core.training.trainer import Trainer
 
+    options.update(_split_data_dirs(data_dirs))
     config = _train_config(config_file, plugins, task_defs, sets, options)
     host = _host(tuple(config.plugins), strict_plugins)
     trainer = Trainer(config, host, progress=not no_progress)
@@ -228,6 +248,8 @@ def predict(plugins, strict_plugins, checkpoint, task, data_file, output, batch_
     atomic_write_json(output, {"task": task, "checkpoint": str(checkpoint), "metrics": metrics,
                                "uids": result["uids"], "predictions": readable_predictions(dataset, result),
                                "scores": result["scores"]})
+    if host.has_observers("write_predictions"):
+        host.notify("write_predictions", dataset=dataset, output=result, prefix=output.with_suffix(""))
     for name, value in metrics.items():
         if isinstance(value, float):
             click.echo(f"{name}: {value:.2f}")
@@ -251,14 +273,14 @@ def prepro(plugins, strict_plugins, task_defs, tasks, data_dir, encoder, max_seq
       mtdnn prepro --plugin glue --data-dir glue_data --tasks rte,mrpc --cache-dir cache/
     """
     from mtdnn_core.config import build_train_config
-    from mtdnn_core.training.setup import build_encoder, find_task_files, load_datasets, resolve_tasks
+    from mtdnn_core.training.setup import build_encoder, find_task_files, load_datasets, resolve_tasks, task_data_dirs
 
     config = build_train_config({"tasks": [t for t in tasks.split(",") if t], "encoder": encoder, "data_dir": data_dir,
                                  "max_seq_len": max_seq_len, "task_def": list(task_defs), "plugins": list(plugins),
                                  "cache_dir": cache_dir, "output_dir": cache_dir})
     host = _host(plugins, strict_plugins)
     chosen = resolve_tasks(config, host)
-    files = find_task_files(chosen, host.resolve_data_dir(data_dir), Path(cache_dir) / "data", need_train=False)
+    files = find_task_files(chosen, task_data_dirs(config, host), Path(cache_dir) / "data", need_train=False)
     _, tokenizer = build_encoder(config, host)
     data = load_datasets(chosen, files, tokenizer, config, host, Path(cache_dir))
     for dataset in [*data.train, *data.eval]:

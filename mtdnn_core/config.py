@@ -258,6 +258,7 @@ class TrainConfig(BaseModel):
     encoder: str = "all-minilm-l6-v2"
     encoder_config: dict[str, Any] = Field(default_factory=dict)
     data_dir: str | None = None
+    task_data_dirs: dict[str, str] = Field(default_factory=dict, description="a data directory per task, overriding data_dir")
     task_def: list[str] = Field(default_factory=list)
     task_overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-task changes to the definitions, e.g. {rte: {enable_san: false}}"

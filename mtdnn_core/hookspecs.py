@@ -124,3 +124,13 @@ def on_step_end(state: dict) -> None:
 @hookspec
 def on_evaluate(dataset: str, epoch: int, step: int, metrics: dict) -> None:
     """Observe the metrics of one evaluated dataset. Added in 1.0."""
+
+
+@hookspec
+def write_predictions(dataset: Any, output: dict, prefix: Any) -> None:
+    """Write extra prediction files for a scored dataset (e.g. CoNLL columns).
+
+    ``dataset`` is a :class:`mtdnn_core.data.features.TaskDataset`, ``output`` holds uids,
+    predictions, golds (and words for sequence labeling), ``prefix`` is a path without
+    extension to write beside the JSON score file. Added in 1.0.
+    """

@@ -226,25 +226,71 @@ class Sequence(DataFormat):
         return Example(uid=row[0], label=labels, words=words)
 
     def encode(self, examples, tokenizer, max_len, task):
-        enc = tokenizer([e.words for e in examples], is_split_into_words=True, truncation=True, max_length=max_len, return_token_type_ids=True)
+        """Label the first sub-token of each word. A sentence longer than ``max_len`` is split
+        into overlapping windows of whole words (one feature each, sharing the uid); the
+        evaluator stitches their predictions back so every word gets exactly one."""
+        budget = max_len - tokenizer.num_special_tokens_to_add(pair=False)
+        whole = tokenizer([e.words for e in examples], is_split_into_words=True, truncation=False,
+                          return_token_type_ids=True)
         out = []
         for i, e in enumerate(examples):
-            word_ids = enc.word_ids(i)
-            tags, previous = [], None
+            word_ids = whole.word_ids(i)
+            if len(word_ids) <= max_len:
+                out.append(self._feature(e, 0, word_ids, whole["input_ids"][i], whole["token_type_ids"][i]))
+                continue
+            counts = [0] * len(e.words)
             for w in word_ids:
-                first = w is not None and w != previous
-                tags.append(e.label[w] if first and e.label is not None else IGNORE_INDEX)
-                previous = w
-            out.append({
-                "uid": e.uid,
-                "label": tags if e.label is not None else None,
-                "word_ids": [-1 if w is None else w for w in word_ids],
-                "n_words": len(e.words),
-                "input_ids": enc["input_ids"][i],
-                "token_type_ids": enc["token_type_ids"][i],
-                "segment_ids": [-1 if w is None else 0 for w in word_ids],
-            })
+                if w is not None:
+                    counts[w] += 1
+            for start, end in word_windows(counts, budget):
+                enc = tokenizer(e.words[start:end], is_split_into_words=True, truncation=True, max_length=max_len,
+                                return_token_type_ids=True)
+                out.append(self._feature(e, start, enc.word_ids(0), enc["input_ids"], enc["token_type_ids"]))
         return out
+
+    @staticmethod
+    def _feature(e: Example, start: int, word_ids: list, input_ids: list, token_type_ids: list) -> dict:
+        tags, previous = [], None
+        for w in word_ids:
+            first = w is not None and w != previous
+            tags.append(e.label[start + w] if first and e.label is not None else IGNORE_INDEX)
+            previous = w
+        feature = {
+            "uid": e.uid,
+            "label": tags if e.label is not None else None,
+            "word_ids": [-1 if w is None else w for w in word_ids],
+            "word_offset": start,
+            "n_words": len(e.words),
+            "input_ids": input_ids,
+            "token_type_ids": token_type_ids,
+            "segment_ids": [-1 if w is None else 0 for w in word_ids],
+        }
+        if start == 0:  # the whole sentence, once, for word-level scoring and readable outputs
+            feature["words"] = e.words
+            feature["word_labels"] = e.label
+        return feature
+
+
+def word_windows(token_counts: list[int], budget: int, overlap: float = 0.25) -> list[tuple[int, int]]:
+    """Split words into windows of at most ``budget`` sub-tokens; consecutive windows share
+    about ``overlap`` of a window. Every word lies in at least one window; a single word longer
+    than the budget gets a window of its own."""
+    windows, start, n = [], 0, len(token_counts)
+    while start < n:
+        end, used = start, 0
+        while end < n and (used + token_counts[end] <= budget or end == start):
+            used += token_counts[end]
+            end += 1
+        windows.append((start, end))
+        if end == n:
+            break
+        # step back while the shared part stays within the overlap budget
+        nxt, shared = end, 0
+        while nxt - 1 > start and shared + token_counts[nxt - 1] <= overlap * budget:
+            nxt -= 1
+            shared += token_counts[nxt]
+        start = nxt
+    return windows
 
 
 BUILTIN_FORMATS = (PremiseOnly(), PremiseAndOneHypothesis(), PremiseAndMultiHypothesis(), Sequence())

@@ -33,6 +33,15 @@ class Head(nn.Module):
     def forward(self, hidden: torch.Tensor, batch: dict) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
+    def task_loss(self, logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor | None:
+        """A head that needs its own loss (a CRF's likelihood) returns it here; ``None`` means
+        the task definition's loss is used."""
+        return None
+
+    def decode(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
+        """Predicted class per position (sequence labeling); a CRF overrides it with Viterbi."""
+        return logits.argmax(-1)
+
 
 class PoolerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")

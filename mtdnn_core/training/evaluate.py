@@ -9,7 +9,6 @@ import torch
 
 from mtdnn_core.data.batching import collate, move_to
 from mtdnn_core.data.features import TaskDataset
-from mtdnn_core.data.formats import IGNORE_INDEX
 
 
 @torch.no_grad()
@@ -20,45 +19,67 @@ def predict(model: torch.nn.Module, dataset: TaskDataset, batch_size: int, devic
     was_training = model.training
     model.eval()
     uids, preds, scores, golds = [], [], [], []
+    words = WordStitcher()
     try:
         for start in range(0, len(dataset), batch_size):
             feats = dataset.features[start : start + batch_size]
             batch = move_to(collate(feats, task.task_type, pad_id), device)
             with autocast() if autocast else contextlib.nullcontext():
                 logits = model(task.name, batch)
-            logits = logits.float().cpu()
+            if task.task_type == "SequenceLabeling":
+                tags = model.heads[task.name].decode(logits, batch).cpu()
+                for i, f in enumerate(feats):
+                    words.add(f, tags[i])
+                continue
+            logits = logits.float()
             uids.extend(batch["uids"])
+            golds.extend(f["label"] for f in feats)
             if task.task_type == "Regression":
                 values = logits.view(-1).tolist()
                 preds.extend(values)
                 scores.extend(values)
-            elif task.task_type == "SequenceLabeling":
-                word_ids = batch["word_ids"].cpu()
-                best = logits.argmax(-1)
-                for i, f in enumerate(feats):
-                    first = _first_subtokens(word_ids[i])
-                    preds.append(best[i, first].tolist())
             else:
                 probs = torch.softmax(logits, dim=-1)
                 preds.extend(probs.argmax(-1).tolist())
                 scores.extend([[round(p, 6) for p in row] for row in probs.tolist()])
-            for f in feats:
-                label = f["label"]
-                if task.task_type == "SequenceLabeling" and label is not None:
-                    label = [t for t in label if t != IGNORE_INDEX]
-                golds.append(label)
     finally:
         model.train(was_training)
+    if task.task_type == "SequenceLabeling":
+        return words.result()
     return {"uids": uids, "predictions": preds, "scores": scores, "golds": golds}
 
 
-def _first_subtokens(word_ids: torch.Tensor) -> list[int]:
-    positions, previous = [], -1
-    for pos, w in enumerate(word_ids.tolist()):
-        if w >= 0 and w != previous:
-            positions.append(pos)
-        previous = w
-    return positions
+class WordStitcher:
+    """Collects per-token predictions of (possibly windowed) sentences and keeps, for each
+    word, the prediction of the window in which it sits farthest from an edge."""
+
+    def __init__(self):
+        self.sentences: dict[str, dict] = {}
+
+    def add(self, feature: dict, tags: torch.Tensor) -> None:
+        sentence = self.sentences.setdefault(feature["uid"], {"n": feature["n_words"], "best": {}})
+        if "words" in feature:
+            sentence["words"], sentence["gold"] = feature["words"], feature["word_labels"]
+        local = [(pos, w) for pos, w in enumerate(feature["word_ids"])
+                 if w >= 0 and (pos == 0 or feature["word_ids"][pos - 1] != w)]
+        if not local:
+            return
+        span = local[-1][1]
+        for pos, w in local:
+            centrality = min(w, span - w)
+            index = feature["word_offset"] + w
+            if index not in sentence["best"] or centrality > sentence["best"][index][0]:
+                sentence["best"][index] = (centrality, int(tags[pos]))
+
+    def result(self) -> dict[str, list]:
+        uids, preds, golds, words = [], [], [], []
+        for uid, sentence in self.sentences.items():
+            uids.append(uid)
+            # a word the tokenizer dropped entirely (no sub-token) is predicted as the first label
+            preds.append([sentence["best"].get(i, (0, 0))[1] for i in range(sentence["n"])])
+            golds.append(sentence.get("gold"))
+            words.append(sentence.get("words"))
+        return {"uids": uids, "predictions": preds, "scores": [], "golds": golds, "words": words}
 
 
 def compute_metrics(dataset: TaskDataset, output: dict[str, list], metrics: Any) -> dict[str, Any]:
@@ -68,8 +89,12 @@ def compute_metrics(dataset: TaskDataset, output: dict[str, list], metrics: Any)
         return {}
     task = dataset.task
     if task.task_type == "SequenceLabeling":
-        g = np.array([np.array(x) for x in golds] + [np.array([])], dtype=object)[:-1]
-        p = np.array([np.array(x[: len(y)]) for x, y in zip(output["predictions"], golds)] + [np.array([])], dtype=object)[:-1]
+        names = task.labels or []
+        as_names = (lambda row: [names[i] for i in row]) if names else list  # noqa: E731
+        g = np.empty(len(golds), dtype=object)
+        p = np.empty(len(golds), dtype=object)
+        for i, (gold, pred) in enumerate(zip(golds, output["predictions"])):
+            g[i], p[i] = as_names(gold), as_names(pred)
         s = None
     else:
         g, p = np.array(golds), np.array(output["predictions"])

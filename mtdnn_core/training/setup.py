@@ -63,6 +63,9 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
                 problems.extend(exc.problems)
     defs = {name: task.definition for name, task in chosen.items()}
     problems.extend(check_task_defs(defs, registries))
+    for name in config.task_data_dirs:
+        if name not in config.tasks:
+            problems.append(f"task_data_dirs: '{name}' is not one of the run's tasks ({', '.join(config.tasks)})")
     for name, task in chosen.items():
         for plugin, spec in task.definition.requires.items():
             info = host.info.get(plugin)
@@ -75,17 +78,20 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
     return chosen
 
 
-def find_task_files(tasks: dict[str, Task], data_dir: str | None, work_dir: Path, need_train: bool) -> dict[str, dict[str, Path]]:
-    """Each task's ``{split: file}``; a missing training file is an error naming what was looked for."""
+def find_task_files(tasks: dict[str, Task], data_dirs: dict[str, str | None], work_dir: Path,
+                    need_train: bool) -> dict[str, dict[str, Path]]:
+    """Each task's ``{split: file}`` from its data directory (``data_dirs[task]``); a missing
+    training file is an error naming what was looked for."""
     problems = []
     found: dict[str, dict[str, Path]] = {}
     for name, task in tasks.items():
+        data_dir = data_dirs.get(name)
         if data_dir is None:
             problems.append(f"task '{name}': no --data-dir given")
             continue
         if not Path(data_dir).is_dir():
-            problems.append(f"--data-dir {data_dir}: no such directory")
-            break
+            problems.append(f"task '{name}': data directory {data_dir} does not exist")
+            continue
         files = task.find_data(Path(data_dir), work_dir)
         if need_train and TRAIN_SPLIT not in files:
             problems.append(
@@ -96,6 +102,16 @@ def find_task_files(tasks: dict[str, Task], data_dir: str | None, work_dir: Path
     if problems:
         raise DataError("\n".join(problems))
     return found
+
+
+def task_data_dirs(config: TrainConfig, host: PluginHost) -> dict[str, str | None]:
+    """Where each task's data lives: ``task_data_dirs`` first, then ``data_dir``; symbolic names
+    (``glue:sample``) are resolved by plugins."""
+    out = {}
+    for name in config.tasks:
+        value = config.task_data_dirs.get(name, config.data_dir)
+        out[name] = host.resolve_data_dir(value) if value else None
+    return out
 
 
 def build_encoder(config: TrainConfig, host: PluginHost):

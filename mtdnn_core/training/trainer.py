@@ -34,6 +34,7 @@ from mtdnn_core.training.setup import (
     load_datasets,
     plugin_versions,
     resolve_tasks,
+    task_data_dirs,
 )
 
 DIVERGED_ADVICE = (
@@ -60,7 +61,8 @@ class Trainer:
         # everything cheap is checked before the encoder is loaded
         self.tasks = resolve_tasks(config, self.host)
         self.defs = {name: task.definition for name, task in self.tasks.items()}
-        self.files = find_task_files(self.tasks, self._data_dir(), self.output_dir / "data", need_train=config.epochs > 0)
+        self.files = find_task_files(self.tasks, task_data_dirs(config, self.host), self.output_dir / "data",
+                                     need_train=config.epochs > 0)
         self.sampler_config = self.registries.samplers.validate_config(config.sampler, config.sampler_config)
         self.registries.optimizers.validate_config(config.optimizer, config.optimizer_config)
         self.registries.schedulers.validate_config(config.scheduler, config.scheduler_config)
@@ -103,9 +105,6 @@ class Trainer:
         self._observe_steps = self.host.has_observers("on_step_end")
 
     # -- helpers -------------------------------------------------------------------------
-    def _data_dir(self) -> str | None:
-        return self.host.resolve_data_dir(self.config.data_dir) if self.config.data_dir else None
-
     @staticmethod
     def _seed_everything(seed: int) -> None:
         random.seed(seed)
@@ -134,7 +133,9 @@ class Trainer:
         task = self.data.train[dataset_index].task
         with self.autocast():
             logits = self.model(task.name, batch)
-            loss = self.losses[task.name](logits, batch["labels"], batch.get("weights"))
+            loss = self.model.heads[task.name].task_loss(logits, batch["labels"], batch.get("weights"))
+            if loss is None:
+                loss = self.losses[task.name](logits, batch["labels"], batch.get("weights"))
             for regularizer in self.regularizers:
                 extra = regularizer(self.model, task, batch, logits, loss)
                 if extra is not None:
@@ -260,6 +261,8 @@ class Trainer:
                 "metrics": metrics, "uids": output["uids"], "predictions": readable_predictions(dataset, output),
                 "scores": output["scores"],
             })
+            if self.host.has_observers("write_predictions"):
+                self.host.notify("write_predictions", dataset=dataset, output=output, prefix=scores_dir / f"{dataset.name}.{tag}")
             results[dataset.name] = metrics
             if self.host.has_observers("on_evaluate"):
                 self.host.notify("on_evaluate", dataset=dataset.name, epoch=self.epoch, step=self.step, metrics=metrics)
