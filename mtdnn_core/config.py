@@ -36,7 +36,7 @@ DEFAULT_METRICS = {
     "Ranking": ["accuracy"],
     "SequenceLabeling": ["token_accuracy"],
 }
-DEFAULT_HEAD = {"Classification": "pooler", "Regression": "pooler", "Ranking": "ranking"}
+DEFAULT_HEAD = {"Classification": "pooler", "Regression": "pooler", "Ranking": "ranking", "SequenceLabeling": "token"}
 
 
 class TaskDef(BaseModel):

@@ -38,3 +38,11 @@ def tiny_train_config(tmp_path):
         return TrainConfig(**base)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer():
+    """The uncased WordPiece tokenizer of the tiny random encoder (offline)."""
+    from mtdnn_core.model.encoder import load_tiny_random_bert
+
+    return load_tiny_random_bert()[1]

@@ -17,11 +17,3 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def glue_dir(shared_data) -> Path:
     return shared_data / "glue"
-
-
-@pytest.fixture(scope="session")
-def tokenizer():
-    from mtdnn_core.model.encoder import load_tiny_random_bert
-
-    return load_tiny_random_bert()[1]
-

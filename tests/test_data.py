@@ -66,32 +66,32 @@ def test_multi_hypothesis_and_sequence_formats(tmp_path):
         Sequence().read(bad, DEFS["ner"])
 
 
-def test_over_length_pairs_are_truncated_longest_first_not_dropped(tmp_path, tokenizer):
+def test_over_length_pairs_are_truncated_longest_first_not_dropped(tmp_path, tiny_tokenizer):
     long = " ".join(["word"] * 200)
     path = write(tmp_path / "rte_train.tsv", f"1\tentailment\t{long}\tshort hypothesis\n")
-    feats = encode_file(path, DEFS["rte"], PremiseAndOneHypothesis(), tokenizer, max_len=32)
+    feats = encode_file(path, DEFS["rte"], PremiseAndOneHypothesis(), tiny_tokenizer, max_len=32)
     assert len(feats) == 1 and len(feats[0]["input_ids"]) == 32
     assert feats[0]["segment_ids"].count(1) == 2  # the short hypothesis survives intact
 
 
-def test_sequence_labels_only_on_first_subtokens(tmp_path, tokenizer):
+def test_sequence_labels_only_on_first_subtokens(tmp_path, tiny_tokenizer):
     path = write(tmp_path / "ner.tsv", "s1\tB-PER O\tunaffable John\n")
-    feat = encode_file(path, DEFS["ner"], Sequence(), tokenizer, 32)[0]
-    pieces = tokenizer.convert_ids_to_tokens(feat["input_ids"])
+    feat = encode_file(path, DEFS["ner"], Sequence(), tiny_tokenizer, 32)[0]
+    pieces = tiny_tokenizer.convert_ids_to_tokens(feat["input_ids"])
     assert len(pieces) > 4  # 'unaffable' splits into several word pieces
     labelled = [(p, t) for p, t in zip(pieces, feat["label"]) if t != IGNORE_INDEX]
     assert [t for _, t in labelled] == [1, 0] and labelled[1][0] == "john"
 
 
-def test_feature_cache_is_keyed_by_content_and_length(tmp_path, tokenizer):
+def test_feature_cache_is_keyed_by_content_and_length(tmp_path, tiny_tokenizer):
     path = write(tmp_path / "sst_train.tsv", "1\t1\tgood movie\n")
     cache = tmp_path / "cache"
-    encode_file(path, DEFS["sst"], PremiseOnly(), tokenizer, 32, cache)
-    encode_file(path, DEFS["sst"], PremiseOnly(), tokenizer, 32, cache)
+    encode_file(path, DEFS["sst"], PremiseOnly(), tiny_tokenizer, 32, cache)
+    encode_file(path, DEFS["sst"], PremiseOnly(), tiny_tokenizer, 32, cache)
     assert len(list(cache.glob("*.jsonl"))) == 1
-    encode_file(path, DEFS["sst"], PremiseOnly(), tokenizer, 16, cache)
+    encode_file(path, DEFS["sst"], PremiseOnly(), tiny_tokenizer, 16, cache)
     write(path, "1\t0\tbad movie\n")
-    feats = encode_file(path, DEFS["sst"], PremiseOnly(), tokenizer, 32, cache)
+    feats = encode_file(path, DEFS["sst"], PremiseOnly(), tiny_tokenizer, 32, cache)
     assert len(list(cache.glob("*.jsonl"))) == 3 and feats[0]["label"] == 0
 
 
