@@ -13,7 +13,8 @@ from mtdnn_core.config import TaskDef
 
 
 class Regularizer:
-    """Base class. Built as ``cls(**config)``."""
+    """Base class. Built as ``cls(registries=..., **config)``: ``registries`` lets a regularizer
+    look up losses (e.g. the task definition's ``adv_loss``) by name."""
 
     def __call__(self, model: torch.nn.Module, task: TaskDef, batch: dict, logits: torch.Tensor,
                  loss: torch.Tensor) -> torch.Tensor | None:  # pragma: no cover
@@ -40,7 +41,7 @@ class L2SP(Regularizer):
 
     Config = L2SPConfig
 
-    def __init__(self, alpha: float = 0.01):
+    def __init__(self, alpha: float = 0.01, registries=None):
         self.alpha = alpha
         self.start: dict[str, torch.Tensor] | None = None
 

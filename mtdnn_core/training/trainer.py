@@ -79,7 +79,8 @@ class Trainer:
                                   Path(config.cache_dir or self.output_dir / "cache"), progress=progress)
         self.model = build_model(self.defs, self.encoder, self.host).to(self.device)
         self.losses = {n: self.registries.losses.build(d.loss, d.loss_config) for n, d in self.defs.items()}
-        self.regularizers = [self.registries.regularizers.build(r.name, r.params) for r in config.regularizers]
+        self.regularizers = [self.registries.regularizers.build(r.name, r.params, registries=self.registries)
+                             for r in config.regularizers]
         self.sampler = self.registries.samplers.build(
             config.sampler, config.sampler_config, lengths=[d.lengths() for d in self.data.train],
             batch_size=config.batch_size, seed=config.seed, bucketing=config.length_bucketing,

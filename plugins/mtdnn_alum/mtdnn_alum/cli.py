@@ -1,0 +1,100 @@
+"""``mtdnn alum ...``: adversarial pre-training and fine-tuning."""
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.group()
+def alum():
+    """Robust training: ALUM pre-training, SMART / PDR / Bregman fine-tuning.
+
+    \b
+    Pre-train:  mtdnn alum pretrain --encoder all-minilm-l6-v2 --corpus wiki.jsonl --output alum-encoder/
+    Fine-tune:  mtdnn alum finetune --plugin glue --data-dir glue_data --tasks rte --adv_train --adv_alpha 1
+    Or in any run: mtdnn train ... --plugin alum --set 'regularizers=[{name: smart, params: {alpha: 1}}]'
+    """
+
+
+@alum.command()
+@click.option("--encoder", default="all-minilm-l6-v2", help="Encoder name or directory.")
+@click.option("--corpus", required=True, type=click.Path(exists=True, dir_okay=False), help="Plain text or JSON lines with 'text'.")
+@click.option("--output", required=True, type=click.Path(file_okay=False), help="Where the Hugging Face model directory goes.")
+@click.option("--steps", type=int, default=100)
+@click.option("--batch-size", type=int, default=16)
+@click.option("--max-seq-len", type=int, default=128)
+@click.option("--lr", type=float, default=5e-5)
+@click.option("--mask-prob", type=float, default=0.15)
+@click.option("--whole-word-mask", is_flag=True, help="Mask whole words rather than sub-tokens.")
+@click.option("--adv-alpha", type=float, default=10.0, help="Weight of the adversarial term (0: plain MLM).")
+@click.option("--adv-layer", default="embeddings", help="embeddings, word_embeddings or layer:N.")
+@click.option("--adv-steps", type=int, default=1)
+@click.option("--adv-step-size", type=float, default=1e-3)
+@click.option("--adv-epsilon", type=float, default=1e-5)
+@click.option("--adv-noise-var", type=float, default=1e-5)
+@click.option("--seed", type=int, default=1)
+@click.option("--threads", type=int, default=None)
+def pretrain(encoder, corpus, output, steps, batch_size, max_seq_len, lr, mask_prob, whole_word_mask, adv_alpha,
+             adv_layer, adv_steps, adv_step_size, adv_epsilon, adv_noise_var, seed, threads):
+    """Continue masked-LM pre-training of an encoder on a corpus, with ALUM's adversarial term.
+
+    The result loads with AutoModelForMaskedLM and works as `mtdnn train --encoder OUTPUT`.
+
+    \b
+    Example:
+      mtdnn alum pretrain --corpus mlm_train.json --output alum-minilm/ --steps 200 --whole-word-mask
+    """
+    import torch
+
+    from mtdnn_alum.mlm import pretrain as run
+
+    if threads:
+        torch.set_num_threads(threads)
+    summary = run(encoder, corpus, output, steps=steps, batch_size=batch_size, max_len=max_seq_len, lr=lr,
+                  mask_prob=mask_prob, whole_word=whole_word_mask, adv_alpha=adv_alpha, adv_where=adv_layer,
+                  adv_steps=adv_steps, adv_step_size=adv_step_size, adv_epsilon=adv_epsilon, adv_noise_var=adv_noise_var,
+                  seed=seed)
+    click.echo(json.dumps(summary, indent=2))
+
+
+ORIGINAL_OPTIONS = [
+    click.Option(["--adv_train"], is_flag=True, help="Add SMART's adversarial term (original option name)."),
+    click.Option(["--adv_alpha"], type=float, default=1.0, help="Weight of the adversarial term."),
+    click.Option(["--adv_k"], type=int, default=1, help="Ascent steps."),
+    click.Option(["--adv_step_size"], type=float, default=1e-3, help="Ascent step size."),
+    click.Option(["--adv_noise_var"], type=float, default=1e-5, help="Variance of the starting noise."),
+    click.Option(["--adv_epsilon"], type=float, default=1e-5, help="Radius of the perturbation ball."),
+    click.Option(["--adv_p_norm"], type=click.Choice(["inf", "l2", "l1"]), default="inf", help="Norm of the ball."),
+    click.Option(["--adv_norm_level"], type=click.IntRange(0, 1), default=0, help="0: per token, 1: per sentence."),
+    click.Option(["--adv_where"], default="word_embeddings", help="word_embeddings, embeddings or layer:N."),
+    click.Option(["--bregman_mu"], type=float, default=0.0, help="Weight of the Bregman proximal point term (0: off)."),
+    click.Option(["--bregman_beta"], type=float, default=0.99, help="Momentum of the Bregman teacher."),
+]
+
+
+def _finetune_command() -> click.Command:
+    from mtdnn_core.cli import train
+
+    def callback(**kwargs):
+        adv = {o.name: kwargs.pop(o.name) for o in ORIGINAL_OPTIONS}
+        regularizers = []
+        if adv["adv_train"]:
+            regularizers.append({"name": "smart", "params": {
+                "alpha": adv["adv_alpha"], "steps": adv["adv_k"], "step_size": adv["adv_step_size"],
+                "noise_var": adv["adv_noise_var"], "epsilon": adv["adv_epsilon"], "norm": adv["adv_p_norm"],
+                "granularity": "sentence" if adv["adv_norm_level"] else "token", "where": adv["adv_where"]}})
+        if adv["bregman_mu"] > 0:
+            regularizers.append({"name": "bregman", "params": {"mu": adv["bregman_mu"], "beta": adv["bregman_beta"]}})
+        kwargs["plugins"] = tuple(dict.fromkeys([*kwargs["plugins"], "alum"]))
+        kwargs["sets"] = (*kwargs["sets"], f"regularizers={json.dumps(regularizers)}")
+        return train.callback(**kwargs)
+
+    return click.Command(
+        "finetune", callback=callback, params=[*train.params, *ORIGINAL_OPTIONS],
+        help="`mtdnn train` with SMART / Bregman fine-tuning under the original toolkit's option names.\n\n"
+             "\b\nExample:\n  mtdnn alum finetune --plugin glue --data-dir glue_data --tasks rte,stsb --adv_train --adv_alpha 1",
+    )
+
+
+alum.add_command(_finetune_command())

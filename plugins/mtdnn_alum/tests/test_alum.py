@@ -1,0 +1,204 @@
+"""ALUM plugin: divergences, perturbations, SMART, Bregman, masking, pre-training."""
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from mtdnn_alum import divergences as dv
+from mtdnn_alum.mlm import MaskingConfig, mask_tokens
+from mtdnn_alum.perturb import _norm, project
+from mtdnn_alum.regularizers import SMART, BregmanProximalPoint
+from mtdnn_core.cli import main
+from mtdnn_core.config import TaskDef
+from mtdnn_core.model.encoder import load_tiny_random_bert
+from mtdnn_core.model.heads import PoolerHead
+from mtdnn_core.model.multitask import MultiTaskModel
+
+SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
+P = np.array([0.7, 0.2, 0.1])
+Q = np.array([0.3, 0.3, 0.4])
+EXPECTED = {  # D(P || Q), by the textbook formulas
+    "reverse_kl": float(np.sum(Q * np.log(Q / P))),
+    "js": float(0.5 * np.sum(P * np.log(P / ((P + Q) / 2))) + 0.5 * np.sum(Q * np.log(Q / ((P + Q) / 2)))),
+    "hellinger": float(1 - np.sum(np.sqrt(P * Q))),
+    "chi2": float(np.sum((P - Q) ** 2 / Q)),
+    "tv": float(0.5 * np.sum(np.abs(P - Q))),
+    "stable_sym_kl": float(np.sum(P * np.log(P / Q)) + np.sum(Q * np.log(Q / P))),
+}
+
+
+def logits_of(p):
+    return torch.tensor(np.log(p)[None], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_divergence_closed_forms(name):
+    cls = dv.DIVERGENCES[name][0]
+    value = cls()(logits_of(Q), logits_of(P)).item()  # input Q, target P: D(P || Q)
+    assert value == pytest.approx(EXPECTED[name], rel=1e-5)
+    assert cls()(logits_of(P), logits_of(P)).item() == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["reverse_kl", "js", "hellinger", "chi2"])
+def test_divergence_gradients_match_finite_differences(name):
+    cls = dv.DIVERGENCES[name][0]
+    x = torch.tensor([[0.3, -0.2, 0.5]], dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([[1.0, 0.1, -0.7]], dtype=torch.float64)
+    # float32 inside: compare with a generous tolerance
+    cls()(x, target).backward()
+    numeric = []
+    for i in range(3):
+        e = torch.zeros_like(x)
+        e[0, i] = 1e-3
+        numeric.append((cls()(x + e, target) - cls()(x - e, target)).item() / 2e-3)
+    assert x.grad[0].tolist() == pytest.approx(numeric, rel=2e-2, abs=1e-4)
+    assert x.grad.abs().sum() > 0  # the Hellinger loss of the original had no gradient
+
+
+def test_stable_symmetric_kl_gradient_is_each_directions_pull():
+    """Each direction detaches its reference: the gradient w.r.t. the input is that of KL(p || q)."""
+    from mtdnn_core.losses import KLDivergence
+
+    x = torch.tensor([[0.3, -0.2, 0.5]], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([[1.0, 0.1, -0.7]], dtype=torch.float64, requires_grad=True)
+    dv.StableSymmetricKL()(x, t).backward()
+    x2, t2 = x.detach().clone().requires_grad_(), t.detach().clone().requires_grad_()
+    KLDivergence()(x2, t2.detach()).backward()
+    KLDivergence()(t2, x2.detach()).backward()
+    assert torch.allclose(x.grad, x2.grad, atol=1e-6) and torch.allclose(t.grad, t2.grad, atol=1e-6)
+
+
+def test_divergences_stable_in_bf16():
+    a = (torch.randn(64, 5) * 30).bfloat16()
+    b = (torch.randn(64, 5) * 30).bfloat16()
+    for name, (cls, _) in dv.DIVERGENCES.items():
+        value = cls()(a, b)
+        assert torch.isfinite(value), name
+
+
+@pytest.mark.parametrize("norm", ["inf", "l2", "l1"])
+@pytest.mark.parametrize("per_token", [True, False])
+def test_projection_respects_the_norm_bound(norm, per_token):
+    delta = torch.randn(3, 7, 16) * 5
+    bounded = project(delta, norm, 0.01, per_token)
+    assert (_norm(bounded, norm, per_token, None) <= 0.01 * (1 + 1e-5)).all()
+    small = torch.randn(3, 7, 16) * 1e-6
+    assert torch.allclose(project(small, norm, 0.01, per_token), small)  # inside the ball: unchanged
+
+
+def tiny_model(task_type="Classification"):
+    encoder, tokenizer = load_tiny_random_bert(dropout=0.0)
+    task = TaskDef(name="t", task_type=task_type, data_format="PremiseAndOneHypothesis")
+    model = MultiTaskModel(encoder, {"t": PoolerHead(encoder.config.hidden_size, task, dropout=0.0)}).eval()
+    enc = tokenizer(["a cat sat on the mat", "dogs bark loudly"], ["it sat", "they are loud"], padding=True,
+                    return_token_type_ids=True, return_tensors="pt")
+    batch = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"], "token_type_ids": enc["token_type_ids"]}
+    return model, task, batch
+
+
+@pytest.mark.parametrize("norm", ["inf", "l2"])
+def test_one_ascent_step_increases_the_divergence(norm):
+    torch.manual_seed(0)
+    model, task, batch = tiny_model()
+    smart = SMART(steps=0, noise_var=1e-2, epsilon=0.5, step_size=0.5, norm=norm)
+    clean = model("t", batch)
+    start = smart.perturbation(model, task, batch, clean)
+    from mtdnn_alum.perturb import perturbed, target_module
+
+    module = target_module(model.encoder, "word_embeddings")
+
+    def divergence(delta):
+        with perturbed(module, delta):
+            return smart.compare(task, batch, model("t", batch), clean).item()
+
+    torch.manual_seed(0)
+    smart.steps = 1
+    moved = smart.perturbation(model, task, batch, clean)
+    assert divergence(moved) > divergence(start) > 0
+    assert (_norm(moved, norm, True, None) <= 0.5 * (1 + 1e-5)).all()
+
+
+def test_smart_term_has_gradients_for_the_model():
+    model, task, batch = tiny_model()
+    logits = model("t", batch)
+    term = SMART(alpha=2.0, noise_var=1e-2, epsilon=1e-1, step_size=1e-1)(model, task, batch, logits, None)
+    term.backward()
+    assert term.item() > 0 and model.encoder.embeddings.word_embeddings.weight.grad.abs().sum() > 0
+
+
+def test_bregman_term_pulls_towards_the_teacher():
+    torch.manual_seed(0)
+    model, task, batch = tiny_model()
+    reg = BregmanProximalPoint(mu=1.0, beta=0.99)
+    reg(model, task, batch, model("t", batch), None)  # the teacher starts as a copy
+    with torch.no_grad():
+        for p in model.heads.parameters():
+            p.add_(torch.randn_like(p) * 0.5)  # the student drifts away
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    distances = []
+    for _ in range(5):
+        term = reg(model, task, batch, model("t", batch), None)
+        distances.append(term.item())
+        optimizer.zero_grad()
+        term.backward()
+        optimizer.step()
+    assert distances[-1] < distances[0] and distances[0] > 0
+    teacher_before = [p.clone() for p in reg.teacher.parameters()]
+    reg.after_update(model)
+    moved = [(a - b).abs().max().item() for a, b in zip(reg.teacher.parameters(), teacher_before)]
+    assert max(moved) > 0  # the EMA teacher follows the student
+
+
+def test_masking_statistics():
+    _, tokenizer = load_tiny_random_bert()
+    ids = torch.randint(1000, 20000, (200, 100))
+    special = torch.zeros_like(ids, dtype=torch.bool)
+    special[:, 0] = True
+    word_ids = torch.arange(100).repeat(200, 1) // 2
+    masked, labels = mask_tokens(ids, word_ids, special, tokenizer, MaskingConfig(0.15), torch.Generator().manual_seed(0))
+    chosen = labels != -100
+    assert chosen.float().mean().item() == pytest.approx(0.15 * 99 / 100, abs=0.01)
+    assert not chosen[:, 0].any()
+    as_mask = (masked == tokenizer.mask_token_id) & chosen
+    kept = (masked == ids) & chosen
+    assert as_mask.sum().item() / chosen.sum().item() == pytest.approx(0.8, abs=0.02)
+    assert kept.sum().item() / chosen.sum().item() == pytest.approx(0.1, abs=0.02)
+    _, labels = mask_tokens(ids, word_ids, special, tokenizer, MaskingConfig(0.15, whole_word=True), torch.Generator().manual_seed(0))
+    chosen = (labels != -100).view(200, 50, 2)
+    assert torch.equal(chosen[..., 0], chosen[..., 1])  # both pieces of a word masked together
+
+
+def test_smart_finetune_end_to_end_on_real_rte(tmp_path):
+    result = CliRunner().invoke(main, [
+        "alum", "finetune", "--plugin", "glue", "--data-dir", str(SHARED / "glue"), "--tasks", "rte,stsb",
+        "--encoder", "tiny-random-bert", "--max-train-samples", "200", "--max-eval-samples", "64", "--epochs", "1",
+        "--batch-size", "16", "--max-seq-len", "64", "--output-dir", str(tmp_path), "--no-progress",
+        "--adv_train", "--adv_alpha", "1", "--adv_p_norm", "l2", "--bregman_mu", "0.5",
+    ])
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert [r["name"] for r in config["regularizers"]] == ["smart", "bregman"]
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "log.jsonl").read_text().splitlines() if '"train"' in line]
+    assert losses and all(math.isfinite(x) for x in losses)
+
+
+def test_alum_pretrain_output_loads_as_masked_lm(tmp_path):
+    from transformers import AutoModelForMaskedLM, BertModel
+
+    encoder, tokenizer = load_tiny_random_bert()
+    encoder.save_pretrained(tmp_path / "tiny")  # an encoder without a masked-LM head
+    tokenizer.save_pretrained(tmp_path / "tiny")
+    out = tmp_path / "alum"
+    result = CliRunner().invoke(main, ["alum", "pretrain", "--encoder", str(tmp_path / "tiny"), "--corpus",
+                                       str(SHARED / "mlm" / "mlm_train.json"), "--output", str(out), "--steps", "3",
+                                       "--batch-size", "4", "--max-seq-len", "64", "--whole-word-mask"])
+    assert result.exit_code == 0, result.output
+    model = AutoModelForMaskedLM.from_pretrained(out)
+    assert model.get_output_embeddings().weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
+    summary = json.loads((out / "alum_summary.json").read_text())
+    assert summary["heldout_blocks"] > 0 and math.isfinite(summary["heldout_mlm_loss_after"])
+    assert isinstance(BertModel.from_pretrained(out), BertModel)  # usable as --encoder
