@@ -243,6 +243,17 @@ def _unknown(registry: Any, value: str) -> str:
     return ""
 
 
+def parse_dataset_name(name: str) -> tuple[str, float | None]:
+    """``scitail_001`` -> (``scitail``, 0.001): the original toolkit's names for training subsets
+    (``_001`` 0.1%, ``_01`` 1%, ``_1`` 10%); a name without ``_`` is the whole task."""
+    task, sep, suffix = name.partition("_")
+    if not sep:
+        return name, None
+    if not suffix.isdigit():
+        raise ConfigError([f"tasks: '{name}': the part after '_' must be digits (scitail_001 = 0.1%, scitail_1 = 10%)"], "tasks")
+    return task, float("0." + suffix)
+
+
 class RegularizerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
@@ -258,6 +269,9 @@ class TrainConfig(BaseModel):
     encoder: str = "all-minilm-l6-v2"
     encoder_config: dict[str, Any] = Field(default_factory=dict)
     data_dir: str | None = None
+    train_fraction: dict[str, float] = Field(
+        default_factory=dict, description="train on a deterministic share of a task's training set, e.g. {scitail: 0.01}"
+    )
     task_data_dirs: dict[str, str] = Field(default_factory=dict, description="a data directory per task, overriding data_dir")
     task_def: list[str] = Field(default_factory=list)
     task_overrides: dict[str, dict[str, Any]] = Field(
@@ -312,6 +326,18 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
 
 
 def build_train_config(data: dict[str, Any], source: str = "options", lines: dict | None = None) -> TrainConfig:
+    data = dict(data)
+    if isinstance(data.get("tasks"), list):  # subset names: scitail_001 -> task scitail on 0.1% of its data
+        fractions = dict(data.get("train_fraction") or {})
+        tasks = []
+        for name in data["tasks"]:
+            task, fraction = parse_dataset_name(str(name))
+            tasks.append(task)
+            if fraction is not None:
+                fractions[task] = fraction
+        data["tasks"] = tasks
+        if fractions:
+            data["train_fraction"] = fractions
     try:
         return TrainConfig(**data)
     except ValidationError as exc:

@@ -5,7 +5,9 @@ files) is checked first, and all problems are reported together.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata as md
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,14 +157,33 @@ def load_datasets(tasks: dict[str, Task], files: dict[str, dict[str, Path]], tok
                 unlabeled = [f["uid"] for f in features if f["label"] is None]
                 if unlabeled:
                     raise DataError(f"{path}: {len(unlabeled)} training row(s) without a label, e.g. uid {unlabeled[0]}")
+                if name in config.train_fraction:
+                    dataset.features = deterministic_subset(features, config.train_fraction[name])
+                    dataset.name = f"{name}_{subset_suffix(config.train_fraction[name])}_{split}"
                 if config.max_train_samples:
-                    dataset.features = features[: config.max_train_samples]
+                    dataset.features = dataset.features[: config.max_train_samples]
                 train.append(dataset)
             else:
                 if config.max_eval_samples:
                     dataset.features = features[: config.max_eval_samples]
                 evaluation.append(dataset)
     return Datasets(train, evaluation)
+
+
+def deterministic_subset(features: list[dict], fraction: float) -> list[dict]:
+    """The rows whose uid hashes lowest: the same rows for every run and seed, and nested
+    (the 1% subset contains the 0.1% one). Windows of one sentence stay together."""
+    if fraction >= 1:
+        return features
+    uids = sorted({f["uid"] for f in features}, key=lambda u: hashlib.sha256(str(u).encode()).hexdigest())
+    keep = set(uids[: max(1, math.ceil(len(uids) * fraction))])
+    return [f for f in features if f["uid"] in keep]
+
+
+def subset_suffix(fraction: float) -> str:
+    """0.001 -> '001', 0.01 -> '01', 0.1 -> '1' (the original naming); other shares in percent."""
+    text = f"{fraction:.10f}".rstrip("0")
+    return text[2:] if text.startswith("0.") and set(text[2:-1]) <= {"0"} else f"{fraction * 100:g}pct"
 
 
 def plugin_versions(host: PluginHost) -> dict[str, str]:

@@ -238,6 +238,8 @@ class Trainer:
         if stop:
             self.evaluate(tag=f"step{self.step}")
             self.save()
+        if config.epochs == 0:  # evaluation only
+            self.evaluate(tag="initial")
         bar.close()
         summary = {"step": self.step, "epoch": self.epoch, "nonfinite_skipped": self.nonfinite_total,
                    "history": self.history, "output_dir": str(self.output_dir)}

@@ -39,8 +39,10 @@ GLUE = {
     "qqp": Source("QQP", {"train": "train.tsv", "dev": "dev.tsv", "test": "test.tsv"},
                   uid="id", label="is_duplicate", text_a="question1", text_b="question2"),
     "mnli": Source("MNLI", {"train": "train.tsv", "matched_dev": "dev_matched.tsv", "mismatched_dev": "dev_mismatched.tsv",
-                            "matched_test": "test_matched.tsv", "mismatched_test": "test_mismatched.tsv"},
-                   uid="index", label="gold_label", text_a="sentence1", text_b="sentence2"),
+                            "matched_test": "test_matched.tsv", "mismatched_test": "test_mismatched.tsv",
+                            "ax": "../diagnostic/diagnostic.tsv"},
+                   uid="index", label="gold_label", text_a="sentence1", text_b="sentence2",
+                   per_split={"ax": {"label": None}}),
     "qnli": Source("QNLI", {"train": "train.tsv", "dev": "dev.tsv", "test": "test.tsv"},
                    uid="index", label="label", text_a="question", text_b="sentence"),
     "rte": Source("RTE", {"train": "train.tsv", "dev": "dev.tsv", "test": "test.tsv"},
@@ -100,7 +102,7 @@ def convert_task(task: str, glue_dir: Path, out_dir: Path) -> dict[str, Path]:
     folder = Path(glue_dir) / source.folder
     found = {}
     for split, name in source.files.items():
-        path = folder / name
+        path = (folder / name).resolve() if "/" in name else folder / name
         if not path.is_file():
             continue
         target = Path(out_dir) / f"{task}_{split}.tsv"

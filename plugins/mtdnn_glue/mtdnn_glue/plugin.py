@@ -21,9 +21,11 @@ def task_defs():
 def register_tasks(registry):
     from mtdnn_core.tasks import Task
     from mtdnn_glue.convert import locate
+    from mtdnn_glue.domain import locate_qnli_ranking, locate_scitail, locate_snli
 
+    special = {"snli": locate_snli, "scitail": locate_scitail, "qnnli": locate_qnli_ranking}
     for name, definition in task_defs().items():
-        registry.add(name, Task(definition, locate=locate(name)), description=f"GLUE {name}")
+        registry.add(name, Task(definition, locate=special.get(name) or locate(name)), description=f"GLUE {name}")
 
 
 @hookimpl
