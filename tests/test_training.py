@@ -23,7 +23,7 @@ def trained(tmp_path_factory, glue_dir):
     out = tmp_path_factory.mktemp("run")
     result = CliRunner().invoke(main, [
         "train", "--plugin", "glue", "--data-dir", str(glue_dir), "--tasks", "rte,stsb", "--epochs", "2",
-        "--max-train-samples", "240", "--max-eval-samples", "120", "--output-dir", str(out), *TINY,
+        "--max-train-samples", "240", "--max-eval-samples", "120", "--eval-every", "20", "--output-dir", str(out), *TINY,
     ])
     assert result.exit_code == 0, result.output
     return out, result.output
@@ -33,7 +33,7 @@ def test_train_cli_writes_metrics_scores_checkpoints_and_log(trained):
     out, output = trained
     assert "rte_dev" in output and "stsb_dev" in output
     history = json.loads((out / "metrics.json").read_text())
-    assert [h["tag"] for h in history] == ["epoch0", "epoch1"]
+    assert [h["tag"] for h in history] == ["step20", "epoch0", "step40", "epoch1"]
     rte = json.loads((out / "scores" / "rte_dev.epoch1.json").read_text())
     assert len(rte["uids"]) == len(rte["predictions"]) == len(rte["scores"]) == 120
     assert set(rte["predictions"]) <= {"entailment", "not_entailment"}
@@ -173,3 +173,62 @@ def test_example_plugin_trains_by_name(tiny_train_config, tmp_path, glue_dir):
     assert result.exit_code == 0, result.output
     saved = load_file(next((tmp_path / "o").glob("checkpoint-*")) / "model.safetensors")
     assert "heads.rte.out.weight" in saved and "heads.rte.dense.weight" not in saved
+
+
+def test_observer_hooks_see_steps_and_evaluations(tiny_train_config, glue_dir):
+    seen = {"steps": [], "evals": []}
+    plugin = types.ModuleType("observer")
+    plugin.on_step_end = hookimpl(lambda state: seen["steps"].append(state["step"]))
+    plugin.on_evaluate = hookimpl(lambda dataset, epoch, metrics: seen["evals"].append((dataset, epoch, metrics)))
+    config = tiny_train_config(plugins=["glue"], data_dir=str(glue_dir), tasks=["rte"], max_train_samples=32,
+                               max_eval_samples=16)
+    Trainer(config, make_host(plugin, entry_points=("glue",)), progress=False).train()
+    assert seen["steps"] == [1, 2, 3, 4]
+    assert [(d, e) for d, e, _ in seen["evals"]] == [("rte_dev", 0), ("rte_test", 0)]
+    assert "accuracy" in seen["evals"][0][2] and seen["evals"][1][2] == {}
+
+
+def test_prepro_fills_the_cache_that_train_reads(tmp_path, glue_dir):
+    runner = CliRunner()
+    cache = tmp_path / "cache"
+    result = runner.invoke(main, ["prepro", "--plugin", "glue", "--tasks", "rte", "--data-dir", str(glue_dir),
+                                  "--encoder", "tiny-random-bert", "--max-seq-len", "64", "--cache-dir", str(cache)])
+    assert result.exit_code == 0, result.output
+    assert "rte_train" in result.output and "2490 rows" in result.output
+    before = sorted(p.name for p in cache.glob("*.jsonl"))
+    assert len(before) == 3
+    result = runner.invoke(main, ["train", "--plugin", "glue", "--data-dir", str(glue_dir), "--tasks", "rte",
+                                  "--cache-dir", str(cache), "--epochs", "0", "--max-eval-samples", "8",
+                                  "--output-dir", str(tmp_path / "o"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in cache.glob("*.jsonl")) == before  # nothing re-tokenized
+
+
+def test_plugins_and_validate_commands(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["plugins"])
+    assert result.exit_code == 0
+    assert "glue (mtdnn-glue 0.1.0)" in result.output and "core.heads (built-in)" in result.output
+    listing = json.loads(runner.invoke(main, ["plugins", "--json"]).output)
+    assert "rte" in next(p for p in listing if p["name"] == "glue")["registered"]["tasks"]
+    bad = tmp_path / "tasks.yml"
+    bad.write_text("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n  loss: ce2\n"
+                   "  metric_meta: [ACC, MCCC]\n  dropout: 0.1\n")
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "rte.dropout: unknown key; did you mean 'dropout_p'?" in result.output
+    bad.write_text("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n  loss: ce2\n"
+                   "  metric_meta: [ACC, MCCC]\n")
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert "2 problem(s)" in result.output and "no loss 'ce2'" in result.output and "did you mean 'MCC'" in result.output
+
+
+def test_task_files_declare_the_plugins_they_need(tiny_train_config, tmp_path, glue_dir):
+    from mtdnn_core.errors import ConfigError
+
+    tasks = tmp_path / "tasks.yml"
+    tasks.write_text("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n"
+                     "  labels: [not_entailment, entailment]\n  requires: {glue: '>=9'}\n")
+    config = tiny_train_config(task_def=[str(tasks)], plugins=["glue"], data_dir=str(glue_dir), tasks=["rte"])
+    with pytest.raises(ConfigError, match="plugin 'glue' 0.1.0 does not satisfy '>=9'"):
+        Trainer(config, make_host(entry_points=("glue",)), progress=False)
