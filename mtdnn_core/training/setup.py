@@ -14,7 +14,7 @@ from typing import Any
 
 from mtdnn_core.config import TaskDef, TrainConfig, check_task_defs, load_task_defs, override_task
 from mtdnn_core.data.features import TaskDataset, encode_file
-from mtdnn_core.errors import ConfigError, DataError
+from mtdnn_core.errors import ConfigError, DataError, MtdnnError, did_you_mean
 from mtdnn_core.model.heads import Head
 from mtdnn_core.model.multitask import MultiTaskModel
 from mtdnn_core.plugins import PluginHost
@@ -117,9 +117,16 @@ def task_data_dirs(config: TrainConfig, host: PluginHost) -> dict[str, str | Non
 
 
 def build_encoder(config: TrainConfig, host: PluginHost):
+    """A registered encoder by name, else any Hugging Face name or directory (``hf``)."""
     registries = host.registries
     name = config.encoder if config.encoder in registries.encoders else "hf"
-    return registries.encoders.build(name, config.encoder_config, spec=config.encoder)
+    try:
+        return registries.encoders.build(name, config.encoder_config, spec=config.encoder)
+    except MtdnnError as exc:
+        if name != "hf":
+            raise
+        registered = [n for n in registries.encoders.names() if n != "hf"]
+        raise MtdnnError(f"{exc}{did_you_mean(config.encoder, registered)} Registered encoders: {', '.join(registered)}.") from None
 
 
 def build_heads(defs: dict[str, TaskDef], hidden_size: int, host: PluginHost) -> dict[str, Head]:
