@@ -151,13 +151,16 @@ def _train_config(config_file, plugins, task_defs, sets, options):
     overrides = {k: v for k, v in options.items() if v is not None}
     if isinstance(overrides.get("tasks"), str):
         overrides["tasks"] = [t.strip() for t in overrides["tasks"].split(",") if t.strip()]
+    overrides.update(_parse_sets(sets))
+    if config_file:
+        config = load_train_config(config_file, overrides)
+        extra = {"plugins": list(dict.fromkeys([*config.plugins, *plugins])),
+                 "task_def": list(dict.fromkeys([*config.task_def, *task_defs]))}
+        return config.model_copy(update=extra)
     if plugins:
         overrides["plugins"] = list(plugins)
     if task_defs:
         overrides["task_def"] = list(task_defs)
-    overrides.update(_parse_sets(sets))
-    if config_file:
-        return load_train_config(config_file, overrides)
     return build_train_config(overrides, "command-line options")
 
 

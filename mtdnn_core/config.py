@@ -216,6 +216,8 @@ def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "")
             for value in values:
                 if value not in registry:
                     problems.append(f"{prefix}{name}.{key}: {_unknown(registry, value)}")
+        if task.head == "san" and task.task_type != "Classification":
+            problems.append(f"{prefix}{name}.enable_san: the SAN head needs a Classification task, not {task.task_type}")
         if task.head and task.head in registries.heads and task.head_config:
             try:
                 registries.heads.validate_config(task.head, task.head_config, where=f"{name}.head_config.")

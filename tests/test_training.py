@@ -232,3 +232,17 @@ def test_task_files_declare_the_plugins_they_need(tiny_train_config, tmp_path, g
     config = tiny_train_config(task_def=[str(tasks)], plugins=["glue"], data_dir=str(glue_dir), tasks=["rte"])
     with pytest.raises(ConfigError, match="plugin 'glue' 0.1.0 does not satisfy '>=9'"):
         Trainer(config, make_host(entry_points=("glue",)), progress=False)
+
+
+def test_yaml_config_with_command_line_overrides(tmp_path, glue_dir):
+    run = tmp_path / "run.yml"
+    run.write_text(f"tasks: [rte]\nplugins: [glue]\ndata_dir: {glue_dir}\nencoder: tiny-random-bert\nepochs: 3\n"
+                   f"max_seq_len: 32\nmax_eval_samples: 4\noutput_dir: {tmp_path / 'out'}\n")
+    result = CliRunner().invoke(main, ["train", "--config", str(run), "--epochs", "0", "--plugin", "example-head",
+                                       "--set", "sampler=temperature", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert saved["epochs"] == 0 and saved["plugins"] == ["glue", "example-head"] and saved["sampler"] == "temperature"
+    run.write_text("tasks: [rte]\nepoch: 3\n")
+    result = CliRunner().invoke(main, ["train", "--config", str(run)])
+    assert result.exit_code == 2 and f"{run}:2: epoch: unknown key; did you mean 'epochs'?" in result.output
