@@ -1,10 +1,8 @@
-import os
 from pathlib import Path
 
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-os.environ.setdefault("MTDNN_STRICT_PLUGINS", "1")
 
 
 @pytest.fixture(scope="session")

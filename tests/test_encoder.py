@@ -35,8 +35,7 @@ def test_freeze_and_dropout(saved):
     assert frozen.config.hidden_dropout_prob == 0.3 and frozen.config.attention_probs_dropout_prob == 0.3
 
 
-def test_unknown_encoder_suggests_registered_names(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_unknown_encoder_suggests_registered_names():
     config = TrainConfig(tasks=["x"], encoder="all-minilm-l6")
     with pytest.raises(MtdnnError, match="did you mean 'all-minilm-l6-v2'"):
         build_encoder(config, make_host())

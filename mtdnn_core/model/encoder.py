@@ -62,7 +62,7 @@ def load_hf_encoder(spec: str, num_layers: int | None = None, freeze: bool = Fal
         kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
         model = AutoModel.from_pretrained(source, config=config, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(source)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not a valid hub name
         raise MtdnnError(
             f"could not load encoder '{spec}': it is not a local directory and could not be fetched "
             f"from the Hugging Face hub ({str(exc).splitlines()[0]}). Offline, use a local directory "
