@@ -46,6 +46,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="blocks per loop, alternating")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data-dir", default=str(SHARED))
+    parser.add_argument("--hf", action="store_true", help="also time the Hugging Face Trainer on the same rows")
+    parser.add_argument("--peak-tflops", type=float, default=None, help="the device's peak (e.g. 989 for H100 bf16) for MFU")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -150,8 +152,52 @@ def main() -> None:
         "bare_samples_per_s": round(args.batch_size / med["bare"], 2),
         "approx_train_tflops_mtdnn": round(6 * n_params * tokens / med["mtdnn"] / 1e12, 4),
     }
+    if args.peak_tflops:
+        result["mtdnn_mfu"] = round(result["approx_train_tflops_mtdnn"] / args.peak_tflops, 4)
+    if args.hf:
+        hf_step = time_hf_trainer(encoder, features, [idx for _, idx in schedule], args, tmp / "hf")
+        result["hf_trainer_step_ms_median"] = round(1000 * hf_step, 2)
+        result["hf_trainer_samples_per_s"] = round(args.batch_size / hf_step, 2)
+        result["mtdnn_vs_hf_ratio"] = round(med["mtdnn"] / hf_step, 4)
     json.dump(result, sys.stdout, indent=2)
     print()
+
+
+def time_hf_trainer(encoder: str, features: list[dict], batches: list[list[int]], args, out: Path) -> float:
+    """Median step time of the Hugging Face Trainer on the same rows (steps bracketed by callbacks)."""
+    from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer, TrainerCallback,
+                              TrainingArguments)
+
+    from mtdnn_core.model.encoder import packaged_minilm_path
+
+    path = packaged_minilm_path() if encoder == "all-minilm-l6-v2" else encoder
+    rows = [{"input_ids": features[i]["input_ids"], "token_type_ids": features[i]["token_type_ids"],
+             "attention_mask": [1] * len(features[i]["input_ids"]), "labels": features[i]["label"]}
+            for batch in batches for i in batch]
+    times, marks = [], {}
+
+    class Clock(TrainerCallback):
+        def on_step_begin(self, *a, **k):
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            marks["start"] = time.perf_counter()
+
+        def on_step_end(self, *a, **k):
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - marks["start"])
+
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
+    targs = TrainingArguments(output_dir=str(out), per_device_train_batch_size=args.batch_size, learning_rate=2e-5,
+                              max_steps=(args.rounds + 1) * len(batches), max_grad_norm=1.0, save_strategy="no",
+                              report_to="none", disable_tqdm=True, logging_strategy="no", use_cpu=args.device == "cpu",
+                              bf16=args.precision == "bf16", dataloader_num_workers=0, seed=1)
+    Trainer(model=model, args=targs, train_dataset=rows * (args.rounds + 1), data_collator=DataCollatorWithPadding(tokenizer),
+            callbacks=[Clock()]).train()
+    return statistics.median(times[len(batches):])
 
 
 if __name__ == "__main__":
