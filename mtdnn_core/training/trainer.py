@@ -235,7 +235,7 @@ class Trainer:
             self.epoch += 1
             self.position = 0
             self.save()
-        if stop:
+        if stop and self.position != 0:  # stopped mid-epoch by max_steps
             self.evaluate(tag=f"step{self.step}")
             self.save()
         if config.epochs == 0:  # evaluation only
