@@ -83,7 +83,7 @@ def run_hf(args, out):
     out = trainer.predict(dev)
     best = np.argmax(out.predictions, -1)
     golds, preds = [], []
-    for row, labels, pred in zip(dev, out.label_ids, best):
+    for labels, pred in zip(out.label_ids, best):
         keep = labels != -100
         golds.append([task.labels[t] for t in labels[keep]])
         preds.append([task.labels[t] for t in pred[keep]])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as md
 import os
-import traceback
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,6 +219,3 @@ def describe_installed() -> list[PluginInfo]:
         host.registries  # noqa: B018 - fills PluginInfo.registered
     return list(host.info.values())
 
-
-def format_traceback(exc: BaseException) -> str:  # pragma: no cover - debugging aid
-    return "".join(traceback.format_exception(exc))

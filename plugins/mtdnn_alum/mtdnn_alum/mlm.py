@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,7 +186,7 @@ def pretrain(encoder: str, corpus: str | Path, output: str | Path, *, steps: int
     order: list[int] = []
     model.train()
     losses, started = [], time.perf_counter()
-    for step in tqdm(range(steps), desc="alum", disable=not progress):
+    for _ in tqdm(range(steps), desc="alum", disable=not progress):
         if not order:
             order = torch.randperm(len(train), generator=generator).tolist()
         chosen, order = order[:batch_size], order[batch_size:]

@@ -15,7 +15,7 @@ from mtdnn_core.config import build_train_config
 from mtdnn_core.errors import DataError
 from mtdnn_core.training.setup import deterministic_subset
 from mtdnn_glue.domain import qnli_to_ranking, read_scitail, read_snli
-from mtdnn_glue.download import build_mrpc, download_glue, fetch, safe_extract
+from mtdnn_glue.download import build_mrpc, fetch, safe_extract
 
 GLUE = Path(__file__).resolve().parents[4] / "shared" / "data" / "glue"
 SNLI_JSONL = (
