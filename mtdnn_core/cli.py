@@ -319,7 +319,7 @@ def validate(plugins, strict_plugins, files):
                 except yaml.YAMLError:
                     pass
             if is_train:
-                load_train_config(file)
+                problems.extend(_check_train_config(load_train_config(file), plugins, strict_plugins, file))
             else:
                 problems.extend(check_task_defs(load_task_defs(file), host.registries, source=file))
         except ConfigError as exc:
@@ -327,6 +327,32 @@ def validate(plugins, strict_plugins, files):
     if problems:
         raise ConfigError(problems, ", ".join(files))
     click.echo(f"ok: {', '.join(files)}")
+
+
+def _check_train_config(config, plugins, strict, source: str) -> list[str]:
+    """Names in a training config that no loaded plugin provides (tasks, components)."""
+    from mtdnn_core.training.setup import resolve_tasks
+
+    host = _host(tuple(dict.fromkeys([*config.plugins, *plugins])), strict)
+    problems = []
+    for key, registry in (("optimizer", host.registries.optimizers), ("scheduler", host.registries.schedulers),
+                          ("sampler", host.registries.samplers), ("encoder", None)):
+        value = getattr(config, key)
+        if registry is not None and value not in registry:
+            try:
+                registry.get(value)
+            except KeyError as exc:
+                problems.append(f"{source}: {key}: {exc}")
+    for reg in config.regularizers:
+        try:
+            host.registries.regularizers.validate_config(reg.name, reg.params)
+        except (KeyError, ConfigError) as exc:
+            problems.append(f"{source}: regularizers: {exc}")
+    try:
+        resolve_tasks(config, host)
+    except ConfigError as exc:
+        problems.extend(f"{source}: {p}" for p in exc.problems)
+    return problems
 
 
 @main.command()

@@ -246,3 +246,12 @@ def test_yaml_config_with_command_line_overrides(tmp_path, glue_dir):
     run.write_text("tasks: [rte]\nepoch: 3\n")
     result = CliRunner().invoke(main, ["train", "--config", str(run)])
     assert result.exit_code == 2 and f"{run}:2: epoch: unknown key; did you mean 'epochs'?" in result.output
+
+
+def test_validate_checks_a_training_config_against_the_plugins(tmp_path):
+    run = tmp_path / "run.yml"
+    run.write_text("tasks: [rte, mrcp]\nplugins: [glue]\noptimizer: adamm\nsampler: proportional\n")
+    result = CliRunner().invoke(main, ["validate", str(run)])
+    assert result.exit_code == 2
+    assert "optimizer: no optimizer 'adamm'; did you mean" in result.output
+    assert "no task 'mrcp'; did you mean 'mrpc'?" in result.output
