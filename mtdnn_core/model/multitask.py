@@ -8,6 +8,16 @@ from mtdnn_core.model.encoder import accepts_token_type_ids
 from mtdnn_core.model.heads import Head
 
 
+def init_linear_layers(module: nn.Module, std: float) -> None:
+    """Initialise a head's linear layers as the encoder's own were (normal(0, std), zero bias),
+    the convention of pretrained transformers, rather than PyTorch's default uniform init."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear) and not nn.utils.parametrize.is_parametrized(layer):
+            nn.init.normal_(layer.weight, mean=0.0, std=std)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
 class MultiTaskModel(nn.Module):
     """``forward(task, batch)`` runs the shared encoder and ``task``'s head.
 
@@ -20,7 +30,9 @@ class MultiTaskModel(nn.Module):
         self.encoder = encoder
         self.heads = nn.ModuleDict(heads)
         self.use_token_types = accepts_token_type_ids(encoder)
+        std = getattr(encoder.config, "initializer_range", 0.02)
         for head in heads.values():
+            init_linear_layers(head, std)
             if hasattr(head, "init_from_encoder"):
                 head.init_from_encoder(encoder)
 
