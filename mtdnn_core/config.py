@@ -209,7 +209,7 @@ def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "")
         for key in ("loss", "kd_loss", "adv_loss"):
             value = getattr(task, key)
             if value:
-                checks.append((key, registries.losses if key != "adv_loss" else registries.losses, [value]))
+                checks.append((key, registries.losses, [value]))
         if task.head:
             checks.append(("head", registries.heads, [task.head]))
         for key, registry, values in checks:
