@@ -1,0 +1,38 @@
+"""Output directories that appear whole or not at all: everything is written to a temporary
+sibling directory, which is renamed into place only when the command succeeded."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mtdnn_convert.errors import ConversionError
+
+
+def check_target(target: Path, overwrite: bool) -> None:
+    """Refuse, before any work is done, to replace a file or a non-empty directory by accident."""
+    if target.exists() and not target.is_dir():
+        raise ConversionError(f"{target} is a file; the output must be a directory")
+    if target.is_dir() and any(target.iterdir()) and not overwrite:
+        raise ConversionError(f"{target} exists and is not empty; pass --overwrite to replace it, or choose another directory")
+
+
+@contextmanager
+def staged_directory(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary directory beside ``target``; on success it replaces ``target``, on any
+    error it is removed, so a failed command leaves no partial output."""
+    target = Path(target)
+    check_target(target, overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
