@@ -79,39 +79,54 @@ def main():
     """
 
 
-TRAIN_OPTIONS = [
-    ("--tasks", str, "Comma-separated task names, e.g. rte,mrpc,stsb."),
-    ("--encoder", str, "Encoder: a registered name (all-minilm-l6-v2, tiny-random-bert), a hub name or a directory."),
-    ("--output-dir", str, "Where checkpoints, scores and logs go."),
-    ("--cache-dir", str, "Tokenized-feature cache (default: OUTPUT_DIR/cache)."),
-    ("--epochs", int, "Training epochs."),
-    ("--max-steps", int, "Stop after this many optimizer updates."),
-    ("--batch-size", int, "Training batch size."),
-    ("--eval-batch-size", int, "Evaluation batch size."),
-    ("--max-seq-len", int, "Maximum tokens per input (longer inputs are truncated, longest first)."),
-    ("--max-train-samples", int, "Use only the first N rows of each training set."),
-    ("--max-eval-samples", int, "Use only the first N rows of each dev/test set."),
-    ("--lr", float, "Peak learning rate."),
-    ("--optimizer", str, "adamw, adamax, radam, sgd, or a plugin's."),
-    ("--scheduler", str, "linear, cosine, constant, polynomial, or a plugin's."),
-    ("--warmup", float, "Warm-up: a fraction of updates (<1) or a number of updates."),
-    ("--weight-decay", float, "Weight decay (not applied to biases and LayerNorm)."),
-    ("--grad-clip", float, "Global gradient-norm clipping."),
-    ("--grad-accumulation", int, "Batches per optimizer update."),
-    ("--precision", click.Choice(["fp32", "bf16", "fp16"]), "Mixed precision with torch.amp."),
-    ("--device", str, "auto, cpu, cuda, cuda:1, ..."),
-    ("--sampler", str, "Multi-task schedule: proportional, temperature, or a plugin's."),
-    ("--eval-every", int, "Also evaluate every N updates."),
-    ("--save-every", int, "Also checkpoint every N updates."),
-    ("--seed", int, "Random seed."),
-    ("--num-threads", int, "CPU threads for torch."),
-    ("--log-every", int, "Log the training loss every N updates."),
-]
+# TrainConfig fields that are not plain command-line options (given otherwise or through --set)
+NOT_OPTIONS = {"data_dir", "task_data_dirs", "plugins", "task_def"}
+
+
+def _option_type(annotation: Any):
+    """The click type of a simple TrainConfig field, or None for fields only --set reaches."""
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is typing.Literal:
+        return click.Choice([str(a) for a in typing.get_args(annotation)])
+    if args and typing.get_origin(annotation) is not list:
+        if len(args) != 1:
+            return None
+        annotation = args[0]
+        if typing.get_origin(annotation) is typing.Literal:
+            return click.Choice([str(a) for a in typing.get_args(annotation)])
+    return {int: int, float: float, str: str, bool: bool}.get(annotation)
+
+
+def train_options():
+    """``(flag, click type, help)`` for every simple :class:`TrainConfig` field, help and default
+    taken from the field itself, so the command line never restates the config."""
+    from mtdnn_core.config import TrainConfig
+
+    options = []
+    for name, info in TrainConfig.model_fields.items():
+        if name in NOT_OPTIONS:
+            continue
+        kind = str if name == "tasks" else _option_type(info.annotation)
+        if kind is None:
+            continue
+        help_text = (info.description or name.replace("_", " ")).rstrip(".") + "."
+        if not info.is_required() and info.default is not None and info.default_factory is None:
+            help_text += f"  [default: {str(info.default).lower() if isinstance(info.default, bool) else info.default}]"
+        flag = "--" + name.replace("_", "-")
+        if kind is bool:
+            flag = f"{flag}/--no-{name.replace('_', '-')}"
+        options.append((flag, name, kind, help_text))
+    return options
 
 
 def _train_options(fn):
-    for flag, kind, help_text in reversed(TRAIN_OPTIONS):
-        fn = click.option(flag, type=kind, default=None, help=help_text)(fn)
+    for flag, name, kind, help_text in reversed(train_options()):
+        if kind is bool:
+            fn = click.option(flag, name, default=None, help=help_text)(fn)
+        else:
+            fn = click.option(flag, name, type=kind, default=None, help=help_text)(fn)
     return fn
 
 
@@ -239,10 +254,11 @@ def predict(plugins, strict_plugins, checkpoint, task, data_file, output, batch_
     if task not in defs:
         raise UnknownNameError("task in this checkpoint", task, defs)
     definition = defs[task]
-    fmt = host.registries.data_formats.get(definition.data_format).factory
+    fmt = host.registries.data_formats.get(definition.data_format)
+    task_type = host.registries.task_types.get(definition.task_type).factory
     max_len = max_seq_len or definition.max_seq_len or meta["config"]["max_seq_len"]
-    features = encode_file(Path(data_file), definition, fmt, tokenizer, max_len)
-    dataset = TaskDataset(Path(data_file).stem, definition, "predict", features, Path(data_file))
+    store = encode_file(Path(data_file), definition, task_type, fmt.factory, tokenizer, max_len, format_origin=str(fmt.origin))
+    dataset = TaskDataset(Path(data_file).stem, definition, "predict", store, task_type, Path(data_file))
     dev = pick_device(device)
     model.to(dev)
     result = run_predict(model, dataset, batch_size, dev, tokenizer.pad_token_id or 0)
@@ -251,8 +267,7 @@ def predict(plugins, strict_plugins, checkpoint, task, data_file, output, batch_
     atomic_write_json(output, {"task": task, "checkpoint": str(checkpoint), "metrics": metrics,
                                "uids": result["uids"], "predictions": readable_predictions(dataset, result),
                                "scores": result["scores"]})
-    if host.has_observers("write_predictions"):
-        host.notify("write_predictions", dataset=dataset, output=result, prefix=output.with_suffix(""))
+    host.write_predictions(dataset, result, output.with_suffix(""))
     for name, value in metrics.items():
         if isinstance(value, float):
             click.echo(f"{name}: {value:.2f}")
@@ -363,13 +378,15 @@ def plugins(as_json):
 
     infos = describe_installed()
     if as_json:
-        click.echo(json.dumps([info.__dict__ for info in infos], indent=2))
+        click.echo(json.dumps([{k: v for k, v in info.__dict__.items() if k != "provides"} for info in infos], indent=2))
         return
     for info in infos:
         origin = "built-in" if info.builtin else f"{info.distribution} {info.version}".strip()
         click.echo(f"{info.name} ({origin})" + (f"  FAILED: {info.error}" if info.error else ""))
         for kind, names in sorted(info.registered.items()):
             click.echo(f"    {kind}: {', '.join(names)}")
+        for refusal in info.refused:
+            click.echo(f"    REFUSED {refusal}")
 
 
 @main.command()

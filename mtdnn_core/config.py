@@ -16,36 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mtdnn_core.errors import ConfigError, did_you_mean
 
-TaskType = Literal[
-    "Classification",
-    "Regression",
-    "Ranking",
-    "Span",
-    "SpanYN",
-    "SequenceLabeling",
-    "MaskLM",
-    "ClozeChoice",
-    "SequenceGeneration",
-]
-
-# What a task type trains with when the definition names no loss / metric / head.
-DEFAULT_LOSS = {"Classification": "ce", "Regression": "mse", "Ranking": "rank_ce", "SequenceLabeling": "seq_ce"}
-DEFAULT_METRICS = {
-    "Classification": ["accuracy"],
-    "Regression": ["pearson", "spearman"],
-    "Ranking": ["accuracy"],
-    "SequenceLabeling": ["token_accuracy"],
-}
-DEFAULT_HEAD = {"Classification": "pooler", "Regression": "pooler", "Ranking": "ranking", "SequenceLabeling": "token"}
-
-
 class TaskDef(BaseModel):
     """One task: what its data looks like, what it predicts and how it is trained and scored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = ""
-    task_type: TaskType
+    task_type: str = Field(description="a registered task type (classification, regression, ranking, sequence_labeling, ...)")
     data_format: str
     n_class: int | None = Field(default=None, ge=1)
     labels: list[str] | None = None
@@ -77,25 +54,14 @@ class TaskDef(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fill_defaults(cls, data: Any) -> Any:
-        """Fill what the task type implies, as the original toolkit did."""
+        """What the definition itself implies; the task type's defaults come in :func:`complete_task_def`."""
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        task_type = data.get("task_type")
-        labels = data.get("labels")
-        if data.get("n_class") is None:
-            if isinstance(labels, list):
-                data["n_class"] = len(labels)
-            elif task_type == "Classification":
-                data["n_class"] = 2
-            elif task_type in ("Regression", "Ranking"):
-                data["n_class"] = 1
-        if data.get("loss") is None and task_type in DEFAULT_LOSS:
-            data["loss"] = DEFAULT_LOSS[task_type]
-        if not data.get("metric_meta") and task_type in DEFAULT_METRICS:
-            data["metric_meta"] = list(DEFAULT_METRICS[task_type])
-        if data.get("head") is None:
-            data["head"] = "san" if data.get("enable_san") else DEFAULT_HEAD.get(task_type)
+        if data.get("n_class") is None and isinstance(data.get("labels"), list):
+            data["n_class"] = len(data["labels"])
+        if data.get("head") is None and data.get("enable_san"):
+            data["head"] = "san"
         return data
 
     @model_validator(mode="after")
@@ -163,7 +129,16 @@ def load_task_defs(path: str | Path) -> dict[str, TaskDef]:
     return parse_task_defs(path.read_text(encoding="utf-8"), str(path))
 
 
-def parse_task_defs(text: str, source: str = "<task definitions>") -> dict[str, TaskDef]:
+def parse_task_defs(text: str, source: str = "<task definitions>", task_types: Any = None) -> dict[str, TaskDef]:
+    """Task definitions from YAML text; with a ``task_types`` registry, completed with what each
+    task type implies (see :func:`complete_task_def`)."""
+    defs = _parse_task_defs(text, source)
+    if task_types is not None:
+        defs = {name: complete_task_def(d, task_types) for name, d in defs.items()}
+    return defs
+
+
+def _parse_task_defs(text: str, source: str) -> dict[str, TaskDef]:
     data, lines = _load_with_lines(text, source)
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: expected a mapping of task name -> definition"], source)
@@ -191,19 +166,48 @@ def parse_task_defs(text: str, source: str = "<task definitions>") -> dict[str, 
                 msg = err["msg"]
                 if err["type"] == "extra_forbidden":
                     msg = f"unknown key{did_you_mean(str(loc[-1]), TaskDef.model_fields)}"
-                elif err["type"] == "literal_error":
-                    msg = f"{msg}{did_you_mean(str(err.get('input')), TaskType.__args__)}"
                 problems.append(f"{source}:{line}: {key}: {msg}")
     if problems:
         raise ConfigError(problems, source)
     return defs
 
 
+def complete_task_def(task: TaskDef, task_types: Any) -> TaskDef:
+    """``task`` with what its task type implies filled in (output size, losses, metrics, head) and
+    the type's canonical name; raises :class:`UnknownNameError` for a type no plugin provides."""
+    entry = task_types.get(task.task_type)
+    kind = entry.factory
+    filled: dict[str, Any] = {"task_type": entry.name}
+    if task.n_class is None:
+        filled["n_class"] = kind.default_n_class(task)
+    for key in ("loss", "kd_loss", "adv_loss"):
+        if getattr(task, key) is None and getattr(kind, f"default_{key}") is not None:
+            filled[key] = getattr(kind, f"default_{key}")
+    if not task.metric_meta and kind.default_metrics:
+        filled["metric_meta"] = list(kind.default_metrics)
+    if task.head is None:
+        filled["head"] = kind.default_head
+    return task.model_copy(update=filled)
+
+
 def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "") -> list[str]:
-    """Names each definition uses that no loaded plugin provides, with did-you-mean."""
+    """Names each definition uses that no loaded plugin provides (with did-you-mean), and
+    combinations that cannot work (a format the task type does not read, a head made for other
+    task types)."""
     problems = []
     prefix = f"{source}: " if source else ""
     for name, task in defs.items():
+        where = f"{prefix}{name}"
+        if task.task_type not in registries.task_types:
+            problems.append(f"{where}.task_type: {_unknown(registries.task_types, task.task_type)}")
+            continue
+        task = complete_task_def(task, registries.task_types)
+        kind = registries.task_types.get(task.task_type).factory
+        problems.extend(f"{where}.{p}" for p in kind.check(task))
+        if task.data_format in registries.data_formats and kind.formats is not None and task.data_format not in kind.formats:
+            canonical = registries.data_formats.get(task.data_format).name
+            if canonical not in kind.formats:
+                problems.append(f"{where}.data_format: task type {task.task_type} reads {', '.join(kind.formats)}, not {task.data_format}")
         checks = [("data_format", registries.data_formats, [task.data_format])]
         checks.append(("metric_meta", registries.metrics, task.metric_meta))
         for key in ("loss", "kd_loss", "adv_loss"):
@@ -212,17 +216,23 @@ def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "")
                 checks.append((key, registries.losses, [value]))
         if task.head:
             checks.append(("head", registries.heads, [task.head]))
+        elif kind.default_head is None:
+            problems.append(f"{where}.head: task type {task.task_type} has no default head; name one with `head:`")
         for key, registry, values in checks:
             for value in values:
                 if value not in registry:
-                    problems.append(f"{prefix}{name}.{key}: {_unknown(registry, value)}")
-        if task.head == "san" and task.task_type != "Classification":
-            problems.append(f"{prefix}{name}.enable_san: the SAN head needs a Classification task, not {task.task_type}")
-        if task.head and task.head in registries.heads and task.head_config:
-            try:
-                registries.heads.validate_config(task.head, task.head_config, where=f"{name}.head_config.")
-            except ConfigError as exc:
-                problems.extend(f"{prefix}{p}" for p in exc.problems)
+                    problems.append(f"{where}.{key}: {_unknown(registry, value)}")
+        if task.head and task.head in registries.heads:
+            head_cls = registries.heads.get(task.head).factory
+            allowed = getattr(head_cls, "task_types", None)
+            if allowed is not None and task.task_type not in allowed:
+                key = "enable_san" if task.enable_san else "head"
+                problems.append(f"{where}.{key}: head '{task.head}' works with {', '.join(allowed)} tasks, not {task.task_type}")
+            if task.head_config:
+                try:
+                    registries.heads.validate_config(task.head, task.head_config, where=f"{name}.head_config.")
+                except ConfigError as exc:
+                    problems.extend(f"{prefix}{p}" for p in exc.problems)
     return problems
 
 
@@ -263,13 +273,15 @@ class RegularizerConfig(BaseModel):
 
 
 class TrainConfig(BaseModel):
-    """Everything ``mtdnn train`` needs, validated before any model is loaded."""
+    """Everything ``mtdnn train`` needs, validated before any model is loaded. The command-line
+    options of ``mtdnn train`` are generated from these fields (their descriptions are the help)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    tasks: list[str] = Field(min_length=1)
-    encoder: str = "all-minilm-l6-v2"
-    encoder_config: dict[str, Any] = Field(default_factory=dict)
+    tasks: list[str] = Field(min_length=1, description="comma-separated task names, e.g. rte,mrpc,stsb (scitail_01: 1% of scitail)")
+    encoder: str = Field(default="all-minilm-l6-v2",
+                         description="a registered encoder (all-minilm-l6-v2, tiny-random-bert), a hub name or a directory")
+    encoder_config: dict[str, Any] = Field(default_factory=dict, description="encoder options, e.g. {num_layers: 3, freeze: true}")
     data_dir: str | None = None
     train_fraction: dict[str, float] = Field(
         default_factory=dict, description="train on a deterministic share of a task's training set, e.g. {scitail: 0.01}"
@@ -279,42 +291,46 @@ class TrainConfig(BaseModel):
     task_overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-task changes to the definitions, e.g. {rte: {enable_san: false}}"
     )
-    output_dir: str = "runs/mtdnn"
-    cache_dir: str | None = Field(default=None, description="tokenized features (default: OUTPUT_DIR/cache)")
+    output_dir: str = Field(default="runs/mtdnn", description="where checkpoints, scores and logs go")
+    cache_dir: str | None = Field(default=None, description="tokenized-feature cache (default: OUTPUT_DIR/cache)")
     plugins: list[str] = Field(default_factory=list)
 
-    epochs: int = Field(default=3, ge=0)
-    max_steps: int | None = Field(default=None, ge=1)
-    batch_size: int = Field(default=32, ge=1)
-    eval_batch_size: int = Field(default=64, ge=1)
-    max_seq_len: int = Field(default=128, ge=8)
-    max_train_samples: int | None = Field(default=None, ge=1)
-    max_eval_samples: int | None = Field(default=None, ge=1)
+    epochs: int = Field(default=3, ge=0, description="training epochs (0: evaluate only)")
+    max_steps: int | None = Field(default=None, ge=1, description="stop after this many optimizer updates")
+    batch_size: int = Field(default=32, ge=1, description="training batch size")
+    eval_batch_size: int = Field(default=64, ge=1, description="evaluation batch size")
+    max_seq_len: int = Field(default=128, ge=8, description="maximum tokens per input (longer inputs are truncated, longest first)")
+    max_train_samples: int | None = Field(default=None, ge=1, description="use only the first N rows of each training set")
+    max_eval_samples: int | None = Field(default=None, ge=1, description="use only the first N rows of each dev/test set")
 
-    sampler: str = "proportional"
+    sampler: str = Field(default="proportional", description="multi-task schedule: proportional, temperature, or a plugin's")
     sampler_config: dict[str, Any] = Field(default_factory=dict)
-    length_bucketing: bool = False
+    length_bucketing: bool = Field(default=False, description="batch samples of similar length together (less padding)")
+    max_tokens: int | None = Field(default=None, ge=8, description=(
+        "token-budget batches: as many samples as fit in N padded tokens (implies length bucketing; "
+        "batch_size is then unused)"))
+    num_workers: int | None = Field(default=None, ge=0, description="DataLoader worker processes (default: 2 on CUDA, 0 on CPU)")
 
-    optimizer: str = "adamw"
+    optimizer: str = Field(default="adamw", description="adamw, adamax, radam, sgd, or a plugin's")
     optimizer_config: dict[str, Any] = Field(default_factory=dict)
-    lr: float = Field(default=5e-5, gt=0)
-    weight_decay: float = Field(default=0.01, ge=0)
-    scheduler: str = "linear"
+    lr: float = Field(default=5e-5, gt=0, description="peak learning rate")
+    weight_decay: float = Field(default=0.01, ge=0, description="weight decay (not applied to biases and normalization layers)")
+    scheduler: str = Field(default="linear", description="linear, cosine, constant, polynomial, or a plugin's")
     scheduler_config: dict[str, Any] = Field(default_factory=dict)
-    warmup: float = Field(default=0.1, ge=0, description="fraction of updates (<1) or a step count")
-    grad_clip: float | None = Field(default=1.0, gt=0)
-    grad_accumulation: int = Field(default=1, ge=1)
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    device: str = "auto"
+    warmup: float = Field(default=0.1, ge=0, description="warm-up: a fraction of updates (<1) or a number of updates")
+    grad_clip: float | None = Field(default=1.0, gt=0, description="global gradient-norm clipping")
+    grad_accumulation: int = Field(default=1, ge=1, description="batches per optimizer update")
+    precision: Literal["fp32", "bf16", "fp16"] = Field(default="fp32", description="mixed precision with torch.amp")
+    device: str = Field(default="auto", description="auto, cpu, cuda, cuda:1, ...")
     regularizers: list[RegularizerConfig] = Field(default_factory=list)
 
     eval_every: int | None = Field(default=None, ge=1, description="also evaluate every N updates")
     save_every: int | None = Field(default=None, ge=1, description="also checkpoint every N updates")
-    keep_checkpoints: int = Field(default=2, ge=1)
-    log_every: int = Field(default=20, ge=1)
-    max_nonfinite_in_row: int = Field(default=20, ge=1)
-    seed: int = 2018
-    num_threads: int | None = Field(default=None, ge=1)
+    keep_checkpoints: int = Field(default=2, ge=1, description="checkpoints kept in the output directory")
+    log_every: int = Field(default=20, ge=1, description="log the training loss every N updates")
+    max_nonfinite_in_row: int = Field(default=20, ge=1, description="stop after this many non-finite losses in a row")
+    seed: int = Field(default=2018, description="random seed")
+    num_threads: int | None = Field(default=None, ge=1, description="CPU threads for torch")
 
 
 def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:

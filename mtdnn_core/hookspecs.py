@@ -21,10 +21,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtdnn_core.registry import Registry
 
 PROJECT = "mtdnn"
-SPEC_VERSION = "1.0"
+SPEC_VERSION = "1.1"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_task_types(registry: Registry) -> None:
+    """Add task types: :class:`mtdnn_core.task_types.TaskType` objects (what a task predicts, how
+    its labels parse, its batches collate, its outputs decode into predictions and metrics).
+
+    Added in 1.1. The built-in ``classification``, ``regression``, ``ranking`` and
+    ``sequence_labeling`` register through this hook too.
+    """
 
 
 @hookspec
@@ -39,7 +49,10 @@ def register_encoders(registry: Registry) -> None:
 def register_heads(registry: Registry) -> None:
     """Add task heads: subclasses of :class:`mtdnn_core.model.heads.Head`.
 
-    Added in 1.0. A head is built as ``cls(hidden_size=..., task=TaskDef, **config)``.
+    Added in 1.0. A head is built as ``cls(hidden_size=..., task=TaskDef, config=Config)`` when its
+    ``__init__`` takes ``config`` (its validated pydantic model), else with the config's fields as
+    keyword arguments. It keeps the initialisation its ``__init__`` gives unless the class sets
+    ``encoder_style_init = True`` (linear layers drawn like the encoder's own).
     """
 
 
@@ -115,9 +128,13 @@ def resolve_data_dir(name: str) -> Any:
 
 @hookspec
 def on_step_end(state: dict) -> None:
-    """Observe a finished optimizer update (step, epoch, task, loss, learning rate).
+    """Observe a finished optimizer update.
 
-    For logging and instrumentation; it must not change training. Added in 1.0.
+    ``state`` holds ``step`` (updates done), ``epoch``, ``task`` (of the update's last batch),
+    ``loss`` (mean task loss of the update's batches, regularizer terms included), ``lr`` (of the
+    first parameter group, after the update) and ``grad_norm`` (before clipping; ``None`` without
+    clipping). For logging and instrumentation; it must not change training. Added in 1.0; the
+    keys beyond step/epoch/loss in 1.1.
     """
 
 

@@ -56,13 +56,24 @@ class SequenceCrossEntropy(Loss):
         return weighted_mean(per_sample, weights)
 
 
+def kl_divergence(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
+    """KL(p || q) over the last dimension from log-probabilities, safe on masked entries.
+
+    Where ``p`` is 0 (``log_p`` is -inf: a padded ranking candidate) the term is 0, as in the
+    definition; ``F.kl_div`` would compute ``0 * (-inf - -inf)`` = NaN there and NaN gradients.
+    """
+    masked = torch.isneginf(log_p)
+    diff = torch.where(masked, torch.zeros_like(log_p), log_p - log_q.masked_fill(masked, 0.0))
+    return (log_p.exp() * diff).sum(-1)
+
+
 class KLDivergence(Loss):
     """KL(target || input) between the softmaxes of two logit tensors (distillation, adversarial)."""
 
     def forward(self, logits, target, weights=None):
         log_p = F.log_softmax(target.float(), dim=-1)
         log_q = F.log_softmax(logits.float(), dim=-1)
-        return weighted_mean((log_p.exp() * (log_p - log_q)).sum(-1), weights)
+        return weighted_mean(kl_divergence(log_p, log_q), weights)
 
 
 class SymmetricKL(Loss):
@@ -71,5 +82,4 @@ class SymmetricKL(Loss):
     def forward(self, logits, target, weights=None):
         log_p = F.log_softmax(target.float(), dim=-1)
         log_q = F.log_softmax(logits.float(), dim=-1)
-        per = (log_p.exp() * (log_p - log_q)).sum(-1) + (log_q.exp() * (log_q - log_p)).sum(-1)
-        return weighted_mean(per, weights)
+        return weighted_mean(kl_divergence(log_p, log_q) + kl_divergence(log_q, log_p), weights)

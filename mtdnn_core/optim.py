@@ -44,9 +44,10 @@ class SGDConfig(BaseModel):
     nesterov: bool = False
 
 
-def adamw(params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+def adamw(params, lr: float, config: AdamConfig | None = None, **options):
     """AdamW (decoupled weight decay)."""
-    return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps)
+    config = config or AdamConfig(**options)
+    return torch.optim.AdamW(params, lr=lr, betas=config.betas, eps=config.eps)
 
 
 class DecoupledAdamax(torch.optim.Adamax):
@@ -71,26 +72,30 @@ class DecoupledAdamax(torch.optim.Adamax):
         return super().step(closure)
 
 
-def adamax(params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+def adamax(params, lr: float, config: AdamConfig | None = None, **options):
     """Adamax with decoupled weight decay (the original toolkit's default)."""
-    return DecoupledAdamax(params, lr=lr, betas=betas, eps=eps)
+    config = config or AdamConfig(**options)
+    return DecoupledAdamax(params, lr=lr, betas=config.betas, eps=config.eps)
 
 
-def radam(params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+def radam(params, lr: float, config: AdamConfig | None = None, **options):
     """RAdam (arXiv 1908.03265) with decoupled weight decay."""
-    return torch.optim.RAdam(params, lr=lr, betas=betas, eps=eps, decoupled_weight_decay=True)
+    config = config or AdamConfig(**options)
+    return torch.optim.RAdam(params, lr=lr, betas=config.betas, eps=config.eps, decoupled_weight_decay=True)
 
 
-def sgd(params, lr: float, momentum: float = 0.9, nesterov: bool = False):
+def sgd(params, lr: float, config: SGDConfig | None = None, **options):
     """SGD with momentum; weight decay is L2 added to the gradient."""
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov)
+    config = config or SGDConfig(**options)
+    return torch.optim.SGD(params, lr=lr, momentum=config.momentum, nesterov=config.nesterov)
 
 
-def apex_fused_adam(params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+def apex_fused_adam(params, lr: float, config: AdamConfig | None = None, **options):
     """NVIDIA apex FusedAdam (AdamW mode); registered only when apex is importable."""
     from apex.optimizers import FusedAdam
 
-    return FusedAdam(params, lr=lr, betas=betas, eps=eps, adam_w_mode=True)
+    config = config or AdamConfig(**options)
+    return FusedAdam(params, lr=lr, betas=config.betas, eps=config.eps, adam_w_mode=True)
 
 
 def apex_available() -> bool:
@@ -137,8 +142,11 @@ def constant_schedule(optimizer, warmup_steps: int, total_steps: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, _lambda(lambda p: 1.0, warmup_steps, total_steps))
 
 
-def polynomial_schedule(optimizer, warmup_steps: int, total_steps: int, power: float = 1.0, end_factor: float = 0.0):
+def polynomial_schedule(optimizer, warmup_steps: int, total_steps: int, config: PolynomialConfig | None = None,
+                        **options):
     """Linear warm-up, then ``end + (1 - end) * (1 - progress) ** power``."""
+    config = config or PolynomialConfig(**options)
+    power, end_factor = config.power, config.end_factor
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, _lambda(lambda p: end_factor + (1 - end_factor) * (1 - p) ** power, warmup_steps, total_steps)
     )

@@ -5,7 +5,13 @@ Selection (nothing is imported at module import time):
 
 * ``--plugin NAME`` (repeatable) and ``MTDNN_PLUGINS=a,b`` load those entry points;
   ``MTDNN_PLUGINS=all`` loads every installed one;
-* ``MTDNN_DISABLE_PLUGINS=a,b`` blocks entry points even if selected.
+* ``MTDNN_DISABLE_PLUGINS=a,b`` blocks entry points even if selected;
+* ``--plugin package.module`` (a dotted name that is no entry point) imports that module as a
+  plugin, for trying a plugin before packaging it.
+
+Registries are filled built-ins first, then plugins in name order, so a third-party plugin can
+never take a built-in name; a clashing or invalid entry is refused alone (named with both
+plugins) while everything else of both plugins registers.
 
 A plugin that fails to import or register is reported (name, distribution, version, error)
 and skipped; in strict mode (``--strict-plugins`` or ``MTDNN_STRICT_PLUGINS=1``) the error
@@ -49,6 +55,8 @@ class PluginInfo:
     builtin: bool = False
     error: str | None = None
     registered: dict[str, list[str]] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+    provides: dict[str, set] = field(default_factory=dict)  # kind -> names and aliases
 
 
 def installed_entry_points() -> dict[str, md.EntryPoint]:
@@ -81,6 +89,8 @@ class PluginHost:
 
     def _fail(self, info: PluginInfo, exc: BaseException) -> None:
         info.error = f"{type(exc).__name__}: {exc}"
+        if self.strict and isinstance(exc, PluginError):
+            raise exc
         if self.strict:
             raise PluginError(f"plugin '{info.name}' ({info.distribution} {info.version}) failed: {info.error}") from exc
         warnings.warn(
@@ -106,6 +116,7 @@ class PluginHost:
                     "; ".join(f"hook implementation '{u}' matches no hook spec{did_you_mean(u, known)}" for u in unknown)
                 )
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the host down
+            self.info[info.name] = info  # listed as FAILED, with the reason
             self._fail(info, exc)
             return False
         self.info[info.name] = info
@@ -122,6 +133,16 @@ class PluginHost:
             if name in self.blocked:
                 continue
             ep = available.get(name)
+            if ep is None and "." in name:  # a module path: load it without an entry point
+                info = PluginInfo(name, "", "")
+                try:
+                    plugin = importlib.import_module(name)
+                except Exception as exc:  # noqa: BLE001
+                    self.info[name] = info
+                    self._fail(info, exc)
+                    continue
+                self._register(plugin, info)
+                continue
             if ep is None:
                 from mtdnn_core.errors import did_you_mean
 
@@ -154,22 +175,39 @@ class PluginHost:
         if self._registries is None:
             self.load()
             regs = Registries()
-            installed = installed_entry_points()
-            not_loaded = sorted(set(installed) - set(self.info))
-            if not_loaded:
-                hint = f"installed plugins not loaded: {', '.join(not_loaded)}; add --plugin NAME"
-                for _, registry in regs:
-                    registry.missing_hint = lambda _name, hint=hint: hint
+            for _, registry in regs:
+                registry.strict = self.strict
+                registry.missing_hint = self._missing_hint(registry.kind)
             for kind in KINDS:
                 self._call_registration(f"register_{kind}", regs, kind)
+            for _, registry in regs:
+                for refusal in registry.refused:
+                    info = self.info.get(refusal.plugin.plugin)
+                    if info is not None:
+                        info.refused.append(str(refusal))
             self._registries = regs
         return self._registries
+
+    def _missing_hint(self, kind: str):
+        """For an unknown name: which installed but unloaded plugin provides it, if any."""
+
+        def hint(name: str) -> str:
+            not_loaded = sorted(set(installed_entry_points()) - set(self.info) - self.blocked)
+            if not not_loaded:
+                return ""
+            providers = [info.name for info in describe_installed(not_loaded) if name in info.provides.get(kind, ())]
+            if providers:
+                return f"provided by plugin {', '.join(providers)}: add --plugin {providers[0]}"
+            return f"not provided by any installed plugin either (installed, not loaded: {', '.join(not_loaded)})"
+
+        return hint
 
     def _call_registration(self, hook_name: str, regs: Registries, kind: str) -> None:
         registry = getattr(regs, kind)
         caller = getattr(self.pm.hook, hook_name)
-        # builtins last so third-party names stay stable; attribute each entry to its plugin
-        impls = sorted(caller.get_hookimpls(), key=lambda impl: self.info[impl.plugin_name].builtin)
+        # built-ins first, so their names are stable; then plugins in name order (deterministic)
+        impls = sorted(caller.get_hookimpls(),
+                       key=lambda impl: (not self.info[impl.plugin_name].builtin, impl.plugin_name))
         for impl in impls:
             info = self.info[impl.plugin_name]
             registry.current_origin = Origin(info.name, info.version)
@@ -177,14 +215,13 @@ class PluginHost:
             try:
                 impl.function(*[{"registry": registry}[arg] for arg in impl.argnames])
             except Exception as exc:  # noqa: BLE001
-                if isinstance(exc, PluginError) and "registered twice" in str(exc):
-                    if self.strict:
-                        raise
                 self._fail(info, exc)
-                continue
             added = sorted(set(registry.names()) - before)
             if added:
                 info.registered.setdefault(kind, []).extend(added)
+                names = info.provides.setdefault(registry.kind, set())
+                for name in added:
+                    names.update((name, *registry.get(name).aliases))
 
     def add_commands(self, cli: Any) -> None:
         self.load()
@@ -204,18 +241,33 @@ class PluginHost:
         self.load()
         return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
 
-    def notify(self, hook_name: str, **kwargs: Any) -> None:
-        getattr(self.pm.hook, hook_name)(**kwargs)
+    # -- observer hooks (typed; each a no-op without implementations) -------------------------
+    def on_step_end(self, state: dict) -> None:
+        """After an optimizer update: ``state`` holds step, epoch, task, loss, lr, grad_norm."""
+        self.load()
+        self.pm.hook.on_step_end(state=state)
+
+    def on_evaluate(self, dataset: str, epoch: int, step: int, metrics: dict) -> None:
+        self.load()
+        self.pm.hook.on_evaluate(dataset=dataset, epoch=epoch, step=step, metrics=metrics)
+
+    def write_predictions(self, dataset: Any, output: dict, prefix: Any) -> None:
+        self.load()
+        self.pm.hook.write_predictions(dataset=dataset, output=output, prefix=prefix)
 
     def failures(self) -> list[PluginInfo]:
         return [i for i in self.info.values() if i.error]
 
 
-def describe_installed() -> list[PluginInfo]:
-    """Every installed plugin, loaded in a scratch host, with what it registers (``mtdnn plugins``)."""
-    host = PluginHost(load_all=True, strict=False)
+def describe_installed(names: list[str] | None = None) -> list[PluginInfo]:
+    """Installed plugins (all, or ``names``), loaded in a scratch host, with what each registers
+    and what was refused (``mtdnn plugins``)."""
+    host = PluginHost(names or [], load_all=names is None, strict=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        host.registries  # noqa: B018 - fills PluginInfo.registered
+        try:
+            host.registries  # noqa: B018 - fills PluginInfo.registered
+        except MtdnnError:  # pragma: no cover - a name that vanished between listing and loading
+            pass
     return list(host.info.values())
 

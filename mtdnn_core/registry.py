@@ -37,6 +37,19 @@ class Entry:
     aliases: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """An entry a plugin tried to add and the registry refused (the rest of the plugin stays)."""
+
+    kind: str
+    name: str
+    plugin: Origin
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} '{self.name}' from {self.plugin}: {self.reason}"
+
+
 @dataclass
 class Registry:
     """Named components of one kind.
@@ -52,6 +65,8 @@ class Registry:
     _aliases: dict[str, str] = field(default_factory=dict)
     current_origin: Origin = Origin("unknown")
     missing_hint: Callable[[str], str] | None = None
+    strict: bool = True
+    refused: list[Refusal] = field(default_factory=list)
 
     def add(
         self,
@@ -62,33 +77,56 @@ class Registry:
         aliases: tuple[str, ...] | list[str] = (),
         description: str = "",
     ) -> None:
-        """Register ``factory`` under ``name`` (and ``aliases``)."""
-        if not isinstance(name, str) or not name:
-            raise PluginError(f"{self.current_origin}: {self.kind} names must be non-empty strings")
-        for key in (name, *aliases):
-            clash = self._lookup(key)
-            if clash is not None:
-                raise PluginError(
-                    f"{self.kind} '{key}' is registered twice: by {clash.origin} and by "
-                    f"{self.current_origin}; uninstall or disable one of them"
-                )
-        if self.instance_of is not None and not isinstance(factory, self.instance_of):
-            raise PluginError(
-                f"{self.current_origin}: {self.kind} '{name}' must be a {self.instance_of.__name__}, "
-                f"got {type(factory).__name__}"
-            )
-        if self.base is not None and inspect.isclass(factory) and not issubclass(factory, self.base):
-            raise PluginError(
-                f"{self.current_origin}: {self.kind} '{name}' must subclass {self.base.__name__}"
-            )
-        if self.instance_of is None and not callable(factory):
-            raise PluginError(f"{self.current_origin}: {self.kind} '{name}' is not callable")
-        if config is not None and not (inspect.isclass(config) and issubclass(config, BaseModel)):
-            raise PluginError(f"{self.current_origin}: config of {self.kind} '{name}' must be a pydantic model")
+        """Register ``factory`` under ``name`` (and ``aliases``).
+
+        An invalid entry, or a name (or alias) another plugin already registered, is refused: in
+        strict mode with a :class:`PluginError`, otherwise recorded in :attr:`refused` (and
+        warned about) while everything else keeps registering, so a clash never removes anything.
+        """
+        problem = self._problem(name, factory, config)
+        if problem is not None:
+            self._refuse(str(name), problem)
+            return
+        kept = []
+        for alias in aliases:  # a clashing alias is refused alone; the entry keeps its other names
+            clash = self._lookup(alias)
+            if clash is not None or alias in kept:
+                self._refuse(alias, self._clash(alias, clash))
+            else:
+                kept.append(alias)
         doc = description or (inspect.getdoc(factory) or "").split("\n")[0]
-        self._entries[name] = Entry(name, factory, config, self.current_origin, doc, tuple(aliases))
-        for alias in aliases:
+        self._entries[name] = Entry(name, factory, config, self.current_origin, doc, tuple(kept))
+        for alias in kept:
             self._aliases[alias] = name
+
+    def _refuse(self, name: str, problem: str) -> None:
+        if self.strict:
+            raise PluginError(f"{self.current_origin}: {problem}")
+        refusal = Refusal(self.kind, name, self.current_origin, problem)
+        self.refused.append(refusal)
+        import warnings
+
+        warnings.warn(f"mtdnn: refused {refusal}", RuntimeWarning, stacklevel=4)
+
+    def _clash(self, key: str, clash: Entry | None) -> str:
+        first = clash.origin if clash is not None else self.current_origin
+        return (f"{self.kind} '{key}' is registered twice: by {first} and by {self.current_origin}; "
+                f"the first stays (uninstall or disable one of them)")
+
+    def _problem(self, name: Any, factory: Any, config: Any) -> str | None:
+        if not isinstance(name, str) or not name:
+            return f"{self.kind} names must be non-empty strings"
+        if self._lookup(name) is not None:
+            return self._clash(name, self._lookup(name))
+        if self.instance_of is not None and not isinstance(factory, self.instance_of):
+            return f"{self.kind} '{name}' must be a {self.instance_of.__name__}, got {type(factory).__name__}"
+        if self.base is not None and inspect.isclass(factory) and not issubclass(factory, self.base):
+            return f"{self.kind} '{name}' must subclass {self.base.__name__}"
+        if self.instance_of is None and not callable(factory):
+            return f"{self.kind} '{name}' is not callable"
+        if config is not None and not (inspect.isclass(config) and issubclass(config, BaseModel)):
+            return f"config of {self.kind} '{name}' must be a pydantic model"
+        return None
 
     def _lookup(self, name: str) -> Entry | None:
         return self._entries.get(self._aliases.get(name, name))
@@ -105,7 +143,10 @@ class Registry:
     def get(self, name: str) -> Entry:
         entry = self._lookup(name)
         if entry is None:
-            hint = self.missing_hint(name) if self.missing_hint else ""
+            refused = [str(r) for r in self.refused if r.name == name]
+            hint = f"refused: {'; '.join(refused)}" if refused else ""
+            if not hint and self.missing_hint:
+                hint = self.missing_hint(name)
             raise UnknownNameError(self.kind, name, [*self._entries, *self._aliases], hint)
         return entry
 
@@ -127,8 +168,11 @@ class Registry:
         """Instantiate entry ``name`` with runtime arguments plus validated ``params``."""
         entry = self.get(name)
         config = self.validate_config(name, params)
-        kwargs = config.model_dump() if isinstance(config, BaseModel) else config
-        obj = entry.factory(**runtime, **kwargs)
+        if isinstance(config, BaseModel) and _takes_config(entry.factory):
+            obj = entry.factory(**runtime, config=config)  # one place for every default: the model
+        else:
+            kwargs = config.model_dump() if isinstance(config, BaseModel) else config
+            obj = entry.factory(**runtime, **kwargs)
         if self.base is not None and not inspect.isclass(entry.factory) and not isinstance(obj, self.base):
             raise PluginError(
                 f"{entry.origin}: {self.kind} '{name}' returned {type(obj).__name__}, "
@@ -137,7 +181,18 @@ class Registry:
         return obj
 
 
+def _takes_config(factory: Any) -> bool:
+    """Whether a factory takes its validated config object as ``config=`` (the current
+    convention) rather than the config's fields as keyword arguments (still supported)."""
+    try:
+        target = factory.__init__ if inspect.isclass(factory) else factory
+        return "config" in inspect.signature(target).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+
+
 KINDS = (
+    "task_types",
     "encoders",
     "heads",
     "losses",
@@ -161,8 +216,10 @@ class Registries:
         from mtdnn_core.model.heads import Head
         from mtdnn_core.regularizers import Regularizer
         from mtdnn_core.samplers import TaskSampler
+        from mtdnn_core.task_types import TaskType
         from mtdnn_core.tasks import Task
 
+        self.task_types = Registry("task type", instance_of=TaskType)
         self.encoders = Registry("encoder")
         self.heads = Registry("head", base=Head)
         self.losses = Registry("loss", base=Loss)

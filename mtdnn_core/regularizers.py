@@ -13,8 +13,13 @@ from mtdnn_core.config import TaskDef
 
 
 class Regularizer:
-    """Base class. Built as ``cls(registries=..., **config)``: ``registries`` lets a regularizer
-    look up losses (e.g. the task definition's ``adv_loss``) by name."""
+    """Base class. Built as ``cls(registries=..., config=Config)`` (or with the config's fields as
+    keyword arguments when ``__init__`` takes no ``config``): ``registries`` lets a regularizer
+    look up losses (e.g. the task definition's ``adv_loss``) by name.
+
+    The trainer logs each term it returns (``reg_<name>`` in ``log.jsonl``); a regularizer may
+    also offer ``log_values() -> dict`` with pieces of its last term (logged as
+    ``reg_<name>_<key>``)."""
 
     def __call__(self, model: torch.nn.Module, task: TaskDef, batch: dict, logits: torch.Tensor,
                  loss: torch.Tensor) -> torch.Tensor | None:  # pragma: no cover
@@ -41,8 +46,8 @@ class L2SP(Regularizer):
 
     Config = L2SPConfig
 
-    def __init__(self, alpha: float = 0.01, registries=None):
-        self.alpha = alpha
+    def __init__(self, registries=None, config: L2SPConfig | None = None):
+        self.alpha = (config or L2SPConfig()).alpha
         self.start: dict[str, torch.Tensor] | None = None
 
     def __call__(self, model, task, batch, logits, loss):

@@ -12,34 +12,58 @@ from pydantic import BaseModel, ConfigDict, Field
 Schedule = list[tuple[int, list[int]]]
 
 
-def make_batches(lengths: list[int], batch_size: int, rng: np.random.Generator, bucketing: bool) -> list[list[int]]:
+def make_batches(lengths, batch_size: int, rng: np.random.Generator, bucketing: bool,
+                 max_tokens: int | None = None) -> list[list[int]]:
     """Cut one dataset into batches. With ``bucketing``, samples of similar length share a batch
-    (less padding); batch order is shuffled either way. Every index appears exactly once."""
+    (less padding); with ``max_tokens``, each batch holds as many length-sorted samples as fit in
+    that many padded tokens (so short inputs fill a batch). Batch order is shuffled either way;
+    every index appears exactly once."""
+    lengths = np.asarray(lengths)
     n = len(lengths)
     order = rng.permutation(n)
-    if bucketing:
+    if bucketing or max_tokens:
         # stable sort of a random permutation by length: random order within equal lengths
-        order = order[np.argsort(np.asarray(lengths)[order], kind="stable")]
-    batches = [order[i : i + batch_size].tolist() for i in range(0, n, batch_size)]
-    if bucketing:
+        order = order[np.argsort(lengths[order], kind="stable")]
+    if max_tokens:
+        batches, current, longest = [], [], 0
+        for index in order.tolist():
+            width = max(longest, int(lengths[index]))
+            if current and width * (len(current) + 1) > max_tokens:
+                batches.append(current)
+                current, width = [], int(lengths[index])
+            current.append(index)
+            longest = width
+        if current:
+            batches.append(current)
+    else:
+        batches = [order[i : i + batch_size].tolist() for i in range(0, n, batch_size)]
+    if bucketing or max_tokens:
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
 
 
 class TaskSampler:
-    """Base class. ``schedule(epoch)`` returns the epoch's batches in training order."""
+    """Base class. ``schedule(epoch)`` returns the epoch's batches in training order.
 
-    def __init__(self, lengths: list[list[int]], batch_size: int, seed: int = 0, bucketing: bool = False):
+    Built as ``cls(lengths=..., batch_size=..., seed=..., bucketing=..., max_tokens=...,
+    config=Config)``; ``lengths`` holds tokens per sample of each training dataset."""
+
+    def __init__(self, lengths: list, batch_size: int, seed: int = 0, bucketing: bool = False,
+                 max_tokens: int | None = None):
         self.lengths = lengths
         self.batch_size = batch_size
         self.seed = seed
         self.bucketing = bucketing
+        self.max_tokens = max_tokens
 
     def rng(self, epoch: int, stream: int = 0) -> np.random.Generator:
         return np.random.default_rng([self.seed, epoch, stream])
 
+    def batches_of(self, task: int, rng: np.random.Generator) -> list[list[int]]:
+        return make_batches(self.lengths[task], self.batch_size, rng, self.bucketing, self.max_tokens)
+
     def task_batches(self, epoch: int) -> list[list[list[int]]]:
-        return [make_batches(lens, self.batch_size, self.rng(epoch, 1 + i), self.bucketing) for i, lens in enumerate(self.lengths)]
+        return [self.batches_of(i, self.rng(epoch, 1 + i)) for i in range(len(self.lengths))]
 
     def schedule(self, epoch: int) -> Schedule:  # pragma: no cover
         raise NotImplementedError
@@ -60,9 +84,11 @@ class ProportionalSampler(TaskSampler):
 
     Config = ProportionalConfig
 
-    def __init__(self, lengths, batch_size, seed=0, bucketing=False, ratio: float = 0.0, mix_opt: int = 0):
-        super().__init__(lengths, batch_size, seed, bucketing)
-        self.ratio, self.mix_opt = ratio, mix_opt
+    def __init__(self, lengths, batch_size, seed=0, bucketing=False, max_tokens=None,
+                 config: ProportionalConfig | None = None, **options):
+        super().__init__(lengths, batch_size, seed, bucketing, max_tokens)
+        config = config or ProportionalConfig(**options)
+        self.ratio, self.mix_opt = config.ratio, config.mix_opt
 
     def schedule(self, epoch: int) -> Schedule:
         batches = self.task_batches(epoch)
@@ -92,9 +118,11 @@ class TemperatureSampler(TaskSampler):
 
     Config = TemperatureConfig
 
-    def __init__(self, lengths, batch_size, seed=0, bucketing=False, temperature: float = 2.0, steps: int | None = None):
-        super().__init__(lengths, batch_size, seed, bucketing)
-        self.temperature, self.steps = temperature, steps
+    def __init__(self, lengths, batch_size, seed=0, bucketing=False, max_tokens=None,
+                 config: TemperatureConfig | None = None, **options):
+        super().__init__(lengths, batch_size, seed, bucketing, max_tokens)
+        config = config or TemperatureConfig(**options)
+        self.temperature, self.steps = config.temperature, config.steps
 
     def probabilities(self) -> np.ndarray:
         sizes = np.array([len(x) for x in self.lengths], dtype=np.float64)
@@ -112,7 +140,7 @@ class TemperatureSampler(TaskSampler):
         for t in tasks.tolist():
             if cursors[t] == len(per_task[t]):
                 refills[t] += 1
-                per_task[t] = make_batches(self.lengths[t], self.batch_size, self.rng(epoch, 1000 * refills[t] + t + 1), self.bucketing)
+                per_task[t] = self.batches_of(t, self.rng(epoch, 1000 * refills[t] + t + 1))
                 cursors[t] = 0
             out.append((t, per_task[t][cursors[t]]))
             cursors[t] += 1

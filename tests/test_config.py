@@ -1,7 +1,7 @@
 """Task definitions (original YAML format and native additions) and the training config."""
 import pytest
 
-from mtdnn_core.config import build_train_config, check_task_defs, load_task_defs, parse_task_defs
+from mtdnn_core.config import build_train_config, check_task_defs, complete_task_def, load_task_defs, parse_task_defs
 from mtdnn_core.errors import ConfigError
 from mtdnn_core.testing import make_host
 
@@ -37,7 +37,9 @@ stsb:
 
 
 def test_original_format_loads_unchanged_with_defaults():
-    defs = parse_task_defs(ORIGINAL)
+    types = make_host().registries.task_types
+    defs = {name: complete_task_def(d, types) for name, d in parse_task_defs(ORIGINAL).items()}
+    assert defs["cola"].task_type == "classification" and defs["stsb"].task_type == "regression"
     assert defs["cola"].metric_meta == ["ACC", "MCC"] and defs["cola"].dropout_p == 0.05
     assert defs["cola"].head == "pooler"
     assert defs["mnli"].n_class == 3 and defs["mnli"].head == "san" and defs["mnli"].loss == "ce"
@@ -58,8 +60,20 @@ def test_every_problem_is_reported_with_line_and_suggestion(tmp_path):
     text = str(err.value)
     assert f"{path}:3: rte.task_typ: unknown key; did you mean 'task_type'?" in text
     assert f"{path}:4:" in text and "rename it to 'stsb'" in text
-    assert f"{path}:9: qnli.task_type" in text and "did you mean 'Classification'?" in text
+    assert f"{path}:7:" in text and "qnli" in text and "n_class is 3 but 2 labels" in text
     assert len(err.value.problems) == 4  # rte also lacks task_type
+
+
+def test_task_types_are_checked_against_the_registry_with_did_you_mean():
+    defs = parse_task_defs("qnli:\n  data_format: PremiseOnly\n  task_type: Clasification\n"
+                           "span:\n  data_format: PremiseOnly\n  task_type: Span\n"
+                           "seq:\n  data_format: Sequence\n  task_type: SeqenceLabeling\n  labels: [O]\n"
+                           "rank:\n  data_format: PremiseOnly\n  task_type: Ranking\n")
+    problems = check_task_defs(defs, make_host().registries, source="t.yml")
+    assert "t.yml: qnli.task_type: no task type 'Clasification'; did you mean 'Classification'?" in problems[0]
+    assert problems[1].startswith("t.yml: span.task_type: no task type 'Span'")
+    assert "rank.data_format: task type ranking reads PremiseAndMultiHypothesis, not PremiseOnly" in problems[2]
+    assert len(problems) == 3  # the original's misspelt SeqenceLabeling is an accepted alias
 
 
 def test_unknown_component_names_get_did_you_mean():
@@ -108,7 +122,7 @@ def test_task_overrides_change_a_definition_and_recompute_its_head():
 
     rte = parse_task_defs("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n  enable_san: true\n")["rte"]
     assert rte.head == "san"
-    plain = override_task(rte, {"enable_san": False, "dropout_p": 0.2})
+    plain = complete_task_def(override_task(rte, {"enable_san": False, "dropout_p": 0.2}), make_host().registries.task_types)
     assert plain.head == "pooler" and plain.dropout_p == 0.2 and plain.loss == "ce"
     with pytest.raises(ConfigError, match="task_overrides.rte.dropout_p"):
         override_task(rte, {"dropout_p": 2})

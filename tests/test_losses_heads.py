@@ -101,7 +101,7 @@ def test_san_forward_matches_hand_computation():
 
 def test_san_turn_dropout_keeps_a_proper_distribution_and_trains_in_bf16():
     torch.manual_seed(1)
-    task = TaskDef(name="rte", task_type="Classification", data_format="PremiseAndOneHypothesis")
+    task = TaskDef(name="rte", task_type="Classification", data_format="PremiseAndOneHypothesis", n_class=2)
     head = SANHead(8, task, turns=5, turn_dropout=0.9).train()
     batch = {"segment_ids": torch.tensor([[-1, 0, 0, -1, 1, 1, -1]] * 16)}
     hidden = torch.randn(16, 7, 8, requires_grad=True)

@@ -35,10 +35,76 @@ def test_third_party_component_is_attributed_to_its_plugin():
     assert host.registries.losses.get("focal").origin.plugin == "testplugin"
 
 
-def test_duplicate_names_say_which_plugins_clash():
+def test_duplicate_names_say_which_plugins_clash_and_are_fatal_in_strict_mode():
     host = make_host(plugin(register_losses=lambda registry: registry.add("ce", Focal)))
-    with pytest.raises(PluginError, match="loss 'ce' is registered twice: by testplugin and by core.losses"):
+    with pytest.raises(PluginError, match="loss 'ce' is registered twice: by core.losses .* and by testplugin"):
         host.registries  # noqa: B018
+
+
+def _clashing_plugin():
+    """Registered after glue (plugins register in name order). Takes a built-in head name, a built-in metric alias and another plugin's task name, and
+    adds names of its own before and after each clash."""
+    from mtdnn_core.metrics import Metric
+    from mtdnn_core.model.heads import PoolerHead
+    from mtdnn_core.tasks import Task
+
+    rte = Task(PluginHost(["glue"], strict=True).registries.tasks.get("rte").factory.definition)
+
+    def heads(registry):
+        registry.add("pooler", PoolerHead)
+        registry.add("my_head", PoolerHead)
+
+    def metrics(registry):
+        registry.add("my_acc", Metric("my_acc", lambda g, p, s: 1.0), aliases=("ACC", "MYACC"))
+
+    def tasks(registry):
+        registry.add("rte", rte)
+        registry.add("mytask", rte)
+
+    return plugin(register_heads=heads, register_metrics=metrics, register_tasks=tasks)
+
+
+def test_a_name_clash_removes_nothing_in_default_mode():
+    host = PluginHost(["glue"], strict=False)
+    host.add_plugin(_clashing_plugin(), name="xclasher", version="1.0")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        regs = host.registries
+    # every built-in and every glue entry survives; the clasher keeps what did not clash
+    assert {"pooler", "ranking", "san", "token", "my_head"} <= set(regs.heads.names())
+    assert regs.heads.get("pooler").origin.plugin == "core.heads"
+    assert regs.metrics.get("ACC").name == "accuracy" and regs.metrics.get("MYACC").name == "my_acc"
+    assert regs.tasks.get("rte").origin.plugin == "glue" and {"mrpc", "stsb", "mytask"} <= set(regs.tasks.names())
+    refused = host.info["xclasher"].refused
+    assert len(refused) == 3 and host.info["xclasher"].error is None
+    assert any("head 'pooler' is registered twice: by core.heads" in r and "by xclasher 1.0" in r for r in refused)
+    assert any("metric 'ACC'" in r for r in refused) and any("task 'rte' is registered twice: by glue" in r for r in refused)
+    assert sum("refused" in str(w.message) for w in caught) == 3
+
+
+def test_plugins_command_shows_refusals_and_failures(monkeypatch):
+    from click.testing import CliRunner
+
+    from mtdnn_core import cli, plugins
+
+    bad_hook = plugin(register_head=lambda registry: None)
+    real = plugins.describe_installed
+
+    def fake(names=None):
+        host = PluginHost(strict=False, load_all=False)
+        host.add_plugin(_clashing_plugin(), name="xclasher", version="1.0")
+        host.add_plugin(bad_hook, name="misspelt", version="0.1")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            host.registries  # noqa: B018
+        return list(host.info.values())
+
+    monkeypatch.setattr(plugins, "describe_installed", fake)
+    result = CliRunner().invoke(cli.main, ["plugins"])
+    monkeypatch.setattr(plugins, "describe_installed", real)
+    assert result.exit_code == 0, result.output
+    assert "REFUSED head 'pooler' from xclasher 1.0" in result.output
+    assert "misspelt" in result.output and "FAILED" in result.output and "register_head" in result.output
 
 
 def test_wrong_base_class_is_rejected():
@@ -93,7 +159,34 @@ def test_env_allow_and_block_lists(monkeypatch):
     assert "rte" not in registries.tasks
 
 
-def test_task_not_loaded_hints_at_the_plugin(monkeypatch):
+def test_task_not_loaded_hints_at_the_plugin_that_provides_it(monkeypatch):
     monkeypatch.delenv("MTDNN_PLUGINS", raising=False)
-    with pytest.raises(UnknownNameError, match="installed plugins not loaded: .*glue.*--plugin"):
+    with pytest.raises(UnknownNameError, match="provided by plugin glue: add --plugin glue"):
         PluginHost(strict=True).registries.tasks.get("rte")
+    # with the plugin loaded, a name nobody provides gets no --plugin advice
+    with pytest.raises(UnknownNameError) as err:
+        PluginHost(["glue"], strict=True).registries.tasks.get("rtee")
+    assert "did you mean 'rte'" in str(err.value) and "add --plugin" not in str(err.value)
+
+
+def test_a_module_path_loads_as_a_plugin(tmp_path, monkeypatch):
+    (tmp_path / "my_local_plugin.py").write_text(
+        "from mtdnn_core import hookimpl\nfrom mtdnn_core.losses import CrossEntropy\n\n"
+        "@hookimpl\ndef register_losses(registry):\n    registry.add('local_ce', CrossEntropy)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    host = PluginHost(["my_local_plugin"], strict=True)
+    with pytest.raises(PluginError):  # no dot: an entry-point name, and none is installed
+        host.registries  # noqa: B018
+    (tmp_path / "pkgplug").mkdir()
+    (tmp_path / "pkgplug" / "__init__.py").write_text("")
+    (tmp_path / "pkgplug" / "hooks.py").write_text((tmp_path / "my_local_plugin.py").read_text())
+    host = PluginHost(["pkgplug.hooks"], strict=True)
+    assert host.registries.losses.get("local_ce").origin.plugin == "pkgplug.hooks"
+
+
+def test_observer_hooks_are_typed_methods():
+    seen = []
+    host = make_host(plugin(on_evaluate=lambda dataset, epoch, step, metrics: seen.append((dataset, step, metrics))))
+    host.on_evaluate("rte_dev", 0, 5, {"accuracy": 50.0})
+    host.on_step_end({"step": 1})  # no implementation: a no-op
+    assert seen == [("rte_dev", 5, {"accuracy": 50.0})]

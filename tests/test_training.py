@@ -195,13 +195,13 @@ def test_prepro_fills_the_cache_that_train_reads(tmp_path, glue_dir):
                                   "--encoder", "tiny-random-bert", "--max-seq-len", "64", "--cache-dir", str(cache)])
     assert result.exit_code == 0, result.output
     assert "rte_train" in result.output and "2490 rows" in result.output
-    before = sorted(p.name for p in cache.glob("*.jsonl"))
+    before = sorted(p.parent.name for p in cache.glob("*/meta.json"))
     assert len(before) == 3
     result = runner.invoke(main, ["train", "--plugin", "glue", "--data-dir", str(glue_dir), "--tasks", "rte",
-                                  "--cache-dir", str(cache), "--epochs", "0", "--max-eval-samples", "8",
+                                  "--cache-dir", str(cache), "--epochs", "0",
                                   "--output-dir", str(tmp_path / "o"), *TINY])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in cache.glob("*.jsonl")) == before  # nothing re-tokenized
+    assert sorted(p.parent.name for p in cache.glob("*/meta.json")) == before  # nothing re-tokenized
 
 
 def test_plugins_and_validate_commands(tmp_path):

@@ -2,6 +2,7 @@
 as third-party plugins (after them, like any other plugin)."""
 
 MODULES = (
+    "mtdnn_core.builtin.task_types",
     "mtdnn_core.builtin.encoders",
     "mtdnn_core.builtin.heads",
     "mtdnn_core.builtin.losses",

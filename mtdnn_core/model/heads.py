@@ -1,8 +1,9 @@
 """Task heads: turn the encoder's token states into a task's logits.
 
 Every head subclasses :class:`Head` and is built as ``cls(hidden_size=H, task=TaskDef,
-**config)`` where ``config`` comes from the task definition's ``head_config`` (validated by the
-head's pydantic ``Config``).
+config=Config)`` where ``config`` is the task definition's ``head_config`` validated by the
+head's pydantic ``Config`` (the one place its defaults live). Built directly, a head also takes
+the config's fields as keyword arguments (``PoolerHead(H, task, dropout=0.0)``).
 """
 from __future__ import annotations
 
@@ -18,7 +19,16 @@ ACTIVATIONS = {"tanh": nn.Tanh, "gelu": nn.GELU, "relu": nn.ReLU}
 
 
 class Head(nn.Module):
-    """Base class. ``forward(hidden [B, L, H], batch) -> logits``."""
+    """Base class. ``forward(hidden [B, L, H], batch) -> logits``.
+
+    ``task_types``: the task types the head works with (``None``: any), checked at validation.
+    ``encoder_style_init``: when True the model builder draws the head's linear layers as the
+    encoder's own were drawn (normal(0, initializer_range), zero bias); otherwise the head keeps
+    the initialisation its ``__init__`` gives.
+    """
+
+    task_types: tuple[str, ...] | None = None
+    encoder_style_init: bool = False
 
     def __init__(self, hidden_size: int, task: TaskDef):
         super().__init__()
@@ -59,16 +69,18 @@ class PoolerHead(Head):
     """
 
     Config = PoolerConfig
+    encoder_style_init = True
 
-    def __init__(self, hidden_size: int, task: TaskDef, activation: str = "tanh", dropout: float | None = None,
-                 init_from_encoder_pooler: bool = True, n_out: int | None = None):
+    def __init__(self, hidden_size: int, task: TaskDef, config: PoolerConfig | None = None, n_out: int | None = None,
+                 **options):
         super().__init__(hidden_size, task)
-        self.dropout = nn.Dropout(self.default_dropout(dropout))
+        config = config or PoolerConfig(**options)
+        self.dropout = nn.Dropout(self.default_dropout(config.dropout))
         self.dense = nn.Linear(hidden_size, hidden_size)
-        self.activation = ACTIVATIONS[activation]()
+        self.activation = ACTIVATIONS[config.activation]()
         self.out = nn.Linear(hidden_size, n_out if n_out is not None else task.n_class)
-        self.init_from_encoder_pooler = init_from_encoder_pooler
-        self.squeeze = task.task_type == "Regression"
+        self.init_from_encoder_pooler = config.init_from_encoder_pooler
+        self.squeeze = self.out.out_features == 1  # one output: a value per row, not a class
 
     def init_from_encoder(self, encoder: nn.Module) -> None:
         """Copy the encoder's pretrained pooler into ``dense`` when shapes match."""
@@ -91,9 +103,10 @@ class RankingHead(PoolerHead):
     happens in the loss. Returns ``[batch, candidates]`` with missing candidates at -inf."""
 
     Config = PoolerConfig
+    task_types = ("ranking",)
 
-    def __init__(self, hidden_size: int, task: TaskDef, **config):
-        super().__init__(hidden_size, task, n_out=1, **config)
+    def __init__(self, hidden_size: int, task: TaskDef, config: PoolerConfig | None = None, **options):
+        super().__init__(hidden_size, task, config or PoolerConfig(**options), n_out=1)
 
     def forward(self, hidden, batch):
         mask = batch["candidate_mask"]
@@ -110,10 +123,11 @@ class TokenHead(Head):
     """Per-token dropout -> Linear(H, n_class), for sequence labeling."""
 
     Config = TokenConfig
+    encoder_style_init = True
 
-    def __init__(self, hidden_size: int, task: TaskDef, dropout: float | None = None):
+    def __init__(self, hidden_size: int, task: TaskDef, config: TokenConfig | None = None, **options):
         super().__init__(hidden_size, task)
-        self.dropout = nn.Dropout(self.default_dropout(dropout))
+        self.dropout = nn.Dropout(self.default_dropout((config or TokenConfig(**options)).dropout))
         self.out = nn.Linear(hidden_size, task.n_class)
 
     def forward(self, hidden, batch):

@@ -32,7 +32,8 @@ class MultiTaskModel(nn.Module):
         self.use_token_types = accepts_token_type_ids(encoder)
         std = getattr(encoder.config, "initializer_range", 0.02)
         for head in heads.values():
-            init_linear_layers(head, std)
+            if getattr(head, "encoder_style_init", False):
+                init_linear_layers(head, std)
             if hasattr(head, "init_from_encoder"):
                 head.init_from_encoder(encoder)
 

@@ -38,11 +38,14 @@ def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 class SANHead(Head):
     Config = SANConfig
+    task_types = ("classification",)
+    encoder_style_init = True
 
-    def __init__(self, hidden_size: int, task: TaskDef, turns: int = 5, turn_dropout: float = 0.1,
-                 memory_dropout: float = 0.1, dropout: float | None = None, attention: str = "bilinear",
-                 merge: str = "full", weight_norm: bool = False):
+    def __init__(self, hidden_size: int, task: TaskDef, config: SANConfig | None = None, **options):
         super().__init__(hidden_size, task)
+        config = config or SANConfig(**options)
+        turns, turn_dropout, memory_dropout, dropout = config.turns, config.turn_dropout, config.memory_dropout, config.dropout
+        attention, merge, weight_norm = config.attention, config.merge, config.weight_norm
         h = hidden_size
         self.turns, self.turn_dropout, self.attention, self.merge = turns, turn_dropout, attention, merge
         self.dropout = nn.Dropout(self.default_dropout(dropout))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtdnn_core.config import TaskDef
+from mtdnn_core.config import TaskDef, complete_task_def
 from mtdnn_core.plugins import PluginHost
 from mtdnn_core.training import checkpoint as ckpt
 from mtdnn_core.training.setup import build_model
@@ -19,7 +19,7 @@ def load_for_inference(checkpoint: str | Path, host: PluginHost):
     encoder_dir = path / "encoder"
     encoder = AutoModel.from_config(AutoConfig.from_pretrained(encoder_dir))
     tokenizer = AutoTokenizer.from_pretrained(encoder_dir)
-    defs = {name: TaskDef(**body) for name, body in meta["task_defs"].items()}
+    defs = {name: complete_task_def(TaskDef(**body), host.registries.task_types) for name, body in meta["task_defs"].items()}
     model = build_model(defs, encoder, host)
     ckpt.load_weights(model, path)
     model.eval()

@@ -5,15 +5,13 @@ files) is checked first, and all problems are reported together.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata as md
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.config import TaskDef, TrainConfig, check_task_defs, load_task_defs, override_task
-from mtdnn_core.data.features import TaskDataset, encode_file
+from mtdnn_core.config import TaskDef, TrainConfig, check_task_defs, complete_task_def, load_task_defs, override_task
+from mtdnn_core.data.features import Selection, TaskDataset, encode_file
 from mtdnn_core.errors import ConfigError, DataError, MtdnnError, did_you_mean
 from mtdnn_core.model.heads import Head
 from mtdnn_core.model.multitask import MultiTaskModel
@@ -77,7 +75,7 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
                 problems.append(f"{name}.requires: plugin '{plugin}' {info.version} does not satisfy '{spec}'")
     if problems:
         raise ConfigError(problems, "the run's tasks")
-    return chosen
+    return {name: Task(complete_task_def(task.definition, registries.task_types), task.locate) for name, task in chosen.items()}
 
 
 def find_task_files(tasks: dict[str, Task], data_dirs: dict[str, str | None], work_dir: Path,
@@ -149,42 +147,35 @@ class Datasets:
 
 def load_datasets(tasks: dict[str, Task], files: dict[str, dict[str, Path]], tokenizer: Any, config: TrainConfig,
                   host: PluginHost, cache_dir: Path, progress: bool = True) -> Datasets:
+    """Every split of every task as a :class:`TaskDataset`; caps and fractions select rows before
+    they are tokenized."""
     registries = host.registries
     train, evaluation = [], []
     for name, task in tasks.items():
         definition = task.definition
-        fmt = registries.data_formats.get(definition.data_format).factory
+        fmt_entry = registries.data_formats.get(definition.data_format)
+        task_type = registries.task_types.get(definition.task_type).factory
         max_len = definition.max_seq_len or config.max_seq_len
         for split, path in files[name].items():
-            features = encode_file(path, definition, fmt, tokenizer, max_len, cache_dir, progress=progress)
-            dataset = TaskDataset(f"{name}_{split}", definition, split, features, Path(path))
-            if split == TRAIN_SPLIT:
-                if dataset.has_labels is False:
+            is_train = split == TRAIN_SPLIT
+            fraction = config.train_fraction.get(name) if is_train else None
+            selection = Selection(fraction, config.max_train_samples if is_train else config.max_eval_samples)
+            store = encode_file(path, definition, task_type, fmt_entry.factory, tokenizer, max_len, cache_dir,
+                                selection=selection, format_origin=str(fmt_entry.origin), progress=progress)
+            dataset = TaskDataset(f"{name}_{split}", definition, split, store, task_type, Path(path))
+            if is_train:
+                if not dataset.has_labels:
                     raise DataError(f"{path}: the training file has no labels")
-                unlabeled = [f["uid"] for f in features if f["label"] is None]
-                if unlabeled:
-                    raise DataError(f"{path}: {len(unlabeled)} training row(s) without a label, e.g. uid {unlabeled[0]}")
-                if name in config.train_fraction:
-                    dataset.features = deterministic_subset(features, config.train_fraction[name])
-                    dataset.name = f"{name}_{subset_suffix(config.train_fraction[name])}_{split}"
-                if config.max_train_samples:
-                    dataset.features = dataset.features[: config.max_train_samples]
+                unlabeled = dataset.unlabeled()
+                if len(unlabeled):
+                    raise DataError(f"{path}: {len(unlabeled)} training row(s) without a label, "
+                                    f"e.g. uid {store.value('uid', int(unlabeled[0]))}")
+                if fraction is not None:
+                    dataset.name = f"{name}_{subset_suffix(fraction)}_{split}"
                 train.append(dataset)
             else:
-                if config.max_eval_samples:
-                    dataset.features = features[: config.max_eval_samples]
                 evaluation.append(dataset)
     return Datasets(train, evaluation)
-
-
-def deterministic_subset(features: list[dict], fraction: float) -> list[dict]:
-    """The rows whose uid hashes lowest: the same rows for every run and seed, and nested
-    (the 1% subset contains the 0.1% one). Windows of one sentence stay together."""
-    if fraction >= 1:
-        return features
-    uids = sorted({f["uid"] for f in features}, key=lambda u: hashlib.sha256(str(u).encode()).hexdigest())
-    keep = set(uids[: max(1, math.ceil(len(uids) * fraction))])
-    return [f for f in features if f["uid"] in keep]
 
 
 def subset_suffix(fraction: float) -> str:

@@ -1,9 +1,10 @@
 """The multi-task training loop.
 
-One step, start to end: the sampler picks (task, sample indices) -> ``collate`` pads them ->
-``MultiTaskModel(task, batch)`` runs encoder and head -> the task's loss (+ regularizer terms)
--> backward -> (every ``grad_accumulation`` batches) clip, optimizer and scheduler step. Each
-epoch (and every ``eval_every`` updates) every dev/test set is scored and a checkpoint written.
+One step, start to end: the sampler's schedule picks (task, sample indices) -> a DataLoader reads
+those rows from the feature store and the task type collates them -> ``MultiTaskModel(task,
+batch)`` runs encoder and head -> the task type applies the task's loss (+ regularizer terms) ->
+backward -> (every ``grad_accumulation`` batches) clip, optimizer and scheduler step. Each epoch
+(and every ``eval_every`` updates) every dev/test set is scored and a checkpoint written.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import torch
 
 from mtdnn_core import __version__
 from mtdnn_core.config import TrainConfig
-from mtdnn_core.data.batching import collate, move_to
+from mtdnn_core.data.batching import move_to
+from mtdnn_core.data.loader import batch_loader
 from mtdnn_core.errors import TrainingDiverged
 from mtdnn_core.io import atomic_write_json
 from mtdnn_core.optim import param_groups, warmup_steps
@@ -81,9 +83,11 @@ class Trainer:
         self.losses = {n: self.registries.losses.build(d.loss, d.loss_config) for n, d in self.defs.items()}
         self.regularizers = [self.registries.regularizers.build(r.name, r.params, registries=self.registries)
                              for r in config.regularizers]
+        self.regularizer_names = [r.name for r in config.regularizers]
         self.sampler = self.registries.samplers.build(
             config.sampler, config.sampler_config, lengths=[d.lengths() for d in self.data.train],
             batch_size=config.batch_size, seed=config.seed, bucketing=config.length_bucketing,
+            max_tokens=config.max_tokens,
         )
         self.steps_per_epoch = len(self.sampler.schedule(0)) if self.data.train else 0
         updates_per_epoch = math.ceil(self.steps_per_epoch / config.grad_accumulation)
@@ -98,12 +102,17 @@ class Trainer:
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
         self.step = 0  # optimizer updates done
+        self.grad_norm: torch.Tensor | None = None  # of the last update, before clipping
         self.epoch = 0
         self.position = 0  # batches of the current epoch's schedule consumed
         self.nonfinite_total = 0
         self.nonfinite_in_row = 0
         self.history: list[dict] = []
         self._observe_steps = self.host.has_observers("on_step_end")
+        self._observe_eval = self.host.has_observers("on_evaluate")
+        self._write_predictions = self.host.has_observers("write_predictions")
+        self._terms: dict[str, list] = {}  # regularizer terms since the last log record (detached)
+        self.num_workers = config.num_workers if config.num_workers is not None else (2 if self.device.type == "cuda" else 0)
 
     # -- helpers -------------------------------------------------------------------------
     @staticmethod
@@ -125,23 +134,39 @@ class Trainer:
             handle.write(json.dumps(record) + "\n")
 
     # -- one step ------------------------------------------------------------------------
+    def loader(self, schedule, start: int = 0):
+        """The epoch's batches from ``start`` on, as ``(dataset index, batch on the CPU)``."""
+        return batch_loader(self.data.train, schedule, start, self.pad_id, num_workers=self.num_workers,
+                            pin_memory=self.device.type == "cuda", seed=self.config.seed)
+
     def batch(self, dataset_index: int, indices: list[int]) -> dict:
-        dataset = self.data.train[dataset_index]
-        return move_to(collate([dataset.features[i] for i in indices], dataset.task.task_type, self.pad_id), self.device)
+        """One collated batch on the device (the loader does the same, possibly in a worker)."""
+        return move_to(self.data.train[dataset_index].collate(indices, self.pad_id), self.device)
 
     def forward_loss(self, dataset_index: int, batch: dict) -> torch.Tensor:
-        """The batch's loss: the task loss plus every regularizer's term."""
-        task = self.data.train[dataset_index].task
+        """The batch's loss: the task loss (applied by the task type) plus every regularizer's term."""
+        dataset = self.data.train[dataset_index]
+        task = dataset.task
         with self.autocast():
-            logits = self.model(task.name, batch)
-            loss = self.model.heads[task.name].task_loss(logits, batch["labels"], batch.get("weights"))
-            if loss is None:
-                loss = self.losses[task.name](logits, batch["labels"], batch.get("weights"))
-            for regularizer in self.regularizers:
-                extra = regularizer(self.model, task, batch, logits, loss)
+            outputs = self.model(task.name, batch)
+            loss = dataset.task_type.compute_loss(self.model.heads[task.name], self.losses[task.name], outputs, batch)
+            for name, regularizer in zip(self.regularizer_names, self.regularizers):
+                extra = regularizer(self.model, task, batch, outputs, loss)
                 if extra is not None:
+                    self._terms.setdefault(name, []).append(extra.detach())
                     loss = loss + extra
         return loss
+
+    def _term_record(self) -> dict:
+        """Mean of each regularizer's term since the last record, and its own log values."""
+        record = {}
+        for name, values in self._terms.items():
+            record[f"reg_{name}"] = float(torch.stack([v.float() for v in values]).mean())
+        for name, regularizer in zip(self.regularizer_names, self.regularizers):
+            for key, value in (getattr(regularizer, "log_values", dict)() or {}).items():
+                record[f"reg_{name}_{key}"] = float(value)
+        self._terms = {}
+        return record
 
     def backward(self, loss: torch.Tensor) -> bool:
         """Backward unless the loss is NaN/inf (then the batch is skipped and counted)."""
@@ -163,8 +188,10 @@ class Trainer:
     def update(self) -> bool:
         """Clip, step optimizer and scheduler; skip (and count) non-finite gradients."""
         self.scaler.unscale_(self.optimizer)
+        self.grad_norm = None
         if self.config.grad_clip:
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            self.grad_norm = norm
             if not torch.isfinite(norm) and not self.scaler.is_enabled():
                 self.optimizer.zero_grad(set_to_none=True)
                 self._nonfinite("gradient norm")
@@ -192,9 +219,8 @@ class Trainer:
         while self.epoch < config.epochs and not stop:
             schedule = self.sampler.schedule(self.epoch)
             micro = good = 0  # batches since the last update, and how many of them had a finite loss
-            while self.position < len(schedule):
-                dataset_index, indices = schedule[self.position]
-                batch = self.batch(dataset_index, indices)
+            for dataset_index, batch in self.loader(schedule, self.position):
+                batch = move_to(batch, self.device)
                 loss = self.forward_loss(dataset_index, batch)
                 if self.backward(loss):
                     running += float(loss.detach())
@@ -212,16 +238,21 @@ class Trainer:
                 good = 0
                 self.nonfinite_in_row = 0
                 bar.update(1)
+                task_name = self.data.train[dataset_index].task.name
                 if self.step % config.log_every == 0 or last:
-                    record = {"event": "train", "step": self.step, "epoch": self.epoch,
-                              "task": self.data.train[dataset_index].task.name, "loss": running / max(counted, 1),
-                              "lr": self.scheduler.get_last_lr()[0], "nonfinite_skipped": self.nonfinite_total,
+                    record = {"event": "train", "step": self.step, "epoch": self.epoch, "task": task_name,
+                              "loss": running / max(counted, 1), "lr": self.scheduler.get_last_lr()[0],
+                              "nonfinite_skipped": self.nonfinite_total, **self._term_record(),
                               "elapsed_s": round(time.perf_counter() - started, 2)}
                     self._log(record)
                     bar.set_postfix(loss=f"{record['loss']:.4f}", epoch=self.epoch)
                     running, counted = 0.0, 0
                 if self._observe_steps:
-                    self.host.notify("on_step_end", state={"step": self.step, "epoch": self.epoch, "loss": float(loss.detach())})
+                    self.host.on_step_end({
+                        "step": self.step, "epoch": self.epoch, "task": task_name, "loss": float(loss.detach()),
+                        "lr": self.scheduler.get_last_lr()[0],
+                        "grad_norm": None if self.grad_norm is None else float(self.grad_norm),
+                    })
                 if config.eval_every and self.step % config.eval_every == 0 and not last:
                     self.evaluate(tag=f"step{self.step}")
                 if config.save_every and self.step % config.save_every == 0 and not last:
@@ -264,11 +295,11 @@ class Trainer:
                 "metrics": metrics, "uids": output["uids"], "predictions": readable_predictions(dataset, output),
                 "scores": output["scores"],
             })
-            if self.host.has_observers("write_predictions"):
-                self.host.notify("write_predictions", dataset=dataset, output=output, prefix=scores_dir / f"{dataset.name}.{tag}")
+            if self._write_predictions:
+                self.host.write_predictions(dataset, output, scores_dir / f"{dataset.name}.{tag}")
             results[dataset.name] = metrics
-            if self.host.has_observers("on_evaluate"):
-                self.host.notify("on_evaluate", dataset=dataset.name, epoch=self.epoch, step=self.step, metrics=metrics)
+            if self._observe_eval:
+                self.host.on_evaluate(dataset.name, self.epoch, self.step, metrics)
         record = {"event": "eval", "tag": tag, "step": self.step, "epoch": self.epoch, "metrics": results}
         self.history.append(record)
         self._log(record)

@@ -7,7 +7,8 @@ from mtdnn_core.config import parse_task_defs
 
 def test_mean_pool_head_averages_real_tokens_only(mtdnn_host):
     host = mtdnn_host(mtdnn_example_head)
-    task = parse_task_defs("t:\n  data_format: PremiseOnly\n  task_type: Classification\n  head: mean_pool\n")["t"]
+    task = parse_task_defs("t:\n  data_format: PremiseOnly\n  task_type: Classification\n  head: mean_pool\n",
+                           task_types=host.registries.task_types)["t"]
     head = host.registries.heads.build("mean_pool", {"dropout": 0.0}, hidden_size=2, task=task)
     with torch.no_grad():
         head.out.weight.copy_(torch.eye(2))

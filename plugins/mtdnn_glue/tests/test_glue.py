@@ -47,8 +47,9 @@ def test_conversion_quirks(tmp_path):
     assert cola[1] == "1" and cola[2].startswith("Our friends won't")  # header-less file
     rte_test = rows(convert_task("rte", GLUE, tmp_path)["test"])[0].split("\t")
     assert rte_test[1] == ""  # unlabeled
-    defs = make_host(plugin).registries.tasks
-    parsed = PremiseAndOneHypothesis().read(convert_task("qnli", GLUE, tmp_path)["dev"], defs.get("qnli").factory.definition)
+    regs = make_host(plugin).registries
+    parsed = PremiseAndOneHypothesis().read(convert_task("qnli", GLUE, tmp_path)["dev"], regs.tasks.get("qnli").factory.definition,
+                                            regs.task_types.get("classification").factory)
     assert len(parsed) == 5463 and {r.label for r in parsed} == {0, 1}
 
 
@@ -57,8 +58,9 @@ def test_sample_data_is_deterministic_and_readable(tmp_path):
     for folder in ("SST-2", "MRPC", "STS-B", "RTE"):
         assert (a / folder / "train.tsv").read_bytes() == (b / folder / "train.tsv").read_bytes()
     sst = convert_task("sst", a, tmp_path / "c")
-    defs = make_host(plugin).registries.tasks
-    examples = PremiseOnly().read(sst["train"], defs.get("sst").factory.definition)
+    regs = make_host(plugin).registries
+    examples = PremiseOnly().read(sst["train"], regs.tasks.get("sst").factory.definition,
+                                  regs.task_types.get("classification").factory)
     assert len(examples) == 240 and {e.label for e in examples} == {0, 1}
 
 

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from mtdnn_core.cli import main
 from mtdnn_core.config import build_train_config
 from mtdnn_core.errors import DataError
-from mtdnn_core.training.setup import deterministic_subset
+from mtdnn_core.data.features import deterministic_subset
+from mtdnn_core.data.formats import Example
 from mtdnn_glue.domain import qnli_to_ranking, read_scitail, read_snli
 from mtdnn_glue.download import build_mrpc, fetch, safe_extract
 
@@ -79,11 +80,11 @@ def test_qnli_ranking_on_real_dev_and_training(tmp_path):
 
 
 def test_subsets_are_deterministic_nested_and_sized():
-    features = [{"uid": str(i)} for i in range(10000)]
+    features = [Example(uid=str(i), label=0) for i in range(10000)]
     small, medium = deterministic_subset(features, 0.001), deterministic_subset(features, 0.01)
     assert len(small) == 10 and len(medium) == 100 and len(deterministic_subset(features, 0.1)) == 1000
-    assert {f["uid"] for f in small} <= {f["uid"] for f in medium}
-    assert deterministic_subset(list(reversed(features)), 0.01) == sorted(medium, key=lambda f: -int(f["uid"]))
+    assert {f.uid for f in small} <= {f.uid for f in medium}
+    assert deterministic_subset(list(reversed(features)), 0.01) == sorted(medium, key=lambda f: -int(f.uid))
     config = build_train_config({"tasks": ["scitail_001", "snli_1", "rte"]})
     assert config.tasks == ["scitail", "snli", "rte"] and config.train_fraction == {"scitail": 0.001, "snli": 0.1}
 

@@ -82,10 +82,12 @@ class CRFHead(Head):
     """Per-token emissions (dropout -> Linear) scored by a CRF over each sentence's words."""
 
     Config = CRFConfig
+    task_types = ("sequence_labeling",)
+    encoder_style_init = True
 
-    def __init__(self, hidden_size: int, task, dropout: float | None = None):
+    def __init__(self, hidden_size: int, task, config: CRFConfig | None = None, **options):
         super().__init__(hidden_size, task)
-        self.dropout = nn.Dropout(self.default_dropout(dropout))
+        self.dropout = nn.Dropout(self.default_dropout((config or CRFConfig(**options)).dropout))
         self.emissions = nn.Linear(hidden_size, task.n_class)
         self.crf = CRF(task.n_class)
 

@@ -20,7 +20,7 @@ class ConllColumn(Sequence):
         self.name, self.column, self.to_iob2 = name, column, to_iob2
         self.columns = f"word ... tag in column {column}"
 
-    def read(self, path: Path, task: TaskDef) -> list[Example]:
+    def read(self, path: Path, task: TaskDef, task_type=None) -> list[Example]:
         examples = []
         mapping = task.label_to_id or {}
         for n, sentence in enumerate(read_conll(path)):

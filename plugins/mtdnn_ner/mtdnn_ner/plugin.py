@@ -64,7 +64,7 @@ def register_commands(cli):
 @hookimpl
 def write_predictions(dataset, output, prefix):
     """CoNLL columns (word, gold, predicted) that conlleval reads, and a per-type score table."""
-    if dataset.task.task_type != "SequenceLabeling" or not output.get("words"):
+    if not output.get("words"):  # only sequence labeling outputs carry the words
         return
     from mtdnn_ner.outputs import write_conll_predictions
 

@@ -11,7 +11,7 @@ from mtdnn_core.cli import main
 from mtdnn_core.data.features import encode_file
 from mtdnn_core.errors import DataError
 from mtdnn_core.testing import make_host
-from mtdnn_core.training.evaluate import WordStitcher
+from mtdnn_core.task_types.sequence_labeling import SequenceLabeling, WordStitcher
 from mtdnn_ner import plugin
 from mtdnn_ner.conll import read_conll
 from mtdnn_ner.crf import CRF, CRFHead
@@ -74,11 +74,12 @@ def test_windows_cover_every_word_exactly_once(tmp_path, tiny_tokenizer):
     words = [f"word{i}" if i % 3 else "x" for i in range(90)]  # 'wordN' splits into several pieces
     tags = ["B-PER" if i % 7 == 0 else "O" for i in range(90)]
     path = write(tmp_path / "long.conll", "".join(f"{w} NN B-NP {t}\n" for w, t in zip(words, tags)))
-    feats = encode_file(path, DEFS["ner"], ConllColumn("CoNLL-NER", 3, True), tiny_tokenizer, max_len=32)
-    assert len(feats) > 3 and all(len(f["input_ids"]) <= 32 for f in feats)
+    feats = encode_file(path, DEFS["ner"], SequenceLabeling(), ConllColumn("CoNLL-NER", 3, True), tiny_tokenizer, max_len=32)
+    assert len(feats) > 3 and all(len(feats[i]["input_ids"]) <= 32 for i in range(len(feats)))
     stitcher = WordStitcher()
-    for f in feats:  # "predict" each labelled position's gold tag
-        stitcher.add(f, torch.tensor([max(t, 0) for t in f["label"]]))
+    for i in range(len(feats)):  # "predict" each labelled position's gold tag
+        f = feats[i]
+        stitcher.add_row(f, torch.tensor([max(int(t), 0) for t in f["label"]]))
     out = stitcher.result()
     assert len(out["predictions"]) == 1 and len(out["predictions"][0]) == 90
     assert out["predictions"][0] == out["golds"][0]

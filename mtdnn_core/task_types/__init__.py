@@ -1,0 +1,106 @@
+"""Task types: what kind of prediction a task makes, and everything that follows from it.
+
+A task type owns which data formats it reads and how their label cells parse, how a batch of its
+features is collated, how the loss is applied to the head's outputs, how raw outputs decode into
+predictions (argmax, a regression value, a ranking, stitched word tags, spans...), what metrics
+receive, and how predictions are written for people. The core asks the task type; it never
+branches on a type's name. Plugins add types through the ``register_task_types`` hook; the
+built-in ones (classification, regression, ranking, sequence labeling) register the same way.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import torch
+
+    from mtdnn_core.config import TaskDef
+    from mtdnn_core.data.store import FeatureStore
+
+
+class Decoder:
+    """Collects a dataset's raw outputs batch by batch and turns them into predictions.
+
+    ``result()`` returns at least ``uids``, ``predictions``, ``scores`` (may be empty) and ``golds``
+    (``None`` entries where a row has no label); a task type may add more keys (e.g. ``words``).
+    """
+
+    def add(self, rows: list[dict], batch: dict, outputs: Any) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def result(self) -> dict[str, list]:  # pragma: no cover
+        raise NotImplementedError
+
+
+class TaskType:
+    """Base class of task types; subclasses set the class attributes and override what differs."""
+
+    name: str = ""
+    #: data formats this type reads (``None``: any registered format)
+    formats: tuple[str, ...] | None = None
+    default_head: str | None = None
+    default_loss: str | None = None
+    default_kd_loss: str | None = None
+    default_adv_loss: str | None = None
+    default_metrics: tuple[str, ...] = ()
+
+    # -- definitions -----------------------------------------------------------------------
+    def default_n_class(self, task: TaskDef) -> int | None:
+        """Output size when the definition gives none: the number of labels, if listed."""
+        return len(task.labels) if task.labels else None
+
+    def check(self, task: TaskDef) -> list[str]:
+        """Problems of a definition that only this type can see (messages without location)."""
+        return []
+
+    # -- data ------------------------------------------------------------------------------
+    def parse_label(self, raw: str, task: TaskDef, where: str) -> Any:
+        """A label cell of a canonical file; ``None`` for an empty cell (unlabeled rows)."""
+        raise NotImplementedError(f"task type '{self.name}' does not read label cells")
+
+    def lengths(self, store: FeatureStore) -> np.ndarray:
+        """Tokens per sample, for length bucketing and token budgets."""
+        return store.lengths("input_ids")
+
+    def collate(self, rows: list[dict], pad_id: int) -> dict:
+        """Padded tensors of one batch (one task); ``labels`` only when every row has one."""
+        from mtdnn_core.data.batching import pad_text
+
+        batch = {"uids": [r["uid"] for r in rows], **pad_text(rows, pad_id)}
+        labels = [r.get("label") for r in rows]
+        if labels and all(label is not None for label in labels):
+            batch["labels"] = self.label_tensor(labels)
+        if "weight" in rows[0]:
+            import torch
+
+            batch["weights"] = torch.tensor([float(r["weight"]) for r in rows], dtype=torch.float)
+        return batch
+
+    def label_tensor(self, labels: list) -> torch.Tensor:
+        import torch
+
+        return torch.tensor(labels, dtype=torch.long)
+
+    # -- training --------------------------------------------------------------------------
+    def compute_loss(self, head: Any, loss_fn: Any, outputs: Any, batch: dict) -> torch.Tensor:
+        """The batch's task loss: the head's own (a CRF's likelihood) or the definition's loss."""
+        loss = head.task_loss(outputs, batch["labels"], batch.get("weights"))
+        if loss is None:
+            loss = loss_fn(outputs, batch["labels"], batch.get("weights"))
+        return loss
+
+    # -- evaluation ------------------------------------------------------------------------
+    def decoder(self, task: TaskDef, head: Any) -> Decoder:  # pragma: no cover
+        raise NotImplementedError
+
+    def metric_inputs(self, task: TaskDef, output: dict) -> tuple[Any, Any, Any]:
+        """``(golds, predictions, scores)`` as metrics take them."""
+        import numpy as np
+
+        scores = np.asarray(output["scores"]) if output.get("scores") else None
+        return np.asarray(output["golds"]), np.asarray(output["predictions"]), scores
+
+    def readable(self, task: TaskDef, output: dict) -> list:
+        """Predictions as people read them (label names where the task has them)."""
+        return list(output["predictions"])
