@@ -111,3 +111,18 @@ def test_san_turn_dropout_keeps_a_proper_distribution_and_trains_in_bf16():
     loss = losses.CrossEntropy()(logp, torch.zeros(16, dtype=torch.long))
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(hidden.grad).all()
+
+
+def test_kl_is_finite_on_logits_padded_with_minus_infinity():
+    from mtdnn_core.losses import KLDivergence, SymmetricKL
+
+    inf = float("-inf")
+    a = torch.tensor([[1.0, 2.0, inf], [0.0, inf, inf]], requires_grad=True)
+    b = torch.tensor([[0.5, 1.0, inf], [3.0, inf, inf]], requires_grad=True)
+    p, q = torch.softmax(b[0, :2].detach(), -1), torch.softmax(a[0, :2].detach(), -1)
+    by_hand = float((p * (p / q).log()).sum()) / 2  # row 2 has one candidate: KL 0
+    assert KLDivergence()(a, b).item() == pytest.approx(by_hand, rel=1e-5)
+    loss = SymmetricKL()(a, b)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(a.grad).all() and torch.isfinite(b.grad).all()
+    assert a.grad[:, 2].abs().sum() == 0

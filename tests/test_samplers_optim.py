@@ -105,3 +105,12 @@ def test_schedules_by_formula():
     assert lrs(optim.cosine_schedule)[6] == pytest.approx(0.5 * (1 + math.cos(math.pi * 4 / 8)))
     assert lrs(optim.polynomial_schedule, power=2.0)[4] == pytest.approx((1 - 2 / 8) ** 2)
     assert optim.warmup_steps(0.1, 200) == 20 and optim.warmup_steps(30, 200) == 30
+
+
+def test_token_budget_batches_fill_with_short_samples():
+    lengths = [10] * 20 + [100] * 4
+    batches = make_batches(lengths, batch_size=4, rng=np.random.default_rng(0), bucketing=False, max_tokens=200)
+    assert sorted(i for b in batches for i in b) == list(range(24))  # every sample exactly once
+    assert all(max(lengths[i] for i in b) * len(b) <= 200 for b in batches)
+    sizes = sorted(len(b) for b in batches)
+    assert sizes == [2, 2, 20]  # twenty short samples share one batch; long ones go two by two

@@ -95,9 +95,11 @@ def _stop_at(step):
     return plugin
 
 
-def test_resume_ends_exactly_where_an_uninterrupted_run_does(tiny_train_config, glue_dir, tmp_path):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_resume_ends_exactly_where_an_uninterrupted_run_does(tiny_train_config, glue_dir, tmp_path, workers):
     common = dict(plugins=["glue"], data_dir=str(glue_dir), tasks=["rte", "stsb"], epochs=2, max_train_samples=64,
-                  max_eval_samples=16, save_every=3, batch_size=8, grad_accumulation=2)
+                  max_eval_samples=16, save_every=3, batch_size=8, grad_accumulation=2, num_workers=workers,
+                  cache_dir=str(tmp_path / "cache"))
     full = Trainer(tiny_train_config(output_dir=str(tmp_path / "full"), **common), make_host(entry_points=("glue",)), progress=False)
     full.train()
     interrupted_dir = str(tmp_path / "cut")
@@ -176,14 +178,17 @@ def test_example_plugin_trains_by_name(tiny_train_config, tmp_path, glue_dir):
 
 
 def test_observer_hooks_see_steps_and_evaluations(tiny_train_config, glue_dir):
-    seen = {"steps": [], "evals": []}
+    seen = {"steps": [], "evals": [], "states": []}
     plugin = types.ModuleType("observer")
-    plugin.on_step_end = hookimpl(lambda state: seen["steps"].append(state["step"]))
+    plugin.on_step_end = hookimpl(lambda state: (seen["steps"].append(state["step"]), seen["states"].append(state)))
     plugin.on_evaluate = hookimpl(lambda dataset, epoch, metrics: seen["evals"].append((dataset, epoch, metrics)))
     config = tiny_train_config(plugins=["glue"], data_dir=str(glue_dir), tasks=["rte"], max_train_samples=32,
                                max_eval_samples=16)
     Trainer(config, make_host(plugin, entry_points=("glue",)), progress=False).train()
     assert seen["steps"] == [1, 2, 3, 4]
+    last = seen["states"][-1]
+    assert last["task"] == "rte" and last["epoch"] == 0 and last["lr"] == pytest.approx(0.0)  # linear decay ends at 0
+    assert all(s["grad_norm"] > 0 and s["loss"] > 0 for s in seen["states"])
     assert [(d, e) for d, e, _ in seen["evals"]] == [("rte_dev", 0), ("rte_test", 0)]
     assert "accuracy" in seen["evals"][0][2] and seen["evals"][1][2] == {}
 
