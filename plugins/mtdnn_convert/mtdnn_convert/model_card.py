@@ -29,7 +29,7 @@ def _usage(pipeline_tag: str | None, pair: bool, directory: str) -> list[str]:
     if pipeline_tag == "token-classification":
         return ["```python", "from transformers import pipeline", "",
                 f'tagger = pipeline("token-classification", model="{directory}", ignore_labels=[])',
-                'tagger(["EU", "rejects", "German", "call"], is_split_into_words=True)',
+                'tagger([["EU", "rejects", "German", "call"]], is_split_into_words=True)  # a batch of word lists',
                 "```", "", "Labels were trained on the first sub-token of each word."]
     return ["The encoder loads with `transformers.AutoModel`; the head is mtdnn's own (`mtdnn_head.json`):",
             "", "```python", "from mtdnn_convert.head_files import load_head", "",
