@@ -1,0 +1,74 @@
+"""``mtdnn squad ...``: download SQuAD, score a predictions file by the official rules."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def squad():
+    """Extractive question answering: SQuAD 1.1 (task squad) and 2.0 (task squadv2).
+
+    \b
+    Data:     mtdnn squad download --target squad_data/
+    Train:    mtdnn train --plugin squad --data-dir squad_data/ --tasks squadv2
+    Joint:    mtdnn train --plugin squad --plugin glue --data-dir squadv2=squad_data/ --data-dir GLUE_DIR --tasks squadv2,rte
+    Predict:  mtdnn predict --checkpoint RUN --task squadv2 --data questions.json
+    Score:    mtdnn squad evaluate dev-v2.0.json RUN/scores/squadv2_dev.epoch2.predictions.json \\
+                  --na-prob-file RUN/scores/squadv2_dev.epoch2.null_odds.json
+    """
+
+
+@squad.command()
+@click.option("--version", "versions", multiple=True, type=click.Choice(["1.1", "2.0"]), default=("1.1", "2.0"),
+              show_default=True, help="SQuAD version (repeatable).")
+@click.option("--target", required=True, type=click.Path(file_okay=False), help="Directory for the JSON files.")
+@click.option("--mirror", default=None, help="Base URL of a mirror holding the same file names.")
+@click.option("--checksums", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A SHA256SUMS file to verify against instead of the pinned official checksums.")
+def download(versions, target, mirror, checksums):
+    """Download the official train and dev files, verify their sha256, resume partial downloads.
+
+    \b
+    Example:
+      mtdnn squad download --version 2.0 --target squad_data/
+    """
+    from mtdnn_glue.download import read_checksums
+    from mtdnn_squad.download import download_squad
+
+    sums = read_checksums(Path(checksums).read_text()) if checksums else None
+    done = download_squad(list(versions), Path(target), mirror, sums, log=click.echo)
+    click.echo(f"{len(done)} file(s) in {target}; train with: mtdnn train --plugin squad --data-dir {target} --tasks squadv2")
+
+
+@squad.command()
+@click.argument("data", type=click.Path(exists=True, dir_okay=False))
+@click.argument("predictions", type=click.Path(exists=True, dir_okay=False))
+@click.option("--na-prob-file", "-n", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="SQuAD 2.0: no-answer scores per question (mtdnn's null_odds.json); adds the best thresholds.")
+@click.option("--na-prob-thresh", "-t", type=float, default=1.0, show_default=True,
+              help="SQuAD 2.0: answer '' where the no-answer score exceeds this (as the official script).")
+@click.option("--version", type=click.Choice(["auto", "1.1", "2.0"]), default="auto", show_default=True,
+              help="Which official rules; auto: 2.0 when the file has unanswerable questions or says v2.")
+@click.option("--out-file", "-o", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here.")
+def evaluate(data, predictions, na_prob_file, na_prob_thresh, version, out_file):
+    """Score PREDICTIONS (question id -> answer text) against a SQuAD DATA file with the official
+    1.1 or 2.0 rules; prints the official JSON.
+
+    \b
+    Example:
+      mtdnn squad evaluate dev-v2.0.json predictions.json --na-prob-file null_odds.json
+    """
+    from mtdnn_core.io import atomic_write_text
+    from mtdnn_squad.scoring import score_file
+
+    result, notes = score_file(Path(data), Path(predictions), Path(na_prob_file) if na_prob_file else None,
+                               na_prob_thresh, version)
+    for note in notes:
+        click.echo(note, err=True)
+    text = json.dumps(result, indent=2)
+    click.echo(text)
+    if out_file:
+        atomic_write_text(out_file, text + "\n")

@@ -1,0 +1,67 @@
+"""The SQuAD plugin's hook implementations."""
+from __future__ import annotations
+
+from mtdnn_core import hookimpl
+
+
+@hookimpl
+def register_task_types(registry):
+    from mtdnn_squad.task_types import Span, SpanV2
+
+    registry.add("span", Span(), aliases=("Span",), description="extractive answer span (SQuAD 1.1), long contexts windowed")
+    registry.add("span_v2", SpanV2(), aliases=("SpanYN",), description="answer span or no answer (SQuAD 2.0)")
+
+
+@hookimpl
+def register_data_formats(registry):
+    from mtdnn_squad.formats import SquadJson
+
+    registry.add("squad_json", SquadJson(), aliases=("CLUE_SPAN", "MRC"), description="official SQuAD 1.1 / 2.0 JSON")
+
+
+@hookimpl
+def register_heads(registry):
+    from mtdnn_squad.head import SpanHead
+
+    registry.add("span", SpanHead, config=SpanHead.Config, description="per-token Linear(H, 2): start and end logits")
+
+
+@hookimpl
+def register_losses(registry):
+    from mtdnn_squad.loss import SpanCrossEntropy
+
+    registry.add("span_ce", SpanCrossEntropy, aliases=("SpanCeCriterion",))
+
+
+@hookimpl
+def register_metrics(registry):
+    from mtdnn_squad.metrics import metrics
+
+    for metric, aliases in metrics():
+        registry.add(metric.name, metric, aliases=aliases, description=metric.description)
+
+
+@hookimpl
+def register_tasks(registry):
+    from mtdnn_squad.tasks import tasks
+
+    for task in tasks():
+        registry.add(task.name, task, description=task.definition.description)
+
+
+@hookimpl
+def register_commands(cli):
+    from mtdnn_squad.cli import squad
+
+    cli.add_command(squad)
+
+
+@hookimpl
+def write_predictions(dataset, output, prefix):
+    """predictions.json, nbest_predictions.json and (SQuAD 2.0) null_odds.json beside the score file."""
+    from mtdnn_squad.task_types import Span
+
+    if isinstance(dataset.task_type, Span):
+        from mtdnn_squad.outputs import write_squad_predictions
+
+        write_squad_predictions(output, prefix)

@@ -1,0 +1,60 @@
+"""Scoring a predictions file against a SQuAD data file, as the official scripts do."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mtdnn_core.errors import DataError
+from mtdnn_squad.evaluation import evaluate_v1, evaluate_v2
+from mtdnn_squad.reader import load_json, read_squad
+
+
+def _mapping(path: Path, kind: type, what: str) -> dict:
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise DataError(f"{path}: expected a JSON object of question id -> {what}")
+    for key, item in value.items():
+        if not isinstance(item, kind) or isinstance(item, bool):
+            raise DataError(f"{path}: question {key}: expected {what}, got {type(item).__name__}")
+    return value
+
+
+def detect_version(path: Path, examples) -> str:
+    declared = str(load_json(path).get("version", ""))
+    return "2.0" if declared.startswith("v2") or any(e.is_impossible for e in examples) else "1.1"
+
+
+def score_file(data: Path, predictions: Path, na_prob_file: Path | None = None, na_prob_thresh: float = 1.0,
+               version: str = "auto") -> tuple[dict, list[str]]:
+    """The official result for a predictions file, and notes on missing or unknown question ids."""
+    examples = read_squad(data)
+    if any(not e.labeled for e in examples):
+        raise DataError(f"{data}: the questions have no gold answers; nothing to score against")
+    if version == "auto":
+        version = detect_version(data, examples)
+    preds = _mapping(predictions, str, "an answer text")
+    ids = [e.uid for e in examples]
+    notes = []
+    missing = [uid for uid in ids if uid not in preds]
+    if missing:
+        notes.append(f"{len(missing)} question(s) without a prediction score 0 (e.g. {missing[0]})")
+    unknown = set(preds) - set(ids)
+    if unknown:
+        notes.append(f"{len(unknown)} prediction(s) for question ids not in {data} were ignored (e.g. {sorted(unknown)[0]})")
+    golds = [[a.text for a in e.answers] for e in examples]
+    answers = [preds.get(uid) for uid in ids]
+    if version == "1.1":
+        if na_prob_file:
+            raise DataError("--na-prob-file applies to SQuAD 2.0 only (use --version 2.0)")
+        return evaluate_v1(golds, answers), notes
+    odds = None
+    if na_prob_file:
+        table = _mapping(na_prob_file, (int, float), "a number")
+        lacking = [uid for uid in ids if uid not in table]
+        if lacking:
+            raise DataError(f"{na_prob_file}: no no-answer score for {len(lacking)} question(s), e.g. {lacking[0]}")
+        odds = [float(table[uid]) for uid in ids]
+    return evaluate_v2(golds, answers, odds, na_prob_thresh if odds is not None else None), notes
