@@ -28,33 +28,47 @@ def alum():
 @click.option("--mask-prob", type=float, default=0.15)
 @click.option("--whole-word-mask", is_flag=True, help="Mask whole words rather than sub-tokens.")
 @click.option("--adv-alpha", type=float, default=10.0, help="Weight of the adversarial term (0: plain MLM).")
-@click.option("--adv-layer", default="embeddings", help="embeddings, word_embeddings or layer:N.")
-@click.option("--adv-steps", type=int, default=1)
-@click.option("--adv-step-size", type=float, default=1e-3)
-@click.option("--adv-epsilon", type=float, default=1e-5)
-@click.option("--adv-noise-var", type=float, default=1e-5)
+@click.option("--adv-layer", default="embeddings", help="embeddings (the layer's output), word_embeddings or layer:N.")
+@click.option("--adv-steps", type=int, default=1, help="Ascent steps.")
+@click.option("--adv-step-size", type=float, default=1e-3, help="Ascent step size.")
+@click.option("--adv-noise-var", type=float, default=1e-5, help="Standard deviation of the starting noise (the original's name).")
+@click.option("--adv-epsilon", type=float, default=1e-6, help="Stabiliser of the normalisation.")
+@click.option("--adv-scale", type=float, default=1.0, help="Norm of the perturbation per token (or radius with --adv-mode project).")
+@click.option("--adv-mode", type=click.Choice(["normalize", "project"]), default="normalize")
+@click.option("--adv-ascent", type=click.Choice(["normalized", "raw", "steepest"]), default="normalized")
+@click.option("--adv-norm", type=click.Choice(["inf", "l2", "l1"]), default="inf")
+@click.option("--log-every", type=int, default=10, help="Steps per line of OUTPUT/alum_log.jsonl.")
 @click.option("--seed", type=int, default=1)
 @click.option("--threads", type=int, default=None)
 def pretrain(encoder, corpus, output, steps, batch_size, max_seq_len, lr, mask_prob, whole_word_mask, adv_alpha,
-             adv_layer, adv_steps, adv_step_size, adv_epsilon, adv_noise_var, seed, threads):
+             adv_layer, adv_steps, adv_step_size, adv_noise_var, adv_epsilon, adv_scale, adv_mode, adv_ascent, adv_norm,
+             log_every, seed, threads):
     """Continue masked-LM pre-training of an encoder on a corpus, with ALUM's adversarial term.
 
     The result loads with AutoModelForMaskedLM and works as `mtdnn train --encoder OUTPUT`.
+    OUTPUT/alum_log.jsonl holds the masked-LM loss and the adversarial term every --log-every steps.
 
     \b
     Example:
       mtdnn alum pretrain --corpus mlm_train.json --output alum-minilm/ --steps 200 --whole-word-mask
     """
     import torch
+    from pydantic import ValidationError
 
+    from mtdnn_core.errors import ConfigError
+    from mtdnn_alum.adversary import PerturbationConfig
     from mtdnn_alum.mlm import pretrain as run
 
     if threads:
         torch.set_num_threads(threads)
+    try:
+        adv = PerturbationConfig(where=adv_layer, steps=adv_steps, step_size=adv_step_size, noise_std=adv_noise_var,
+                                 epsilon=adv_epsilon, scale=adv_scale, mode=adv_mode, ascent=adv_ascent, norm=adv_norm)
+    except ValidationError as exc:
+        raise ConfigError([f"--adv-{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]) from None
     summary = run(encoder, corpus, output, steps=steps, batch_size=batch_size, max_len=max_seq_len, lr=lr,
-                  mask_prob=mask_prob, whole_word=whole_word_mask, adv_alpha=adv_alpha, adv_where=adv_layer,
-                  adv_steps=adv_steps, adv_step_size=adv_step_size, adv_epsilon=adv_epsilon, adv_noise_var=adv_noise_var,
-                  seed=seed)
+                  mask_prob=mask_prob, whole_word=whole_word_mask, adv_alpha=adv_alpha, adv=adv, seed=seed,
+                  log_every=log_every)
     click.echo(json.dumps(summary, indent=2))
 
 
@@ -63,14 +77,30 @@ ORIGINAL_OPTIONS = [
     click.Option(["--adv_alpha"], type=float, default=1.0, help="Weight of the adversarial term."),
     click.Option(["--adv_k"], type=int, default=1, help="Ascent steps."),
     click.Option(["--adv_step_size"], type=float, default=1e-3, help="Ascent step size."),
-    click.Option(["--adv_noise_var"], type=float, default=1e-5, help="Variance of the starting noise."),
-    click.Option(["--adv_epsilon"], type=float, default=1e-5, help="Radius of the perturbation ball."),
-    click.Option(["--adv_p_norm"], type=click.Choice(["inf", "l2", "l1"]), default="inf", help="Norm of the ball."),
+    click.Option(["--adv_noise_var"], type=float, default=1e-5,
+                 help="Standard deviation of the starting noise (the original multiplies by this value despite its name)."),
+    click.Option(["--adv_epsilon"], type=float, default=1e-6,
+                 help="Stabiliser of the normalisation delta / (||delta|| + epsilon), as in the original."),
+    click.Option(["--adv_p_norm"], type=click.Choice(["inf", "l2", "l1"]), default="inf", help="Norm of the perturbation."),
     click.Option(["--adv_norm_level"], type=click.IntRange(0, 1), default=0, help="0: per token, 1: per sentence."),
-    click.Option(["--adv_where"], default="word_embeddings", help="word_embeddings, embeddings or layer:N."),
+    click.Option(["--adv_scale"], type=float, default=1.0,
+                 help="Norm of the perturbation (normalize) or radius of its ball (project)."),
+    click.Option(["--adv_mode"], type=click.Choice(["normalize", "project"]), default="normalize",
+                 help="normalize: rescale to --adv_scale (original toolkit); project: into the --adv_scale ball (paper)."),
+    click.Option(["--adv_ascent"], type=click.Choice(["normalized", "raw", "steepest"]), default="normalized",
+                 help="Ascent direction: g/||g|| (paper), g (original toolkit's code) or steepest ascent (sign for inf)."),
+    click.Option(["--adv_where"], default="embeddings", help="embeddings (the layer's output), word_embeddings or layer:N."),
     click.Option(["--bregman_mu"], type=float, default=0.0, help="Weight of the Bregman proximal point term (0: off)."),
     click.Option(["--bregman_beta"], type=float, default=0.99, help="Momentum of the Bregman teacher."),
 ]
+
+
+def smart_params(adv: dict) -> dict:
+    """The ``smart`` regularizer's parameters for the original toolkit's options."""
+    return {"alpha": adv["adv_alpha"], "steps": adv["adv_k"], "step_size": adv["adv_step_size"],
+            "noise_std": adv["adv_noise_var"], "epsilon": adv["adv_epsilon"], "norm": adv["adv_p_norm"],
+            "granularity": "sentence" if adv["adv_norm_level"] else "token", "scale": adv["adv_scale"],
+            "mode": adv["adv_mode"], "ascent": adv["adv_ascent"], "where": adv["adv_where"]}
 
 
 def _finetune_command() -> click.Command:
@@ -80,10 +110,7 @@ def _finetune_command() -> click.Command:
         adv = {o.name: kwargs.pop(o.name) for o in ORIGINAL_OPTIONS}
         regularizers = []
         if adv["adv_train"]:
-            regularizers.append({"name": "smart", "params": {
-                "alpha": adv["adv_alpha"], "steps": adv["adv_k"], "step_size": adv["adv_step_size"],
-                "noise_var": adv["adv_noise_var"], "epsilon": adv["adv_epsilon"], "norm": adv["adv_p_norm"],
-                "granularity": "sentence" if adv["adv_norm_level"] else "token", "where": adv["adv_where"]}})
+            regularizers.append({"name": "smart", "params": smart_params(adv)})
         if adv["bregman_mu"] > 0:
             regularizers.append({"name": "bregman", "params": {"mu": adv["bregman_mu"], "beta": adv["bregman_beta"]}})
         kwargs["plugins"] = tuple(dict.fromkeys([*kwargs["plugins"], "alum"]))

@@ -5,8 +5,11 @@ cut into blocks of whole words of at most ``max_len`` tokens; a deterministic he
 (every ``1/held_out``-th block) measures the masked-LM loss before and after training.
 Masking: ``mask_prob`` of the tokens (or of the words, with whole-word masking) are chosen;
 of those 80% become [MASK], 10% a random token, 10% stay. The adversarial term perturbs the
-embedding output (or a chosen layer) and adds ``alpha * symmetric KL`` between the clean and
-perturbed predictions at the masked positions.
+embedding output (or a chosen layer; :mod:`mtdnn_alum.adversary`, the same search as SMART's)
+and adds ``alpha * symmetric KL`` between the clean and perturbed predictions at the masked
+positions. Every ``log_every`` steps a line goes to ``alum_log.jsonl`` in the output directory:
+the masked-LM loss, the weighted adversarial term and its unweighted pieces, averaged since the
+previous line.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from mtdnn_core.errors import DataError
-from mtdnn_alum.perturb import ascent_direction, perturbed, project, target_module
+from mtdnn_alum.adversary import AdversarialPerturbation, PerturbationConfig
+from mtdnn_alum.perturb import perturbed, target_module, width_at
 
 IGNORE = -100
 
@@ -159,11 +163,48 @@ def heldout_loss(model, rows: list[dict], tokenizer, masking: MaskingConfig, bat
     return total / max(count, 1)
 
 
+class RunningLog:
+    """Sums of detached per-step values, written as means every ``every`` steps (one host sync
+    per written line, none per step)."""
+
+    def __init__(self, path: Path, every: int):
+        self.path, self.every = path, max(1, every)
+        self.sums: dict[str, torch.Tensor] = {}
+        self.count = 0
+
+    def add(self, step: int, values: dict[str, torch.Tensor]) -> None:
+        for key, value in values.items():
+            self.sums[key] = self.sums.get(key, 0) + value.detach().float()
+        self.count += 1
+        if step % self.every == 0:
+            self.flush(step)
+
+    def flush(self, step: int) -> None:
+        if not self.count:
+            return
+        record = {"step": step, **{k: float(v) / self.count for k, v in self.sums.items()}}
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        self.sums, self.count = {}, 0
+
+
+def adversarial_term(model, module, adversary: AdversarialPerturbation, inputs, attention_mask, logits, positions):
+    """ALUM's term: symmetric KL at the masked positions between clean and perturbed predictions."""
+
+    def forward(delta):
+        with perturbed(module, delta):
+            return model(input_ids=inputs, attention_mask=attention_mask).logits
+
+    reference = logits.detach()
+    shape = (*inputs.shape, width_at(model.base_model, adversary.config.where))
+    delta = adversary.find(forward, lambda adv: sym_kl_masked(adv, reference, positions), shape, attention_mask.unsqueeze(-1))
+    return sym_kl_masked(forward(delta), logits, positions)
+
+
 def pretrain(encoder: str, corpus: str | Path, output: str | Path, *, steps: int = 100, batch_size: int = 16,
              max_len: int = 128, lr: float = 5e-5, mask_prob: float = 0.15, whole_word: bool = False,
-             adv_alpha: float = 10.0, adv_where: str = "embeddings", adv_steps: int = 1, adv_step_size: float = 1e-3,
-             adv_epsilon: float = 1e-5, adv_noise_var: float = 1e-5, held_out: int = 10, seed: int = 1,
-             progress: bool = True, log=print) -> dict:
+             adv_alpha: float = 10.0, adv: PerturbationConfig | None = None, held_out: int = 10, seed: int = 1,
+             log_every: int = 10, progress: bool = True) -> dict:
     """Continue MLM pre-training (with ALUM's adversarial term when ``adv_alpha`` > 0); write a
     Hugging Face model directory to ``output``; return before/after held-out losses."""
     from tqdm.auto import tqdm
@@ -182,33 +223,29 @@ def pretrain(encoder: str, corpus: str | Path, output: str | Path, *, steps: int
     before = heldout_loss(model, test, tokenizer, masking, batch_size, seed) if test else math.nan
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
     generator = torch.Generator().manual_seed(seed)
-    module = target_module(model.base_model, adv_where) if adv_alpha > 0 else None
+    adversary = AdversarialPerturbation(adv or PerturbationConfig()) if adv_alpha > 0 else None
+    module = target_module(model.base_model, adversary.config.where) if adversary else None
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "alum_log.jsonl").unlink(missing_ok=True)
+    log = RunningLog(output / "alum_log.jsonl", log_every)
     order: list[int] = []
     model.train()
-    losses, started = [], time.perf_counter()
-    for _ in tqdm(range(steps), desc="alum", disable=not progress):
+    last_loss, started = None, time.perf_counter()
+    for step in tqdm(range(1, steps + 1), desc="alum", disable=not progress):
         if not order:
             order = torch.randperm(len(train), generator=generator).tolist()
         chosen, order = order[:batch_size], order[batch_size:]
         batch = collate_mlm([train[i] for i in chosen], tokenizer.pad_token_id)
         inputs, labels = mask_tokens(batch["input_ids"], batch["word_ids"], batch["special"], tokenizer, masking, generator)
         logits = model(input_ids=inputs, attention_mask=batch["attention_mask"]).logits
-        loss = F.cross_entropy(logits.view(-1, logits.shape[-1]).float(), labels.view(-1), ignore_index=IGNORE)
+        mlm_loss = F.cross_entropy(logits.view(-1, logits.shape[-1]).float(), labels.view(-1), ignore_index=IGNORE)
+        loss, values = mlm_loss, {"mlm_loss": mlm_loss}
         positions = labels != IGNORE
-        if module is not None and positions.any():
-            mask = batch["attention_mask"].unsqueeze(-1).float()
-            width = model.config.hidden_size
-            delta = torch.randn(*inputs.shape, width) * math.sqrt(adv_noise_var) * mask
-            for _ in range(adv_steps):
-                delta.requires_grad_(True)
-                with perturbed(module, delta):
-                    adv = model(input_ids=inputs, attention_mask=batch["attention_mask"]).logits
-                (grad,) = torch.autograd.grad(sym_kl_masked(adv, logits.detach(), positions), delta)
-                delta = project(delta.detach() + adv_step_size * ascent_direction(grad, "inf", True, mask),
-                                "inf", adv_epsilon, True, mask) * mask
-            with perturbed(module, delta.detach()):
-                adv = model(input_ids=inputs, attention_mask=batch["attention_mask"]).logits
-            loss = loss + adv_alpha * sym_kl_masked(adv, logits, positions)
+        if adversary is not None and positions.any():
+            divergence = adversarial_term(model, module, adversary, inputs, batch["attention_mask"], logits, positions)
+            loss = loss + adv_alpha * divergence
+            values.update(adv_term=adv_alpha * divergence, adv_divergence=divergence, **adversary.last)
         if not torch.isfinite(loss):
             optimizer.zero_grad(set_to_none=True)
             continue
@@ -216,14 +253,16 @@ def pretrain(encoder: str, corpus: str | Path, output: str | Path, *, steps: int
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        losses.append(loss.item())
+        log.add(step, {"loss": loss, **values})
+        last_loss = loss.detach()
+    log.flush(steps)
     after = heldout_loss(model, test, tokenizer, masking, batch_size, seed) if test else math.nan
-    output = Path(output)
     model.save_pretrained(output)
     tokenizer.save_pretrained(output)
     summary = {"encoder": encoder, "corpus": str(corpus), "steps": steps, "train_blocks": len(train),
                "heldout_blocks": len(test), "heldout_mlm_loss_before": before, "heldout_mlm_loss_after": after,
-               "adv_alpha": adv_alpha, "whole_word": whole_word, "final_train_loss": losses[-1] if losses else None,
+               "adv_alpha": adv_alpha, "adversary": adversary.config.model_dump() if adversary else None,
+               "whole_word": whole_word, "final_train_loss": None if last_loss is None else float(last_loss),
                "seconds": round(time.perf_counter() - started, 1), "output": str(output)}
     atomic_write_json(output / "alum_summary.json", summary)
     return summary

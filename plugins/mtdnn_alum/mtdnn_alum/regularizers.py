@@ -3,22 +3,45 @@ proximal point (momentum teacher) term, and posterior differential regularizatio
 
 Each adds ``weight * divergence(...)`` to a task's loss. The divergence is the task
 definition's ``adv_loss`` unless ``divergence`` names another; sequence-labeling logits are
-compared token by token over real tokens.
+compared token by token over real tokens. ``log_values()`` gives the last step's unweighted
+pieces for the training log.
 """
 from __future__ import annotations
 
 import copy
-import math
-from typing import Any, Literal
+from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mtdnn_core.config import TaskDef
+from mtdnn_core.errors import ConfigError, did_you_mean
 from mtdnn_core.regularizers import Regularizer
-from mtdnn_alum.perturb import ascent_direction, normalize, perturbed, project, target_module
+from mtdnn_alum.adversary import AdversarialPerturbation, PerturbationConfig
+from mtdnn_alum.perturb import perturbed, target_module, width_at
 
-DEFAULT_DIVERGENCE = {"Regression": "mse"}
+# Used only when a task definition carries no adv_loss (task type names compared lower-cased,
+# so both "Regression" and "regression" match).
+FALLBACK_DIVERGENCE = {"regression": "mse"}
+
+
+def divergence_name(task: TaskDef, override: str | None = None) -> str:
+    """The divergence a regularizer uses for ``task``: ``override``, else the task's adv_loss."""
+    return override or task.adv_loss or FALLBACK_DIVERGENCE.get(str(task.task_type).lower(), "sym_kl")
+
+
+def standalone_loss(name: str):
+    """A divergence by name without a plugin host (a regularizer built directly, e.g. in tests)."""
+    from mtdnn_core import losses
+    from mtdnn_alum.divergences import DIVERGENCES
+
+    known = {"mse": losses.MeanSquaredError, "MseCriterion": losses.MeanSquaredError, "kl": losses.KLDivergence,
+             "KlCriterion": losses.KLDivergence, "sym_kl": losses.SymmetricKL, "SymKlCriterion": losses.SymmetricKL}
+    for key, (cls, aliases) in DIVERGENCES.items():
+        known.update(dict.fromkeys((key, *aliases), cls))
+    if name not in known:
+        raise ConfigError([f"divergence: no loss '{name}'{did_you_mean(name, known)}; known here: {', '.join(sorted(known))}"])
+    return known[name]()
 
 
 class _Common(BaseModel):
@@ -36,19 +59,15 @@ class _DivergenceRegularizer(Regularizer):
         self.tasks = tasks
         self.task_weight = task_weight or {}
         self._losses: dict[str, Any] = {}
+        self._last: dict[str, torch.Tensor] = {}
 
     def applies(self, task: TaskDef) -> bool:
         return self.tasks is None or task.name in self.tasks
 
     def loss_for(self, task: TaskDef):
-        name = self.divergence or task.adv_loss or DEFAULT_DIVERGENCE.get(task.task_type, "sym_kl")
+        name = divergence_name(task, self.divergence)
         if name not in self._losses:
-            if self.registries is None:
-                from mtdnn_core.losses import MeanSquaredError, SymmetricKL
-
-                self._losses[name] = MeanSquaredError() if name in ("mse", "MseCriterion") else SymmetricKL()
-            else:
-                self._losses[name] = self.registries.losses.build(name)
+            self._losses[name] = self.registries.losses.build(name) if self.registries is not None else standalone_loss(name)
         return self._losses[name]
 
     @staticmethod
@@ -61,81 +80,75 @@ class _DivergenceRegularizer(Regularizer):
     def compare(self, task: TaskDef, batch: dict, logits: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         return self.loss_for(task)(self.flat(logits, batch), self.flat(reference, batch))
 
+    def log_values(self) -> dict[str, float]:
+        """The last step's unweighted pieces (floats; converted only here, never per step)."""
+        return {key: float(value) for key, value in self._last.items()}
 
-class SMARTConfig(_Common):
+
+class SMARTConfig(_Common, PerturbationConfig):
     alpha: float = Field(default=1.0, ge=0, description="weight of the adversarial term")
-    steps: int = Field(default=1, ge=0, description="K: projected gradient-ascent steps (0: random noise only)")
-    step_size: float = Field(default=1e-3, gt=0, description="ascent step size")
-    noise_var: float = Field(default=1e-5, ge=0, description="variance of the Gaussian starting noise")
-    epsilon: float = Field(default=1e-5, gt=0, description="radius of the perturbation ball")
-    norm: Literal["inf", "l2", "l1"] = "inf"
-    granularity: Literal["token", "sentence"] = "token"
-    mode: Literal["project", "normalize"] = Field(
-        default="project", description="project: clip into the epsilon-ball; normalize: rescale onto its surface")
-    where: str = Field(default="word_embeddings", description="word_embeddings, embeddings or layer:N")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "noise_var" in data:
+            raise ValueError("noise_var is now noise_std, the standard deviation of the starting noise "
+                             "(the original toolkit multiplies by its adv_noise_var); for a variance v use noise_std: sqrt(v)")
+        return data
 
 
 class SMART(_DivergenceRegularizer):
-    """Smoothness-inducing adversarial regularization (SMART, arXiv 1911.03437): find the
-    perturbation of the input representation within an epsilon-ball that most changes the
-    model's prediction (K ascent steps from Gaussian noise), then penalize that change."""
+    """Smoothness-inducing adversarial regularization (SMART, arXiv 1911.03437): the
+    perturbation of the input representation that most changes the model's prediction (K ascent
+    steps from Gaussian noise, bounded), and a penalty on that change."""
 
     Config = SMARTConfig
 
-    def __init__(self, alpha=1.0, steps=1, step_size=1e-3, noise_var=1e-5, epsilon=1e-5, norm="inf",
-                 granularity="token", mode="project", where="word_embeddings", **common):
-        super().__init__(**common)
-        self.alpha, self.steps, self.step_size, self.noise_var = alpha, steps, step_size, noise_var
-        self.epsilon, self.norm, self.per_token, self.mode, self.where = epsilon, norm, granularity == "token", mode, where
-
-    def _bound(self, delta: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        if self.mode == "normalize":
-            return self.epsilon * normalize(delta, self.norm, self.per_token, mask) * mask
-        return project(delta, self.norm, self.epsilon, self.per_token, mask) * mask
-
-    def perturbation(self, model, task: TaskDef, batch: dict, clean: torch.Tensor) -> torch.Tensor:
-        """The adversarial perturbation (detached) for this batch."""
-        module = target_module(model.encoder, self.where)
-        width = module.weight.shape[1] if self.where == "word_embeddings" else model.hidden_size
-        mask = batch["attention_mask"].unsqueeze(-1).float()
-        delta = torch.randn(*batch["input_ids"].shape, width, device=clean.device) * math.sqrt(self.noise_var) * mask
-        delta = self._bound(delta, mask) if self.steps else delta
-        for _ in range(self.steps):
-            delta.requires_grad_(True)
-            with perturbed(module, delta):
-                adversarial = model(task.name, batch)
-            inner = self.compare(task, batch, adversarial, clean.detach())
-            (grad,) = torch.autograd.grad(inner, delta)
-            step = ascent_direction(grad.float(), self.norm, self.per_token, mask)
-            delta = self._bound(delta.detach() + self.step_size * step, mask)
-        return delta.detach()
+    def __init__(self, registries: Any = None, **params):
+        config = self.Config(**params)
+        super().__init__(registries, config.divergence, config.tasks, config.task_weight)
+        self.config = config
+        self.alpha = config.alpha
+        self.adversary = AdversarialPerturbation(PerturbationConfig(**config.model_dump(include=set(PerturbationConfig.model_fields))))
 
     def weight(self, task: TaskDef) -> float:
         return self.task_weight.get(task.name, self.alpha)
+
+    def perturbation(self, model, task: TaskDef, batch: dict, clean: torch.Tensor) -> torch.Tensor:
+        """The perturbation (detached) for this batch."""
+        module = target_module(model.encoder, self.config.where)
+        reference = clean.detach()
+
+        def forward(delta):
+            with perturbed(module, delta):
+                return model(task.name, batch)
+
+        shape = (*batch["input_ids"].shape, width_at(model.encoder, self.config.where))
+        return self.adversary.find(forward, lambda outputs: self.compare(task, batch, outputs, reference), shape,
+                                   batch["attention_mask"].unsqueeze(-1))
 
     def __call__(self, model, task, batch, logits, loss):
         if not self.applies(task) or self.weight(task) == 0:
             return None
         delta = self.perturbation(model, task, batch, logits)
-        with perturbed(target_module(model.encoder, self.where), delta):
+        with perturbed(target_module(model.encoder, self.config.where), delta):
             adversarial = model(task.name, batch)
-        return self.weight(task) * self.compare(task, batch, adversarial, logits)
+        divergence = self.compare(task, batch, adversarial, logits)
+        self._last = {"adv_divergence": divergence.detach().float(), **self.adversary.last}
+        return self.weight(task) * divergence
 
 
 class PDRConfig(SMARTConfig):
-    steps: int = Field(default=0, ge=0, description="0: random perturbations (posterior differential regularization)")
-    noise_var: float = Field(default=1e-5, ge=0)
     divergence: str | None = Field(default="js", description="an f-divergence: js, hellinger, chi2, tv, kl, reverse_kl, sym_kl")
 
 
 class PosteriorDifferential(SMART):
     """Posterior differential regularization (arXiv 2010.12638): the divergence between the
-    predictions on clean and randomly perturbed inputs, measured with an f-divergence."""
+    predictions on clean and perturbed inputs, measured with an f-divergence (Jensen-Shannon by
+    default). The perturbation is SMART's; ``steps: 0`` makes it random (bounded to ``scale``),
+    which at the same size changes predictions about a hundred times less."""
 
     Config = PDRConfig
-
-    def __init__(self, steps=0, divergence="js", **config):
-        super().__init__(steps=steps, divergence=divergence, **config)
 
 
 class BregmanConfig(_Common):
@@ -149,9 +162,10 @@ class BregmanProximalPoint(_DivergenceRegularizer):
 
     Config = BregmanConfig
 
-    def __init__(self, mu=1.0, beta=0.99, **common):
-        super().__init__(**common)
-        self.mu, self.beta = mu, beta
+    def __init__(self, registries: Any = None, **params):
+        config = self.Config(**params)
+        super().__init__(registries, config.divergence, config.tasks, config.task_weight)
+        self.mu, self.beta = config.mu, config.beta
         self.teacher: torch.nn.Module | None = None
         self._pending_state: dict | None = None
 
@@ -171,7 +185,9 @@ class BregmanProximalPoint(_DivergenceRegularizer):
         teacher = self._ensure_teacher(model)
         with torch.no_grad():
             reference = teacher(task.name, batch)
-        return self.task_weight.get(task.name, self.mu) * self.compare(task, batch, logits, reference)
+        divergence = self.compare(task, batch, logits, reference)
+        self._last = {"divergence": divergence.detach().float()}
+        return self.task_weight.get(task.name, self.mu) * divergence
 
     @torch.no_grad()
     def after_update(self, model) -> None:

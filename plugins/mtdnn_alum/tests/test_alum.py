@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from mtdnn_alum import divergences as dv
 from mtdnn_alum.mlm import MaskingConfig, mask_tokens
-from mtdnn_alum.perturb import _norm, project
+from mtdnn_alum.norms import norm_of, project
 from mtdnn_alum.regularizers import SMART, BregmanProximalPoint
 from mtdnn_core.cli import main
 from mtdnn_core.config import TaskDef
@@ -85,14 +85,15 @@ def test_divergences_stable_in_bf16():
 def test_projection_respects_the_norm_bound(norm, per_token):
     delta = torch.randn(3, 7, 16) * 5
     bounded = project(delta, norm, 0.01, per_token)
-    assert (_norm(bounded, norm, per_token, None) <= 0.01 * (1 + 1e-5)).all()
+    assert (norm_of(bounded, norm, per_token, None) <= 0.01 * (1 + 1e-5)).all()
     small = torch.randn(3, 7, 16) * 1e-6
     assert torch.allclose(project(small, norm, 0.01, per_token), small)  # inside the ball: unchanged
 
 
 def tiny_model(task_type="Classification"):
     encoder, tokenizer = load_tiny_random_bert(dropout=0.0)
-    task = TaskDef(name="t", task_type=task_type, data_format="PremiseAndOneHypothesis")
+    task = TaskDef(name="t", task_type=task_type, data_format="PremiseAndOneHypothesis", n_class=2, loss="ce",
+                   adv_loss="sym_kl")
     model = MultiTaskModel(encoder, {"t": PoolerHead(encoder.config.hidden_size, task, dropout=0.0)}).eval()
     enc = tokenizer(["a cat sat on the mat", "dogs bark loudly"], ["it sat", "they are loud"], padding=True,
                     return_token_type_ids=True, return_tensors="pt")
@@ -100,32 +101,35 @@ def tiny_model(task_type="Classification"):
     return model, task, batch
 
 
+@pytest.mark.parametrize("mode", ["normalize", "project"])
 @pytest.mark.parametrize("norm", ["inf", "l2"])
-def test_one_ascent_step_increases_the_divergence(norm):
+def test_one_ascent_step_increases_the_divergence(norm, mode):
+    """From the same starting noise, one step moves the perturbation to where the prediction
+    changes more than at the random start brought to the same size (or into the same ball)."""
     torch.manual_seed(0)
     model, task, batch = tiny_model()
-    smart = SMART(steps=0, noise_var=1e-2, epsilon=0.5, step_size=0.5, norm=norm)
     clean = model("t", batch)
-    start = smart.perturbation(model, task, batch, clean)
     from mtdnn_alum.perturb import perturbed, target_module
 
-    module = target_module(model.encoder, "word_embeddings")
+    module = target_module(model.encoder, "embeddings")
 
     def divergence(delta):
         with perturbed(module, delta):
-            return smart.compare(task, batch, model("t", batch), clean).item()
+            return SMART().compare(task, batch, model("t", batch), clean).item()
 
+    settings = {"noise_std": 0.3, "scale": 0.5, "step_size": 0.5, "norm": norm, "mode": mode}
     torch.manual_seed(0)
-    smart.steps = 1
-    moved = smart.perturbation(model, task, batch, clean)
+    start = SMART(steps=0, **settings).perturbation(model, task, batch, clean)
+    torch.manual_seed(0)
+    moved = SMART(steps=1, **settings).perturbation(model, task, batch, clean)
     assert divergence(moved) > divergence(start) > 0
-    assert (_norm(moved, norm, True, None) <= 0.5 * (1 + 1e-5)).all()
+    assert (norm_of(moved, norm, True, None) <= 0.5 * (1 + 1e-5)).all()
 
 
 def test_smart_term_has_gradients_for_the_model():
     model, task, batch = tiny_model()
     logits = model("t", batch)
-    term = SMART(alpha=2.0, noise_var=1e-2, epsilon=1e-1, step_size=1e-1)(model, task, batch, logits, None)
+    term = SMART(alpha=2.0)(model, task, batch, logits, None)
     term.backward()
     assert term.item() > 0 and model.encoder.embeddings.word_embeddings.weight.grad.abs().sum() > 0
 
@@ -201,4 +205,9 @@ def test_alum_pretrain_output_loads_as_masked_lm(tmp_path):
     assert model.get_output_embeddings().weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
     summary = json.loads((out / "alum_summary.json").read_text())
     assert summary["heldout_blocks"] > 0 and math.isfinite(summary["heldout_mlm_loss_after"])
+    log = [json.loads(line) for line in (out / "alum_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [3]  # --log-every 10: the last step's line only
+    assert log[0]["adv_term"] == pytest.approx(10 * log[0]["adv_divergence"], rel=1e-5)  # --adv-alpha 10
+    assert log[0]["perturbation_norm"] == pytest.approx(1.0, rel=1e-3)
+    assert log[0]["loss"] == pytest.approx(log[0]["mlm_loss"] + log[0]["adv_term"], rel=1e-5)
     assert isinstance(BertModel.from_pretrained(out), BertModel)  # usable as --encoder
