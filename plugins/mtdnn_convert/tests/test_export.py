@@ -131,3 +131,38 @@ def test_failures_leave_no_output(trained_run, tmp_path, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE")
     with pytest.raises(ConversionError, match="no Hugging Face token"):
         push_to_hub(tmp_path, "me/rte")
+
+
+def tiny_task(n_labels=3):
+    from mtdnn_core.config import TaskDef
+
+    return TaskDef(name="t", task_type="classification", data_format="PremiseOnly", labels=[f"l{i}" for i in range(n_labels)])
+
+
+def test_roberta_style_encoders_use_their_classification_head():
+    from transformers import RobertaConfig, RobertaModel
+
+    from mtdnn_convert.hf_heads import hf_model_for
+    from mtdnn_core.model.heads import PoolerHead
+
+    torch.manual_seed(0)
+    encoder = RobertaModel(RobertaConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                                         intermediate_size=16, max_position_embeddings=40, type_vocab_size=1)).eval()
+    head = PoolerHead(8, tiny_task(), activation="tanh", dropout=0.0).eval()
+    exported = hf_model_for(encoder, head, tiny_task())
+    assert exported.layout == "classifier.dense + classifier.out_proj"
+    ids = torch.tensor([[0, 7, 9, 11, 2]])
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        expected = head(encoder(input_ids=ids, attention_mask=mask).last_hidden_state, {})
+        assert torch.allclose(exported.model(input_ids=ids, attention_mask=mask).logits, expected, atol=1e-6)
+
+
+def test_a_pooler_with_another_activation_has_no_equivalent():
+    from mtdnn_convert.hf_heads import NoEquivalent, hf_model_for
+    from mtdnn_core.model.encoder import load_tiny_random_bert
+    from mtdnn_core.model.heads import PoolerHead
+
+    encoder, _ = load_tiny_random_bert()
+    with pytest.raises(NoEquivalent, match="the pooler head uses GELU; Hugging Face classifiers use tanh"):
+        hf_model_for(encoder, PoolerHead(32, tiny_task(), activation="gelu"), tiny_task())
