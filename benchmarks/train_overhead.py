@@ -2,8 +2,9 @@
 
 Both loops train the same encoder and head weights on the same batches of real RTE rows with
 the same optimizer (AdamW), schedule, clipping and precision. mtdnn's step is exactly what its
-trainer runs (collate, forward through the multi-task model, loss, NaN check, backward,
-update); the bare loop is hand-written. Steps alternate in blocks within one process and the
+trainer runs (the DataLoader reading the batch's rows from the feature store and the task type
+collating them, forward through the multi-task model, loss, NaN check, backward, update); the
+bare loop is hand-written and pads rows it holds in memory as Python lists. Steps alternate in blocks within one process and the
 medians are compared. Prints JSON.
 
     python benchmarks/train_overhead.py                      # CPU, all-MiniLM-L6-v2
@@ -55,6 +56,7 @@ def main() -> None:
     import tempfile
 
     from mtdnn_core.config import TrainConfig
+    from mtdnn_core.data.batching import move_to
     from mtdnn_core.plugins import PluginHost
     from mtdnn_core.training.trainer import Trainer
 
@@ -83,7 +85,8 @@ def main() -> None:
     no_decay = [p for p in params if all(p is not q for q in decay)]
     bare_opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=2e-5)
     bare_sched = torch.optim.lr_scheduler.LambdaLR(bare_opt, lambda s: 1.0)
-    features = trainer.data.train[0].features
+    store = trainer.data.train[0].store
+    features = [{k: v.tolist() if hasattr(v, "tolist") else v for k, v in store[i].items()} for i in range(len(store))]
     pad = trainer.pad_id
     amp = (torch.autocast(device.type, dtype=torch.bfloat16 if args.precision == "bf16" else torch.float16)
            if args.precision != "fp32" else None)
@@ -112,8 +115,7 @@ def main() -> None:
         bare_sched.step()
         return loss
 
-    def mtdnn_step(indices):
-        batch = trainer.batch(0, indices)
+    def mtdnn_step(batch):
         loss = trainer.forward_loss(0, batch)
         trainer.backward(loss)
         trainer.update()
@@ -125,6 +127,16 @@ def main() -> None:
 
     def block(step_fn):
         times = []
+        if step_fn is mtdnn_step:  # the trainer's own path: loader (fetch + collate) and device copy
+            batches = iter(trainer.loader(schedule))
+            for _ in schedule:
+                sync()
+                start = time.perf_counter()
+                _, batch = next(batches)
+                step_fn(move_to(batch, device))
+                sync()
+                times.append(time.perf_counter() - start)
+            return times
         for _, indices in schedule:
             sync()
             start = time.perf_counter()

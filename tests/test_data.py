@@ -159,3 +159,21 @@ def test_collate_pads_per_batch_and_flattens_candidates():
     assert batch["input_ids"].shape == (4, 3)
     assert batch["candidate_mask"].tolist() == [[True, True], [True, False]]
     assert batch["labels"].dtype == torch.long
+
+
+def test_backend_tokenization_equals_the_transformers_call(glue_dir, tiny_tokenizer):
+    import csv
+
+    from mtdnn_core.data.formats import _encode_with_backend
+
+    with open(glue_dir / "RTE" / "dev.tsv", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    first = [r[1] for r in rows] + [" ".join(["wörd"] * 300)]
+    second = [r[2] for r in rows] + ["short"]
+    for max_len, pair in ((128, True), (24, True), (24, False)):
+        ours = _encode_with_backend(tiny_tokenizer.backend_tokenizer, first, second if pair else None, max_len)
+        enc = tiny_tokenizer(first, second if pair else None, truncation="longest_first" if pair else True,
+                             max_length=max_len, return_token_type_ids=True)
+        theirs = [{"input_ids": ids, "token_type_ids": enc["token_type_ids"][i],
+                   "segment_ids": [-1 if s is None else s for s in enc.sequence_ids(i)]} for i, ids in enumerate(enc["input_ids"])]
+        assert ours == theirs

@@ -33,30 +33,43 @@ META = "meta.json"
 INT32 = np.iinfo(np.int32)
 
 
+_INTS = (int, np.integer)
+_FLOATS = (float, np.floating)
+_LISTS = (list, tuple, np.ndarray)
+
+
+def _number(x: Any) -> str | None:
+    if isinstance(x, (bool, np.bool_)):
+        return None
+    if isinstance(x, _INTS):
+        return "int"
+    if isinstance(x, _FLOATS):
+        return "float"
+    return None
+
+
 def _kind_of(value: Any) -> tuple[str, str] | None:
-    """(kind, dtype) of one value, or None when it says nothing (None)."""
+    """(kind, dtype) of one value, judged by its first element (the writer checks the rest as it
+    converts), or None when it says nothing (None, an empty list)."""
     if value is None:
         return None
     if isinstance(value, (bool, np.bool_)):
         return "scalar", "bool"
-    if isinstance(value, Integral):
-        return "scalar", "int64"
-    if isinstance(value, Real):
-        return "scalar", "float64"
-    if isinstance(value, (list, tuple, np.ndarray)):
-        items = list(value)
-        if not items:  # fits a list of numbers and a list of lists alike
+    number = _number(value)
+    if number is not None:
+        return "scalar", "int64" if number == "int" else "float64"
+    if isinstance(value, _LISTS):
+        if len(value) == 0:  # fits a list of numbers and a list of lists alike
             return None
-        if all(isinstance(v, Integral) and not isinstance(v, bool) for v in items):
-            return "ragged", "int32"
-        if all(isinstance(v, Real) and not isinstance(v, bool) for v in items):
-            return "ragged", "float64"
-        if all(isinstance(v, (list, tuple, np.ndarray)) for v in items):
-            inner = [x for v in items for x in v]
-            if all(isinstance(x, Integral) and not isinstance(x, bool) for x in inner):
-                return "ragged2", "int32"
-            if all(isinstance(x, Real) and not isinstance(x, bool) for x in inner):
-                return "ragged2", "float64"
+        first = value[0]
+        number = _number(first)
+        if number is not None:
+            return "ragged", "int32" if number == "int" else "float64"
+        if isinstance(first, _LISTS):
+            inner = next((v[0] for v in value if len(v)), None)
+            number = _number(inner) if inner is not None else "int"
+            if number is not None:
+                return "ragged2", "int32" if number == "int" else "float64"
     return "json", "bytes"
 
 
@@ -94,11 +107,13 @@ class _Field:
             for row in rows:
                 self.offsets.append(self.offsets[-1] + len(row))
         total = sum(len(r) for r in rows)
-        arr = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64 if self.dtype == "int32" else self.dtype,
-                          count=total)
+        try:
+            arr = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64, count=total)
+        except (TypeError, ValueError):
+            raise MtdnnError(f"feature '{self.name}' holds something other than numbers in a number list") from None
         if self.dtype == "int32":
-            if total and (arr.min() < INT32.min or arr.max() > INT32.max):
-                raise MtdnnError(f"feature '{self.name}' holds values outside int32")
+            if total and (not np.array_equal(arr, np.rint(arr)) or arr.min() < INT32.min or arr.max() > INT32.max):
+                raise MtdnnError(f"feature '{self.name}' mixes whole numbers with fractions or leaves the int32 range")
             arr = arr.astype(np.int32)
         self._write(arr)
 
@@ -170,6 +185,8 @@ class FeatureWriter:
                 continue
             if kind[0] == field.kind and field.dtype == "float64":
                 continue
+            if kind[0] == field.kind == "scalar" and kind[1] == "float64":
+                raise MtdnnError(f"feature '{field.name}' holds whole numbers, then a fraction ({value})")
             raise MtdnnError(f"feature '{field.name}' changes shape between rows ({field.kind} {field.dtype}, then {kind})")
 
     def finish(self, meta: dict | None = None) -> FeatureStore:
