@@ -1,0 +1,18 @@
+"""The knowledge-distillation plugin's hook implementations."""
+from __future__ import annotations
+
+from mtdnn_core import hookimpl
+
+
+@hookimpl
+def register_regularizers(registry):
+    from mtdnn_kd.regularizer import KnowledgeDistillation
+
+    registry.add("kd", KnowledgeDistillation, config=KnowledgeDistillation.Config, aliases=("distillation",))
+
+
+@hookimpl
+def register_commands(cli):
+    from mtdnn_kd.cli import kd
+
+    cli.add_command(kd)

@@ -1,0 +1,141 @@
+"""The ``kd`` regularizer: trains a task on ``alpha * kd_loss + (1 - alpha) * hard_loss``.
+
+The trainer adds a regularizer's term to the task loss it computed, so the regularizer returns
+``alpha * (kd_loss - hard_loss)``: the sum is the combination above, value and gradient. It
+recomputes the hard loss from the head's outputs (cheap: no second forward pass) rather than
+using the loss it is handed, which may already hold other regularizers' terms. Tasks without
+soft labels train on their labels alone; a sample without a soft label is an error unless
+``allow_missing`` (then it trains on its label alone and is counted in the log).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mtdnn_core.regularizers import Regularizer
+from mtdnn_kd.errors import SoftLabelError
+from mtdnn_kd.kinds import SoftKind, kind_for
+from mtdnn_kd.objectives import distillation_loss, resolve_objective
+from mtdnn_kd.soft_labels import MANIFEST, SoftLabels, task_problems
+
+
+class KDConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    soft_labels: str = Field(description="a directory written by `mtdnn kd teach`")
+    alpha: float = Field(default=0.5, ge=0, le=1, description="weight of the distillation loss (1 - alpha: the hard-label loss)")
+    loss: str | None = Field(default=None, description="distillation loss of every task: mse, kl or ce (default: each task's kd_loss)")
+    allow_missing: bool = Field(default=False, description="samples without a soft label train on their label alone (counted)")
+    check_inputs: bool = Field(default=True, description="refuse rows whose token ids differ from those the teachers saw")
+
+    @field_validator("soft_labels")
+    @classmethod
+    def _has_manifest(cls, value: str) -> str:
+        if not (Path(value) / MANIFEST).is_file():
+            raise ValueError(f"{value} holds no {MANIFEST}; write one with `mtdnn kd teach`")
+        return value
+
+
+@dataclass
+class TaskPlan:
+    """What distilling one task needs, checked once on the task's first batch."""
+
+    kind: SoftKind
+    objective: str
+    entries: dict[str, dict]
+    task_type: Any
+    hard_loss: Any
+
+
+class KnowledgeDistillation(Regularizer):
+    """Distillation from soft labels (MT-DNN-KD): ``alpha * kd_loss + (1 - alpha) * hard loss``."""
+
+    Config = KDConfig
+
+    def __init__(self, registries=None, config: KDConfig | None = None):
+        if config is None:
+            raise SoftLabelError("the kd regularizer needs params {soft_labels: DIR}")
+        if registries is None:
+            from mtdnn_core.plugins import PluginHost
+
+            registries = PluginHost().registries
+        self.config = config
+        self.registries = registries
+        self.soft = SoftLabels(config.soft_labels)
+        self.plans: dict[str, TaskPlan | None] = {}
+        self.missing: dict[str, int] = {}
+        self._sums = {"kd": 0.0, "hard": 0.0, "n": 0}
+
+    def plan(self, task) -> TaskPlan | None:
+        if task.name not in self.plans:
+            record = self.soft.manifest.tasks.get(task.name)
+            if record is None:
+                self.plans[task.name] = None
+            else:
+                problems = task_problems(record, task, str(self.soft.directory / MANIFEST))
+                if problems:
+                    raise SoftLabelError("\n".join(problems))
+                kind = kind_for(task.task_type)
+                objective = resolve_objective(self.config.loss or task.kd_loss or "mse", self.registries, task.name,
+                                              kind.discrete)
+                self.plans[task.name] = TaskPlan(
+                    kind, objective, self.soft.entries(task.name, "train"),
+                    self.registries.task_types.get(task.task_type).factory,
+                    self.registries.losses.build(task.loss, task.loss_config),
+                )
+        return self.plans[task.name]
+
+    def __call__(self, model, task, batch, outputs, loss):
+        plan = self.plan(task)
+        if plan is None:
+            return None
+        uids = [str(u) for u in batch["uids"]]
+        entries = [plan.entries.get(u) for u in uids]
+        absent = [u for u, e in zip(uids, entries) if e is None]
+        if absent:
+            self._missing(task.name, absent)
+            if len(absent) == len(uids):
+                return None
+        pairing = plan.kind.pair(outputs, batch, entries, self.config.check_inputs)
+        weights = batch.get("weights")
+        kd = distillation_loss(plan.objective, pairing, self.soft.temperature, weights)
+        head = model.heads[task.name]
+        if absent:  # the hard loss of the rows that have soft labels, and their share of the batch
+            present = torch.tensor([e is not None for e in entries], dtype=torch.float, device=pairing.student.device)
+            base = weights.float() if weights is not None else torch.ones_like(present)
+            hard = plan.task_type.compute_loss(head, plan.hard_loss, outputs, {**batch, "weights": base * present})
+            share = (base * present).sum() / base.sum().clamp_min(1e-12)
+        else:
+            hard = plan.task_type.compute_loss(head, plan.hard_loss, outputs, batch)
+            share = 1.0
+        self._sums["kd"] += float(kd.detach())
+        self._sums["hard"] += float(hard.detach())
+        self._sums["n"] += 1
+        return self.config.alpha * share * (kd - hard)
+
+    def _missing(self, task: str, uids: list[str]) -> None:
+        if not self.config.allow_missing:
+            shown = ", ".join(uids[:5]) + (" ..." if len(uids) > 5 else "")
+            raise SoftLabelError(
+                f"task '{task}': {len(uids)} sample(s) of this batch have no soft label in "
+                f"{self.soft.directory} (uids {shown}); teach every training sample (same data and "
+                f"--max-train-samples) or set allow_missing: true to train them on their labels alone"
+            )
+        if task not in self.missing:
+            warnings.warn(f"kd: task '{task}' has training samples without soft labels (e.g. uid {uids[0]}); they train "
+                          f"on their labels alone (counted as reg_kd_missing in log.jsonl)", RuntimeWarning, stacklevel=2)
+        self.missing[task] = self.missing.get(task, 0) + len(uids)
+
+    def log_values(self) -> dict:
+        """Mean distillation and hard losses since the last record, and samples missing so far."""
+        values = {}
+        if self._sums["n"]:
+            values = {"kd": self._sums["kd"] / self._sums["n"], "hard": self._sums["hard"] / self._sums["n"]}
+        if self.config.allow_missing:
+            values["missing"] = sum(self.missing.values())
+        self._sums = {"kd": 0.0, "hard": 0.0, "n": 0}
+        return values
