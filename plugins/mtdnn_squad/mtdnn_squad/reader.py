@@ -60,13 +60,17 @@ def load_json(path: Path) -> dict:
     return data
 
 
+KIND_NAMES = {int: "an integer", str: "a string", list: "a list"}
+
+
 def _field(record: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     if not isinstance(record, dict) or key not in record:
         raise DataError(f"{where}: missing '{key}'")
     value = record[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise DataError(f"{where}: '{key}' must be a {expected}, got {type(value).__name__}")
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or isinstance(value, bool):
+        expected = " or ".join(KIND_NAMES[k] for k in kinds)
+        raise DataError(f"{where}: '{key}' must be {expected}, got {type(value).__name__}")
     return value
 
 
