@@ -96,10 +96,9 @@ def distillation_config(config, params: dict):
 @_train_options
 @click.option("--data-dir", "data_dirs", multiple=True, metavar="[TASK=]DIR", help="As for `mtdnn train`.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any config key.")
-@click.option("--resume", type=click.Path(), default=None, help="Resume from a checkpoint or a run directory.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def train(plugins, strict_plugins, soft_labels, alpha, kd_loss, allow_missing, no_input_check, config_file, task_defs,
-          data_dirs, sets, resume, no_progress, **options):
+          data_dirs, sets, no_progress, **options):
     """`mtdnn train` with the kd regularizer: each task with soft labels trains on
     alpha * kd_loss + (1 - alpha) * hard loss; the others on their labels. Data, labels,
     tokenizer and every sample are checked against the soft labels before the first step.
@@ -108,6 +107,7 @@ def train(plugins, strict_plugins, soft_labels, alpha, kd_loss, allow_missing, n
     Example:
       mtdnn kd train --soft-labels soft/ --plugin glue --data-dir glue_data --tasks rte,mrpc,stsb --epochs 3
     """
+    from mtdnn_core.training import run_dir
     from mtdnn_core.training.trainer import Trainer
     from mtdnn_kd.preflight import check_run
     from mtdnn_kd.soft_labels import SoftLabels
@@ -118,13 +118,14 @@ def train(plugins, strict_plugins, soft_labels, alpha, kd_loss, allow_missing, n
     if kd_loss:
         params["loss"] = kd_loss
     config = distillation_config(_train_config(config_file, plugins, task_defs, sets, options), params)
+    run_dir.check(config.output_dir, resume=bool(config.resume), overwrite=config.overwrite)
     host = _host(tuple(config.plugins), strict_plugins)
     trainer = Trainer(config, host, progress=not no_progress)
     coverage = check_run(trainer, SoftLabels(soft_labels), check_inputs=not no_input_check, allow_missing=allow_missing)
     for name, counts in coverage.items():
         state = f"{counts['soft']}/{counts['rows']} samples with soft labels" if counts["soft"] else "hard labels only"
         click.echo(f"  {name:<24} {state}")
-    _print_summary(trainer.train(resume=resume))
+    _print_summary(trainer.train())
 
 
 @kd.command()

@@ -64,8 +64,9 @@ class Recipe:
         from mtdnn_core.plugins import PluginHost
         from mtdnn_core.training.trainer import Trainer
 
+        # the recipe owns OUT: a run of other settings there is replaced, one of the same reused
         config = build_train_config({**self.s.base, **settings, "plugins": self.plugins,
-                                     "output_dir": str(self.out / name)})
+                                     "output_dir": str(self.out / name), "overwrite": True})
         done = finished(self.out / name, config.model_dump())
         if done is not None:
             self.log(f"{name}: reusing the finished run")

@@ -28,7 +28,9 @@ class KDConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     soft_labels: str = Field(description="a directory written by `mtdnn kd teach`")
     alpha: float = Field(default=0.5, ge=0, le=1, description="weight of the distillation loss (1 - alpha: the hard-label loss)")
-    loss: str | None = Field(default=None, description="distillation loss of every task: mse, kl or ce (default: each task's kd_loss)")
+    loss: str | None = Field(default=None, description=(
+        "distillation loss of every classification, ranking and sequence-labeling task: mse, kl or ce "
+        "(default: each task's kd_loss; regression always distills with mse)"))
     allow_missing: bool = Field(default=False, description="samples without a soft label train on their label alone (counted)")
     check_inputs: bool = Field(default=True, description="refuse rows whose token ids differ from those the teachers saw")
 
@@ -80,8 +82,8 @@ class KnowledgeDistillation(Regularizer):
                 if problems:
                     raise SoftLabelError("\n".join(problems))
                 kind = kind_for(task.task_type)
-                objective = resolve_objective(self.config.loss or task.kd_loss or "mse", self.registries, task.name,
-                                              kind.discrete)
+                name = (self.config.loss if kind.discrete else None) or task.kd_loss or "mse"
+                objective = resolve_objective(name, self.registries, task.name, kind.discrete)
                 self.plans[task.name] = TaskPlan(
                     kind, objective, self.soft.entries(task.name, "train"),
                     self.registries.task_types.get(task.task_type).factory,

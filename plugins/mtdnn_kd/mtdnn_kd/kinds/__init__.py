@@ -79,6 +79,23 @@ class SoftKind:
         raise NotImplementedError
 
 
+def read_numbers(entry: dict, key: str, ndim: int, where: str, required: bool = True):
+    """A list (``ndim`` 1) or list of lists (2) of finite numbers from a soft-label line."""
+    import numpy as np
+
+    value = entry.get(key)
+    if value is None and not required:
+        return None
+    shape = "a list" if ndim == 1 else "a list of per-word lists"
+    try:
+        arr = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.ndim != ndim or not np.isfinite(arr).all():
+        raise SoftLabelError(f"{where}: '{key}' must be {shape} of finite numbers")
+    return arr
+
+
 def _rounded(value: Any) -> Any:
     import numpy as np
 

@@ -6,19 +6,7 @@ import numpy as np
 import torch
 
 from mtdnn_kd.errors import SoftLabelError
-from mtdnn_kd.kinds import Pairing, SoftKind, check_input
-
-
-def _array(entry: dict, key: str, where: str, required: bool = True) -> np.ndarray | None:
-    value = entry.get(key)
-    if value is None:
-        if required:
-            raise SoftLabelError(f"{where}: no '{key}'")
-        return None
-    arr = np.asarray(value, dtype=np.float32)
-    if arr.ndim != 1 or not np.isfinite(arr).all():
-        raise SoftLabelError(f"{where}: '{key}' must be a list of finite numbers")
-    return arr
+from mtdnn_kd.kinds import Pairing, SoftKind, check_input, read_numbers
 
 
 class ClassCollector:
@@ -57,7 +45,7 @@ class ClassKind(SoftKind):
                 "scores": [t["soft"].tolist() for t in targets], "golds": list(reference["golds"])}
 
     def from_json(self, entry, where):
-        return {"soft": _array(entry, "soft", where), "logits": _array(entry, "logits", where, required=False)}
+        return {"soft": read_numbers(entry, "soft", 1, where), "logits": read_numbers(entry, "logits", 1, where, required=False)}
 
     def pair(self, outputs, batch, entries, check_inputs):
         present = [i for i, e in enumerate(entries) if e is not None]

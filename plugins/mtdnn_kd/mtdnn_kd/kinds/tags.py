@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from mtdnn_kd.errors import SoftLabelError
-from mtdnn_kd.kinds import Pairing, SoftKind, mismatch_message
+from mtdnn_kd.kinds import Pairing, SoftKind, mismatch_message, read_numbers
 
 
 def first_subtokens(word_ids) -> list[tuple[int, int]]:
@@ -82,17 +82,7 @@ class TagKind(SoftKind):
         return "windows", [int(row["word_offset"]), input_fingerprint([row["input_ids"]])]
 
     def from_json(self, entry, where):
-        out = {}
-        for key in ("soft", "logits"):
-            value = entry.get(key)
-            if value is None and key == "logits":
-                out[key] = None
-                continue
-            arr = np.asarray(value, dtype=np.float32) if isinstance(value, list) else None
-            if arr is None or arr.ndim != 2 or not np.isfinite(arr).all():
-                raise SoftLabelError(f"{where}: '{key}' must be a list of per-word lists of finite numbers")
-            out[key] = arr
-        return out
+        return {"soft": read_numbers(entry, "soft", 2, where), "logits": read_numbers(entry, "logits", 2, where, required=False)}
 
     def offset(self, entry: dict, batch: dict, row: int, check_inputs: bool) -> int:
         """The first word of the window a batch row holds."""

@@ -1,0 +1,51 @@
+"""Training a student: one-hot soft labels train exactly like hard labels; the commands check
+the run against its soft labels before the first step."""
+import json
+import shutil
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from mtdnn_core.cli import main
+from mtdnn_kd.kinds import kind_for
+from mtdnn_kd.soft_labels import Manifest, SplitRecord, TaskRecord, write_entries, write_manifest
+
+
+def one_hot_soft_labels(trainer, out):
+    """Soft labels equal to the hard labels: one-hot classes, the gold value for regression."""
+    records = {}
+    for dataset in trainer.data.train:
+        task, kind = dataset.task, kind_for(dataset.task.task_type)
+        lines = []
+        for row in dataset.rows(range(len(dataset))):
+            if task.task_type == "classification":
+                soft = [1.0 if c == row["label"] else 0.0 for c in range(task.n_class)]
+            else:
+                soft = float(row["label"])
+            key, value = kind.input_record(row)
+            lines.append({"uid": row["uid"], "soft": soft, key: value})
+        write_entries(out / f"{task.name}.train.jsonl", lines)
+        records[task.name] = TaskRecord(task_type=task.task_type, labels=task.labels, n_class=task.n_class, max_seq_len=64,
+                                        teachers=[], splits={"train": SplitRecord(file=f"{task.name}.train.jsonl",
+                                                                                 source=str(dataset.source), sha256="-", rows=len(lines))})
+    write_manifest(out, Manifest(temperature=1.0, tokenizer="-", teachers=[], tasks=records))
+    return out
+
+
+def test_one_hot_soft_labels_train_exactly_like_hard_labels(tmp_path, canonical, train_run):
+    hard, _ = train_run(tmp_path / "hard", canonical, seed=3)
+    soft = one_hot_soft_labels(hard, tmp_path / "soft")
+    # KL(one-hot || q) = cross-entropy and (gold - x)^2 = the regression loss, so
+    # 0.5 * kd + 0.5 * hard is the hard loss itself: the same updates, step by step
+    distilled, _ = train_run(tmp_path / "kd", canonical, seed=3, plugins=["kd"], regularizers=[
+        {"name": "kd", "params": {"soft_labels": str(soft), "alpha": 0.5, "loss": "kl"}}])
+    a, b = hard.model.state_dict(), distilled.model.state_dict()
+    assert a.keys() == b.keys()
+    difference = max(float((a[n] - b[n]).abs().max()) for n in a)
+    assert difference < 1e-6
+    moved = max(float((a[n] - p).abs().max()) for n, p in train_run(tmp_path / "other", canonical, seed=3, epochs=0)[0].model.state_dict().items())
+    assert moved > 1e-3  # training did change the weights, so the equality is not vacuous
+    log = [json.loads(line) for line in (tmp_path / "kd" / "log.jsonl").read_text().splitlines()]
+    kd_terms = [r for r in log if "reg_kd_kd" in r]
+    assert kd_terms and all(r["reg_kd_kd"] == pytest.approx(r["reg_kd_hard"], rel=1e-4) for r in kd_terms)
