@@ -1,8 +1,9 @@
-"""Metrics, written out in NumPy (tests check each against scikit-learn / SciPy).
+"""Metrics, computed by scikit-learn and SciPy (imported on first use, so the CLI starts fast).
 
 A :class:`Metric` takes ``(golds, preds, scores)``: gold labels, predicted labels and the
-model's scores (class probabilities, regression values). Values are reported x100 as the
-original toolkit does, except where ``scale`` is 1 (confusion matrix).
+model's scores (class probabilities, regression values, per-token losses). Values are reported
+x100 as the original toolkit does, except where ``scale`` is 1 (confusion matrix, losses).
+``higher_is_better`` tells best-checkpoint selection and early stopping which way is up.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Metric:
     fn: Callable[[np.ndarray, np.ndarray, np.ndarray | None], Any]
     scale: float = 100.0
     description: str = ""
+    higher_is_better: bool = True
 
     def __call__(self, golds, preds, scores=None):
         value = self.fn(np.asarray(golds), np.asarray(preds), None if scores is None else np.asarray(scores))
@@ -32,90 +34,91 @@ class Metric:
 
 
 def accuracy(golds, preds, scores=None) -> float:
-    return float(np.mean(golds == preds)) if len(golds) else 0.0
+    if not len(golds):  # scikit-learn refuses empty input; an empty dev set scores 0
+        return 0.0
+    from sklearn.metrics import accuracy_score
+
+    return float(accuracy_score(golds, preds))
 
 
 def confusion_matrix(golds, preds, scores=None, n_classes: int | None = None) -> list[list[int]]:
+    """Rows gold, columns predicted, one row and column per class id 0..n-1 (also classes that
+    never occur, which scikit-learn's default labels would drop)."""
+    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
     n = int(max(golds.max(initial=0), preds.max(initial=0)) + 1) if n_classes is None else n_classes
-    matrix = np.zeros((n, n), dtype=np.int64)
-    np.add.at(matrix, (golds.astype(int), preds.astype(int)), 1)
-    return matrix.tolist()
-
-
-def _prf(tp: float, fp: float, fn: float) -> float:
-    denom = 2 * tp + fp + fn
-    return 0.0 if denom == 0 else 2 * tp / denom
+    return sk_confusion_matrix(golds.astype(int), preds.astype(int), labels=np.arange(n)).tolist()
 
 
 def f1_binary(golds, preds, scores=None) -> float:
-    """F1 of the positive class (label 1)."""
-    tp = np.sum((golds == 1) & (preds == 1))
-    fp = np.sum((golds != 1) & (preds == 1))
-    fn = np.sum((golds == 1) & (preds != 1))
-    return _prf(tp, fp, fn)
+    """F1 of the positive class (label 1), also when other labels occur."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(golds, preds, labels=[1], average="micro", zero_division=0.0))
 
 
 def f1_macro(golds, preds, scores=None) -> float:
-    classes = np.union1d(golds, preds)
-    return float(np.mean([
-        _prf(np.sum((golds == c) & (preds == c)), np.sum((golds != c) & (preds == c)), np.sum((golds == c) & (preds != c)))
-        for c in classes
-    ]))
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(golds, preds, average="macro", zero_division=0.0))
 
 
 def f1_micro(golds, preds, scores=None) -> float:
-    classes = np.union1d(golds, preds)
-    tp = sum(np.sum((golds == c) & (preds == c)) for c in classes)
-    fp = sum(np.sum((golds != c) & (preds == c)) for c in classes)
-    fn = sum(np.sum((golds == c) & (preds != c)) for c in classes)
-    return _prf(tp, fp, fn)
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(golds, preds, average="micro", zero_division=0.0))
 
 
 def matthews_corrcoef(golds, preds, scores=None) -> float:
-    """Multi-class MCC (Gorodkin 2004) from the confusion matrix."""
-    c = np.asarray(confusion_matrix(golds, preds), dtype=np.float64)
-    t, p = c.sum(1), c.sum(0)
-    n, correct = c.sum(), np.trace(c)
-    denom = np.sqrt((n * n - p @ p) * (n * n - t @ t))
-    return 0.0 if denom == 0 else float((correct * n - t @ p) / denom)
+    """Multi-class MCC (Gorodkin 2004); 0 when a single class occurs (scikit-learn's answer too,
+    without its warning about the confusion matrix's shape)."""
+    if len(np.union1d(golds, preds)) < 2:
+        return 0.0
+    from sklearn.metrics import matthews_corrcoef as sk_mcc
+
+    return float(sk_mcc(golds, preds))
+
+
+def _constant(values: np.ndarray) -> bool:
+    return len(values) < 2 or bool(np.all(values == values.flat[0]))
 
 
 def pearson(golds, preds, scores=None) -> float:
-    x = golds.astype(np.float64) - golds.mean()
-    y = preds.astype(np.float64) - preds.mean()
-    denom = np.sqrt((x @ x) * (y @ y))
-    return 0.0 if denom == 0 else float(x @ y / denom)
+    """Pearson correlation; 0 (not SciPy's NaN and warning) when either side is constant, so a
+    collapsed regression head reads as "no correlation" in tables and early stopping."""
+    if _constant(golds) or _constant(preds):
+        return 0.0
+    from scipy.stats import pearsonr
+
+    return float(pearsonr(golds.astype(np.float64), preds.astype(np.float64))[0])
 
 
 def rankdata(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..n, ties get the mean of the ranks they span."""
-    values = np.asarray(values)
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values), dtype=np.float64)
-    sorted_vals = values[order]
-    start = 0
-    for end in range(1, len(values) + 1):
-        if end == len(values) or sorted_vals[end] != sorted_vals[start]:
-            ranks[order[start:end]] = (start + end + 1) / 2.0
-            start = end
-    return ranks
+    """Ranks 1..n, ties get the mean of the ranks they span (SciPy's ``rankdata``)."""
+    from scipy.stats import rankdata as sp_rankdata
+
+    return sp_rankdata(values)
 
 
 def spearman(golds, preds, scores=None) -> float:
-    return pearson(rankdata(golds), rankdata(preds))
+    """Spearman rank correlation; 0 when either side is constant (as :func:`pearson`)."""
+    if _constant(golds) or _constant(preds):
+        return 0.0
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(golds, preds)[0])
 
 
 def roc_auc(golds, preds, scores=None) -> float:
-    """Binary ROC AUC from the positive-class score (Mann-Whitney U with tie correction)."""
+    """Binary ROC AUC from the positive-class score; NaN when only one class occurs."""
     if scores is None:
         raise ValueError("AUC needs scores")
     positive = scores[:, 1] if scores.ndim == 2 else scores
-    ranks = rankdata(positive)
-    n_pos = int(np.sum(golds == 1))
-    n_neg = len(golds) - n_pos
-    if n_pos == 0 or n_neg == 0:
+    if len(np.unique(golds == 1)) < 2:
         return float("nan")
-    return float((ranks[golds == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(golds == 1, positive))
 
 
 def token_accuracy(golds, preds, scores=None) -> float:

@@ -1,11 +1,10 @@
 """Optimizers and learning-rate schedules.
 
 Parameters are split into two groups: weight decay applies to weights, never to biases or to
-normalization layers (LayerNorm, RMSNorm, ...). Schedules warm up linearly, then decay.
+normalization layers (LayerNorm, RMSNorm, ...). Schedules come from ``transformers.get_scheduler`` (linear warm-up from 0, then decay), so
+they match the Hugging Face Trainer's step for step.
 """
 from __future__ import annotations
-
-import math
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -111,42 +110,44 @@ def warmup_steps(warmup: float, total_steps: int) -> int:
     return int(round(warmup * total_steps)) if warmup < 1 else int(warmup)
 
 
-def _lambda(decay, warmup: int, total: int):
-    def factor(step: int) -> float:
-        if warmup > 0 and step < warmup:
-            return (step + 1) / warmup
-        progress = (step - warmup) / max(1, total - warmup)
-        return max(0.0, decay(min(1.0, progress)))
-
-    return factor
-
-
 class PolynomialConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     power: float = Field(default=1.0, gt=0)
-    end_factor: float = Field(default=0.0, ge=0, le=1)
+    end_factor: float = Field(default=0.0, ge=0, le=1, description="final learning rate as a share of the peak")
+
+
+def _hf_schedule(name: str, optimizer, warmup_steps: int, total_steps: int, **kwargs):
+    """A schedule from ``transformers.get_scheduler``: the warm-up starts at 0 and reaches the peak
+    after ``warmup_steps`` updates, exactly as the Hugging Face Trainer's."""
+    from transformers import get_scheduler
+
+    return get_scheduler(name, optimizer, num_warmup_steps=warmup_steps, num_training_steps=total_steps,
+                         scheduler_specific_kwargs=kwargs or None)
 
 
 def linear_schedule(optimizer, warmup_steps: int, total_steps: int):
     """Linear warm-up, then linear decay to zero."""
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, _lambda(lambda p: 1.0 - p, warmup_steps, total_steps))
+    return _hf_schedule("linear", optimizer, warmup_steps, total_steps)
 
 
 def cosine_schedule(optimizer, warmup_steps: int, total_steps: int):
     """Linear warm-up, then half a cosine down to zero."""
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, _lambda(lambda p: 0.5 * (1 + math.cos(math.pi * p)), warmup_steps, total_steps))
+    return _hf_schedule("cosine", optimizer, warmup_steps, total_steps)
 
 
 def constant_schedule(optimizer, warmup_steps: int, total_steps: int):
     """Linear warm-up, then constant."""
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, _lambda(lambda p: 1.0, warmup_steps, total_steps))
+    return _hf_schedule("constant_with_warmup", optimizer, warmup_steps, total_steps)
 
 
 def polynomial_schedule(optimizer, warmup_steps: int, total_steps: int, config: PolynomialConfig | None = None,
                         **options):
-    """Linear warm-up, then ``end + (1 - end) * (1 - progress) ** power``."""
+    """Linear warm-up, then ``end + (peak - end) * (1 - progress) ** power`` with ``end =
+    end_factor * peak``."""
     config = config or PolynomialConfig(**options)
-    power, end_factor = config.power, config.end_factor
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, _lambda(lambda p: end_factor + (1 - end_factor) * (1 - p) ** power, warmup_steps, total_steps)
-    )
+    if config.end_factor >= 1:  # no decay at all (transformers refuses an end equal to the peak)
+        return constant_schedule(optimizer, warmup_steps, total_steps)
+    peak = optimizer.defaults["lr"]
+    # transformers divides by (total - warmup): keep at least one decay step
+    return _hf_schedule("polynomial", optimizer, warmup_steps, max(total_steps, warmup_steps + 1),
+                        power=config.power, lr_end=config.end_factor * peak)

@@ -48,3 +48,15 @@ def test_metric_objects_report_times_100():
 def test_degenerate_inputs_do_not_crash():
     assert m.matthews_corrcoef(np.array([1, 1]), np.array([1, 1])) == 0.0
     assert m.pearson(np.array([1.0, 1.0]), np.array([0.0, 2.0])) == 0.0
+
+
+def test_hand_computed_values():
+    golds = np.array([1, 1, 0, 2, 1, 0])
+    preds = np.array([1, 0, 0, 1, 1, 2])
+    # class 1: tp 2, fp 1, fn 1 -> F1 = 4 / 6, also with a third label present
+    assert m.f1_binary(golds, preds) == pytest.approx(4 / 6)
+    assert m.accuracy(golds, preds) == pytest.approx(3 / 6)
+    assert m.confusion_matrix(np.array([0, 0]), np.array([0, 0]), n_classes=3) == [[2, 0, 0], [0, 0, 0], [0, 0, 0]]
+    assert m.pearson(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 7.0])) == pytest.approx(0.9933992677987828)
+    assert m.spearman(np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0])) == pytest.approx(-1.0)
+    assert np.isnan(m.roc_auc(np.array([1, 1]), np.array([1, 1]), np.array([0.2, 0.8])))

@@ -100,10 +100,13 @@ def test_schedules_by_formula():
             sched.step()
         return out
 
-    assert lrs(optim.linear_schedule)[:4] == pytest.approx([0.5, 1.0, 1.0, 0.875])
+    # warm-up from 0 as the Hugging Face Trainer: step / warmup, the peak at step == warmup
+    assert lrs(optim.linear_schedule)[:4] == pytest.approx([0.0, 0.5, 1.0, 0.875])
     assert lrs(optim.constant_schedule)[5] == 1.0
     assert lrs(optim.cosine_schedule)[6] == pytest.approx(0.5 * (1 + math.cos(math.pi * 4 / 8)))
     assert lrs(optim.polynomial_schedule, power=2.0)[4] == pytest.approx((1 - 2 / 8) ** 2)
+    assert lrs(optim.polynomial_schedule, end_factor=0.5)[6] == pytest.approx(0.5 + 0.5 * (1 - 4 / 8))
+    assert lrs(optim.polynomial_schedule, end_factor=1.0)[9] == 1.0
     assert optim.warmup_steps(0.1, 200) == 20 and optim.warmup_steps(30, 200) == 30
 
 
