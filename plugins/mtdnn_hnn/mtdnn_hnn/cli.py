@@ -45,13 +45,14 @@ def _key_values(values: tuple[str, ...]) -> dict:
 @click.option("--head-config", "head_config", multiple=True, metavar="KEY=VALUE",
               help="With --encoder: head options, e.g. --head-config similarity=cosine.")
 @click.option("--splits", default=None, help="Comma-separated splits (default: every split but train).")
+@click.option("--max-samples", type=int, default=None, help="Only the first N items of each dataset.")
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--max-seq-len", type=int, default=None, help="Default: the task's (128).")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--num-threads", type=int, default=None)
 @click.option("--plugin", "plugins", multiple=True, help="More plugins to load.")
-def evaluate(checkpoint, encoder, tasks, data_dir, output_dir, head_from, head_config, splits, batch_size,
-             max_seq_len, device, num_threads, plugins):
+def evaluate(checkpoint, encoder, tasks, data_dir, output_dir, head_from, head_config, splits, max_samples,
+             batch_size, max_seq_len, device, num_threads, plugins):
     """Accuracy of the LM scorer, the similarity scorer and their combination on HNN tasks.
 
     \b
@@ -76,7 +77,7 @@ def evaluate(checkpoint, encoder, tasks, data_dir, output_dir, head_from, head_c
     request = EvalRequest(tasks=names, data_dir=Path(data_dir), output_dir=Path(output_dir) if output_dir else default_out,
                           checkpoint=Path(checkpoint) if checkpoint else None, encoder=encoder, head_from=head_from,
                           head_config=_key_values(head_config), splits=splits.split(",") if splits else None,
-                          batch_size=batch_size, max_seq_len=max_seq_len, device=device)
+                          max_samples=max_samples, batch_size=batch_size, max_seq_len=max_seq_len, device=device)
     click.echo(HEADER)
     run(request, host, log=click.echo)
     click.echo(f"files: {request.output_dir}/scores/, {request.output_dir}/metrics.json")

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from mtdnn_core.config import TaskDef, TrainConfig, complete_task_def
-from mtdnn_core.data.features import TaskDataset, encode_file
+from mtdnn_core.data.features import Selection, TaskDataset, encode_file
 from mtdnn_core.errors import ConfigError, DataError, MtdnnError
 from mtdnn_core.io import atomic_write_json
 from mtdnn_core.plugins import PluginHost
@@ -35,6 +35,7 @@ class EvalRequest:
     head_from: str | None = None
     head_config: dict[str, Any] = field(default_factory=dict)
     splits: list[str] | None = None
+    max_samples: int | None = None
     batch_size: int = 16
     max_seq_len: int | None = None
     device: str = "cpu"
@@ -97,7 +98,8 @@ def evaluate(request: EvalRequest, host: PluginHost, log=print) -> dict[str, dic
         for split, path in chosen.items():
             max_len = request.max_seq_len or definition.max_seq_len or 128
             store = encode_file(path, definition, task_type, fmt.factory, tokenizer, max_len,
-                                request.output_dir / "cache", format_origin=str(fmt.origin))
+                                request.output_dir / "cache", selection=Selection(limit=request.max_samples),
+                                format_origin=str(fmt.origin))
             dataset = TaskDataset(f"{name}_{split}", definition, split, store, task_type, Path(path))
             output = predict(model, dataset, request.batch_size, device, pad_id)
             metrics = compute_metrics(dataset, output, registries.metrics)
