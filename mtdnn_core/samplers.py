@@ -46,7 +46,11 @@ class TaskSampler:
     """Base class. ``schedule(epoch)`` returns the epoch's batches in training order.
 
     Built as ``cls(lengths=..., batch_size=..., seed=..., bucketing=..., max_tokens=...,
-    config=Config)``; ``lengths`` holds tokens per sample of each training dataset."""
+    config=Config)``; ``lengths`` holds tokens per sample of each training dataset. The trainer
+    sets :attr:`total_epochs` (the run's epochs) before the first schedule, for schedules that
+    change over the run."""
+
+    total_epochs: int | None = None
 
     def __init__(self, lengths: list, batch_size: int, seed: int = 0, bucketing: bool = False,
                  max_tokens: int | None = None):
@@ -106,6 +110,16 @@ class ProportionalSampler(TaskSampler):
         return [everything[i] for i in rng.permutation(len(everything))]
 
 
+def temperature_probabilities(sizes, temperature: float, cap: int | None = None) -> np.ndarray:
+    """``p_i = n_i ** (1 / T) / sum_j n_j ** (1 / T)`` with sizes optionally capped at ``cap``
+    (jiant's ``TemperatureMultiTaskSampler``)."""
+    sizes = np.asarray(sizes, dtype=np.float64)
+    if cap is not None:
+        sizes = np.minimum(sizes, cap)
+    weights = sizes ** (1.0 / temperature)
+    return weights / weights.sum()
+
+
 class TemperatureConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     temperature: float = Field(default=2.0, gt=0, description="1 = proportional to size; larger flattens towards uniform")
@@ -124,16 +138,14 @@ class TemperatureSampler(TaskSampler):
         config = config or TemperatureConfig(**options)
         self.temperature, self.steps = config.temperature, config.steps
 
-    def probabilities(self) -> np.ndarray:
-        sizes = np.array([len(x) for x in self.lengths], dtype=np.float64)
-        weights = sizes ** (1.0 / self.temperature)
-        return weights / weights.sum()
+    def probabilities(self, epoch: int = 0) -> np.ndarray:
+        return temperature_probabilities([len(x) for x in self.lengths], self.temperature)
 
     def schedule(self, epoch: int) -> Schedule:
         rng = self.rng(epoch)
         per_task = self.task_batches(epoch)
         steps = self.steps or sum(len(b) for b in per_task)
-        tasks = rng.choice(len(per_task), size=steps, p=self.probabilities())
+        tasks = rng.choice(len(per_task), size=steps, p=self.probabilities(epoch))
         cursors = [0] * len(per_task)
         refills = [0] * len(per_task)
         out = []
@@ -145,3 +157,41 @@ class TemperatureSampler(TaskSampler):
             out.append((t, per_task[t][cursors[t]]))
             cursors[t] += 1
         return out
+
+
+class AnnealedTemperatureConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: float = Field(default=5.0, gt=0, description="temperature of the first epoch")
+    end: float = Field(default=1.0, gt=0, description="temperature of the last epoch (1 = proportional to size)")
+    examples_cap: int | None = Field(default=None, ge=1, description="count at most this many samples per task")
+    steps: int | None = Field(default=None, ge=1, description="batches per epoch (default: all batches of all tasks)")
+
+
+class AnnealedTemperatureSampler(TemperatureSampler):
+    """Temperature sampling whose temperature changes from ``start`` to ``end`` over the run's
+    epochs. The exponent ``1 / T`` moves linearly: in epoch ``e`` of ``E``,
+    ``alpha_e = 1/start + (1/end - 1/start) * e / (E - 1)`` and ``p_i ~ n_i ** alpha_e``. With
+    ``start: 1, end: 5`` this is the annealed sampling of Stickland & Murray (2019, "BERT and
+    PALs": alpha = 1 - 0.8 (e - 1) / (E - 1)); the default goes the other way, from nearly uniform
+    (T = 5) to proportional, so small tasks are seen early and large ones dominate at the end.
+    ``examples_cap`` caps each task's size as jiant's temperature sampler does."""
+
+    Config = AnnealedTemperatureConfig
+
+    def __init__(self, lengths, batch_size, seed=0, bucketing=False, max_tokens=None,
+                 config: AnnealedTemperatureConfig | None = None, **options):
+        config = config or AnnealedTemperatureConfig(**options)
+        TaskSampler.__init__(self, lengths, batch_size, seed, bucketing, max_tokens)
+        self.start, self.end, self.cap, self.steps = config.start, config.end, config.examples_cap, config.steps
+
+    def exponent(self, epoch: int) -> float:
+        """``1 / T`` of ``epoch``: ``1/start`` in the first epoch, ``1/end`` in the last."""
+        epochs = self.total_epochs or 1
+        progress = min(epoch, epochs - 1) / (epochs - 1) if epochs > 1 else 1.0
+        return 1 / self.start + (1 / self.end - 1 / self.start) * progress
+
+    def temperature_at(self, epoch: int) -> float:
+        return 1 / self.exponent(epoch)
+
+    def probabilities(self, epoch: int = 0) -> np.ndarray:
+        return temperature_probabilities([len(x) for x in self.lengths], self.temperature_at(epoch), self.cap)

@@ -117,3 +117,28 @@ def test_token_budget_batches_fill_with_short_samples():
     assert all(max(lengths[i] for i in b) * len(b) <= 200 for b in batches)
     sizes = sorted(len(b) for b in batches)
     assert sizes == [2, 2, 20]  # twenty short samples share one batch; long ones go two by two
+
+
+def test_annealed_temperature_follows_the_formula_over_epochs():
+    from mtdnn_core.samplers import AnnealedTemperatureSampler
+
+    sizes = [[1] * 100, [1] * 25]
+    sampler = AnnealedTemperatureSampler(sizes, batch_size=5, seed=0, start=5.0, end=1.0)
+    sampler.total_epochs = 3
+    # alpha = 1/T moves 0.2 -> 0.6 -> 1.0: p ~ n ** alpha
+    for epoch, alpha in enumerate([0.2, 0.6, 1.0]):
+        expected = [100**alpha / (100**alpha + 25**alpha), 25**alpha / (100**alpha + 25**alpha)]
+        assert sampler.probabilities(epoch) == pytest.approx(expected)
+    assert sampler.probabilities(2) == pytest.approx([0.8, 0.2])
+    # Stickland & Murray (2019): alpha = 1 - 0.8 (e - 1) / (E - 1), epochs counted from 1
+    pals = AnnealedTemperatureSampler(sizes, batch_size=5, start=1.0, end=5.0)
+    pals.total_epochs = 5
+    for e in range(1, 6):
+        assert pals.exponent(e - 1) == pytest.approx(1 - 0.8 * (e - 1) / 4)
+    capped = AnnealedTemperatureSampler(sizes, batch_size=5, start=1.0, end=1.0, examples_cap=50)
+    assert capped.probabilities(0) == pytest.approx([50 / 75, 25 / 75])
+    frequent = AnnealedTemperatureSampler(sizes, batch_size=1, seed=3, start=5.0, end=1.0, steps=6000)
+    frequent.total_epochs = 3
+    counts = Counter(t for t, _ in frequent.schedule(2))
+    assert counts[0] / 6000 == pytest.approx(0.8, abs=0.02)
+    assert frequent.schedule(2) == frequent.schedule(2)  # deterministic from seed and epoch
