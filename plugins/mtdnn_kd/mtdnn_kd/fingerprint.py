@@ -23,3 +23,19 @@ def batch_row_ids(batch: dict, row: int) -> np.ndarray:
     ids = batch["input_ids"][row]
     length = int(batch["attention_mask"][row].sum())
     return ids[:length].detach().cpu().numpy()
+
+
+def tokenizer_identity(tokenizer) -> str:
+    """A hash of what a tokenizer does to text: its serialized state without the truncation and
+    padding settings, which the last call left behind (a checkpoint saves them as they were)."""
+    import json
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        state = json.loads(backend.to_str())
+        state.pop("truncation", None)
+        state.pop("padding", None)
+    else:
+        state = sorted(tokenizer.get_vocab().items())
+    text = f"{type(tokenizer).__name__}\n{json.dumps(state, sort_keys=True)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mtdnn_core.data.features import tokenizer_fingerprint
 from mtdnn_core.io import file_sha256
 from mtdnn_kd.errors import SoftLabelError
+from mtdnn_kd.fingerprint import tokenizer_identity
 from mtdnn_kd.kinds import kind_for
 from mtdnn_kd.soft_labels import MANIFEST, SoftLabels, task_problems
 
@@ -19,9 +19,9 @@ def check_run(trainer: Any, soft: SoftLabels, check_inputs: bool = True, allow_m
     manifest, where = soft.manifest, str(soft.directory / MANIFEST)
     problems: list[str] = []
     summary: dict[str, dict] = {}
-    if check_inputs and manifest.tokenizer != tokenizer_fingerprint(trainer.tokenizer):
+    if check_inputs and manifest.tokenizer != tokenizer_identity(trainer.tokenizer):
         problems.append(f"{where}: the soft labels were made with tokenizer {manifest.tokenizer}, this run's encoder "
-                        f"'{trainer.config.encoder}' has {tokenizer_fingerprint(trainer.tokenizer)}; teach with teachers "
+                        f"'{trainer.config.encoder}' has {tokenizer_identity(trainer.tokenizer)}; teach with teachers "
                         f"of the student's tokenizer, or set check_inputs: false (not for sequence labeling)")
     for dataset in trainer.data.train:
         task = dataset.task
@@ -77,4 +77,4 @@ def _differing_inputs(dataset: Any, kind: Any, entries: dict[str, dict]) -> list
                 matches = known == value
             if not matches:
                 differing.append(str(row["uid"]))
-    return differing
+    return list(dict.fromkeys(differing))  # a long sentence's windows share its uid

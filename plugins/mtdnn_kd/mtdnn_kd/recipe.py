@@ -27,6 +27,7 @@ from typing import Any
 from mtdnn_core.io import atomic_write_json, atomic_write_text
 
 STAGES = ("teachers", "teach", "student", "hard", "baseline", "report")
+PER_TASK = ("task_overrides", "task_data_dirs", "train_fraction")
 
 
 @dataclass
@@ -64,9 +65,13 @@ class Recipe:
         from mtdnn_core.plugins import PluginHost
         from mtdnn_core.training.trainer import Trainer
 
-        # the recipe owns OUT: a run of other settings there is replaced, one of the same reused
-        config = build_train_config({**self.s.base, **settings, "plugins": self.plugins,
-                                     "output_dir": str(self.out / name), "overwrite": True})
+        # per-task settings reach only the runs of those tasks; the recipe owns OUT: a run of
+        # other settings there is replaced, one of the same reused
+        merged = {**self.s.base, **settings}
+        for key in PER_TASK:
+            if key in merged:
+                merged[key] = {t: v for t, v in merged[key].items() if t in merged["tasks"]}
+        config = build_train_config({**merged, "plugins": self.plugins, "output_dir": str(self.out / name), "overwrite": True})
         done = finished(self.out / name, config.model_dump())
         if done is not None:
             self.log(f"{name}: reusing the finished run")
@@ -85,8 +90,8 @@ class Recipe:
         atomic_write_json(self.timings_path, self.timings)
         return summary
 
-    def teachers(self) -> None:
-        for seed in self.s.teacher_seeds:
+    def teachers(self, seeds: list[int] | None = None) -> None:
+        for seed in seeds or self.s.teacher_seeds:
             for task in self.s.tasks:
                 self.train(f"teachers/{task}-seed{seed}", {"tasks": [task], "seed": seed}, evaluate=False)
 

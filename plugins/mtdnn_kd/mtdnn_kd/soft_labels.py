@@ -65,7 +65,7 @@ class Manifest(BaseModel):
     format: Literal["mtdnn-kd-soft-labels"] = FORMAT
     version: Literal[1] = 1
     temperature: float = Field(gt=0)
-    tokenizer: str = Field(description="fingerprint of the teachers' tokenizer (mtdnn_core.data.features)")
+    tokenizer: str = Field(description="fingerprint of the teachers' tokenizer (mtdnn_kd.fingerprint.tokenizer_identity)")
     teachers: list[TeacherRecord]
     tasks: dict[str, TaskRecord]
     versions: dict[str, str] = Field(default_factory=dict)

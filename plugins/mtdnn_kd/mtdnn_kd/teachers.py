@@ -105,12 +105,12 @@ def check_tokenizers(teachers: list[Teacher]) -> tuple[Any, str]:
     """The teachers' common tokenizer and its fingerprint; refused when they differ."""
     from transformers import AutoTokenizer
 
-    from mtdnn_core.data.features import tokenizer_fingerprint
+    from mtdnn_kd.fingerprint import tokenizer_identity
 
     found = []
     for teacher in teachers:
         tokenizer = AutoTokenizer.from_pretrained(teacher.checkpoint / "encoder")
-        found.append((teacher, tokenizer, tokenizer_fingerprint(tokenizer)))
+        found.append((teacher, tokenizer, tokenizer_identity(tokenizer)))
     different = [f"{t.run} ({fp})" for t, _, fp in found if fp != found[0][2]]
     if different:
         raise ConfigError([f"teachers use different tokenizers: {found[0][0].run} ({found[0][2]}) vs "

@@ -191,3 +191,24 @@ def test_malformed_soft_label_file_names_file_and_line(tmp_path):
 
     with pytest.raises(ConfigError, match="temperature: Input should be greater than 0"):
         regularizer(tmp_path)
+
+
+def test_a_window_of_a_long_sentence_finds_its_words_by_its_token_ids(tmp_path):
+    first, second = [101, 11, 12, 13, 102], [101, 13, 14, 15, 102]  # windows: words 0-2, words 2-4
+    soft = [[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]]
+    windows = [[0, input_fingerprint([first])], [2, input_fingerprint([second])]]
+    write_soft(tmp_path, NER, [{"uid": "s", "soft": soft, "windows": windows}])
+    student = torch.tensor([[[0.0, 0, 0], [0.0, 1, 0], [2.0, 0, 0], [0.0, 0, 3], [0.0, 0, 0]]])
+    batch = batch_of(["s"], [second], word_ids=torch.tensor([[-1, 0, 1, 2, -1]]),
+                     labels=torch.tensor([[-100, 1, 0, 2, -100]]))
+    reg = regularizer(tmp_path, alpha=1.0, loss="kl")
+    # the row is the second window: its words 0, 1, 2 are the sentence's words 2, 3, 4
+    kl = sum(sum(p * (math.log(p) - q) for p, q in zip(s, log_softmax(z)))
+             for s, z in zip(soft[2:], [[0, 1, 0], [2, 0, 0], [0, 0, 3]])) / 3
+    hard = -(log_softmax([0, 1, 0])[1] + log_softmax([2, 0, 0])[0] + log_softmax([0, 0, 3])[2]) / 3
+    term = reg(model_with(NER, TokenHead(4, NER)), NER, batch, student, torch.tensor(hard))
+    assert float(term) + hard == pytest.approx(kl, abs=1e-6)
+    other = batch_of(["s"], [[101, 13, 99, 15, 102]], word_ids=torch.tensor([[-1, 0, 1, 2, -1]]),
+                     labels=torch.tensor([[-100, 1, 0, 2, -100]]))
+    with pytest.raises(SoftLabelError, match="uid s: the student's token ids differ"):
+        reg(model_with(NER, TokenHead(4, NER)), NER, other, student, torch.tensor(hard))
