@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtdnn_core.registry import Registry
 
 PROJECT = "mtdnn"
-SPEC_VERSION = "1.1"
+SPEC_VERSION = "1.2"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -114,6 +114,20 @@ def register_regularizers(registry: Registry) -> None:
 
 
 @hookspec
+def register_reporters(registry: Registry) -> None:
+    """Add reporters (TensorBoard, W&B, MLflow, ...): classes built once per training run as
+    ``cls(run)`` (:class:`mtdnn_core.reporting.RunInfo`: output directory, config, task
+    definitions) when the run lists their name in ``report_to``. The object's own ``@hookimpl``
+    methods (``on_train_begin``, ``on_step_end``, ``on_log``, ``on_evaluate``, ``on_train_end``)
+    then observe that run only; a ``close()`` method, if any, runs when the run ends, also
+    after an error. Build cheaply and fail early (a missing package) in ``__init__``; open
+    files and connections in ``on_train_begin``.
+
+    Added in 1.2. The built-in ``jsonl`` (``log.jsonl``) and ``tensorboard`` register this way.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add CLI subcommands (``cli.add_command(...)``). Added in 1.0."""
 
@@ -141,6 +155,31 @@ def on_step_end(state: dict) -> None:
 @hookspec
 def on_evaluate(dataset: str, epoch: int, step: int, metrics: dict) -> None:
     """Observe the metrics of one evaluated dataset. Added in 1.0."""
+
+
+@hookspec
+def on_train_begin(run: dict) -> None:
+    """Observe the start of a training run (after a resume has restored its state).
+
+    ``run`` holds ``output_dir``, ``config`` (the run's settings as a dict), ``tasks`` (names),
+    ``step`` (updates already done: 0, or where a resumed run continues) and ``total_steps``.
+    Added in 1.2.
+    """
+
+
+@hookspec
+def on_log(record: dict) -> None:
+    """Observe every record of the run's log (what ``log.jsonl`` holds): ``event`` is ``train``
+    (step, epoch, mean loss since the previous record and per task in ``task_loss``, lr, the
+    regularizers' terms), ``eval`` (every dataset's metrics) or ``resume``. Added in 1.2.
+    """
+
+
+@hookspec
+def on_train_end(summary: dict) -> None:
+    """Observe the end of a training run: ``summary`` holds step, epoch, the metric history,
+    the output directory and, with ``metric_for_best``, the best step. Added in 1.2.
+    """
 
 
 @hookspec

@@ -251,6 +251,36 @@ class PluginHost:
         self.load()
         self.pm.hook.on_evaluate(dataset=dataset, epoch=epoch, step=step, metrics=metrics)
 
+    def on_train_begin(self, run: dict) -> None:
+        self.load()
+        self.pm.hook.on_train_begin(run=run)
+
+    def on_log(self, record: dict) -> None:
+        self.load()
+        self.pm.hook.on_log(record=record)
+
+    def on_train_end(self, summary: dict) -> None:
+        self.load()
+        self.pm.hook.on_train_end(summary=summary)
+
+    def attach(self, observer: Any, name: str) -> None:
+        """Register an object's ``@hookimpl`` methods for a while (a run's reporters); hooks that
+        match no spec are an error naming the object."""
+        self.load()
+        self.pm.register(observer, name=name)
+        unknown = [c.name for c in self.pm.get_hookcallers(observer) or [] if c.spec is None]
+        if unknown:
+            self.pm.unregister(observer)
+            from mtdnn_core.errors import did_you_mean
+
+            known = [n for n in dir(hookspecs) if n.startswith("on_")]
+            raise PluginError("; ".join(f"{name}: hook implementation '{u}' matches no hook spec{did_you_mean(u, known)}"
+                                        for u in unknown))
+
+    def detach(self, observer: Any) -> None:
+        if self.pm.is_registered(observer):
+            self.pm.unregister(observer)
+
     def write_predictions(self, dataset: Any, output: dict, prefix: Any) -> None:
         self.load()
         self.pm.hook.write_predictions(dataset=dataset, output=output, prefix=prefix)

@@ -203,6 +203,7 @@ KINDS = (
     "data_formats",
     "tasks",
     "regularizers",
+    "reporters",
 )
 
 
@@ -230,6 +231,7 @@ class Registries:
         self.data_formats = Registry("data format", instance_of=DataFormat)
         self.tasks = Registry("task", instance_of=Task)
         self.regularizers = Registry("regularizer", base=Regularizer)
+        self.reporters = Registry("reporter")
 
     def __iter__(self) -> Iterator[tuple[str, Registry]]:
         for kind in KINDS:

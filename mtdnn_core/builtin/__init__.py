@@ -11,4 +11,5 @@ MODULES = (
     "mtdnn_core.builtin.optimizers",
     "mtdnn_core.builtin.data_formats",
     "mtdnn_core.builtin.regularizers",
+    "mtdnn_core.builtin.reporters",
 )
