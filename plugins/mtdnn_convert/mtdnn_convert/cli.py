@@ -151,7 +151,7 @@ def export(run, task, out_dir, repo, private, plugins, overwrite):
               help="First token, mean over tokens, or every token (.jsonl only).")
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--max-seq-len", type=int, default=None, help="Truncate longer inputs (default: the run's, else 512).")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ... or auto (a GPU if there is one).")
 @click.option("--num-threads", type=int, default=None, help="CPU threads for torch.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @plugin_option

@@ -106,7 +106,7 @@ def extract(encoder: Any, tokenizer: Any, lines: list[InputLine], output: Path, 
 
     output = Path(output)
     kind = output_kind(output, pooling)
-    dev = torch.device(device)
+    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else "cpu" if device == "auto" else device)
     encoder.to(dev)
     started = time.perf_counter()  # tokenization counts: it is part of the work per line
     encodings = encode_lines(lines, tokenizer, max_len)
