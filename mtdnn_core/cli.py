@@ -44,7 +44,10 @@ class MtdnnGroup(click.Group):
             with warnings.catch_warnings():
                 if not host.strict:
                     warnings.simplefilter("ignore")
-                host.add_commands(group)
+                try:
+                    host.add_commands(group)
+                except MtdnnError as exc:  # strict mode and a broken plugin: a message, not a traceback
+                    raise click.ClickException(f"{exc} (strict plugin mode: MTDNN_STRICT_PLUGINS=1)") from None
             self._plugin_commands = dict(group.commands)
         return self._plugin_commands
 
@@ -138,7 +141,11 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
         if "=" not in item:
             raise ConfigError([f"--set {item}: expected KEY=VALUE"], "--set")
         key, raw = item.split("=", 1)
-        out[key.strip().replace("-", "_")] = yaml.safe_load(raw)
+        try:
+            out[key.strip().replace("-", "_")] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise ConfigError([f"--set {item}: the value is not valid YAML ({getattr(exc, 'problem', exc)}); "
+                               f"quote it, e.g. --set '{key}={{a: 1}}'"], "--set") from None
     return out
 
 
@@ -188,9 +195,8 @@ def _train_config(config_file, plugins, task_defs, sets, options):
 @click.option("--data-dir", "data_dirs", multiple=True, metavar="[TASK=]DIR",
               help="Data directory (canonical files or a layout a plugin understands); TASK=DIR for one task (repeatable).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any config key, e.g. --set sampler_config={temperature: 3}.")
-@click.option("--resume", type=click.Path(), default=None, help="Resume from a checkpoint or a run directory (its latest).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, resume, no_progress, **options):
+def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, no_progress, **options):
     """Train one shared encoder on one or more tasks.
 
     \b
@@ -202,11 +208,14 @@ def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, resu
     """
     from mtdnn_core.training.trainer import Trainer
 
+    from mtdnn_core.training import run_dir
+
     options.update(_split_data_dirs(data_dirs))
     config = _train_config(config_file, plugins, task_defs, sets, options)
+    run_dir.check(config.output_dir, resume=bool(config.resume), overwrite=config.overwrite)
     host = _host(tuple(config.plugins), strict_plugins)
     trainer = Trainer(config, host, progress=not no_progress)
-    summary = trainer.train(resume=resume)
+    summary = trainer.train()
     _print_summary(summary)
 
 
@@ -319,13 +328,18 @@ def validate(plugins, strict_plugins, files):
     """
     import yaml
 
-    from mtdnn_core.config import check_task_defs, load_task_defs, load_train_config
+    from mtdnn_core.config import check_task_defs, load_train_config, parse_task_defs_partially, task_def_lines
 
     host = _host(plugins, strict_plugins)
     problems: list[str] = []
     for file in files:
         try:
-            text = Path(file).read_text(encoding="utf-8") if Path(file).is_file() else None
+            if not Path(file).is_file():
+                raise ConfigError([f"{file}: no such file"], file)
+            try:
+                text = Path(file).read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise ConfigError([f"{file}: not UTF-8 text (byte {exc.start}); save it as UTF-8"], file) from None
             is_train = False
             if text is not None:
                 try:
@@ -336,7 +350,9 @@ def validate(plugins, strict_plugins, files):
             if is_train:
                 problems.extend(_check_train_config(load_train_config(file), plugins, strict_plugins, file))
             else:
-                problems.extend(check_task_defs(load_task_defs(file), host.registries, source=file))
+                defs, structural = parse_task_defs_partially(text, file)
+                problems.extend(structural)
+                problems.extend(check_task_defs(defs, host.registries, source=file, lines=task_def_lines(file)))
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:

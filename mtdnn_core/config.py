@@ -97,10 +97,15 @@ def _load_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
         where = f"{source}:{mark.line + 1}" if mark else source
         raise ConfigError([f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"], source) from None
 
+    duplicates: list[str] = []
+
     def walk(node: yaml.Node, path: tuple) -> None:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 key_path = (*path, key.value)
+                if key_path in lines:  # YAML keeps the last one silently: a lost setting
+                    duplicates.append(f"{source}:{key.start_mark.line + 1}: {'.'.join(map(str, key_path))}: "
+                                      f"duplicate key (first at line {lines[key_path]}); keep one")
                 lines[key_path] = key.start_mark.line + 1
                 walk(value, key_path)
         elif isinstance(node, yaml.SequenceNode):
@@ -110,6 +115,8 @@ def _load_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
 
     if root is not None:
         walk(root, ())
+    if duplicates:
+        raise ConfigError(duplicates, source)
     return yaml.load(text, Loader=_LineLoader), lines
 
 
@@ -126,7 +133,15 @@ def load_task_defs(path: str | Path) -> dict[str, TaskDef]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError([f"{path}: no such file"], str(path))
-    return parse_task_defs(path.read_text(encoding="utf-8"), str(path))
+    return parse_task_defs(_read_text(path), str(path))
+
+
+def task_def_lines(path: str | Path) -> dict[tuple, int]:
+    """Line of every key of a task-definition file (for messages about names in it)."""
+    try:
+        return _load_with_lines(_read_text(Path(path)), str(path))[1]
+    except ConfigError:
+        return {}
 
 
 def parse_task_defs(text: str, source: str = "<task definitions>", task_types: Any = None) -> dict[str, TaskDef]:
@@ -139,6 +154,15 @@ def parse_task_defs(text: str, source: str = "<task definitions>", task_types: A
 
 
 def _parse_task_defs(text: str, source: str) -> dict[str, TaskDef]:
+    defs, problems = parse_task_defs_partially(text, source)
+    if problems:
+        raise ConfigError(problems, source)
+    return defs
+
+
+def parse_task_defs_partially(text: str, source: str) -> tuple[dict[str, TaskDef], list[str]]:
+    """The definitions that parse, and the problems of those that do not (``mtdnn validate``
+    reports both at once)."""
     data, lines = _load_with_lines(text, source)
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: expected a mapping of task name -> definition"], source)
@@ -167,9 +191,7 @@ def _parse_task_defs(text: str, source: str) -> dict[str, TaskDef]:
                 if err["type"] == "extra_forbidden":
                     msg = f"unknown key{did_you_mean(str(loc[-1]), TaskDef.model_fields)}"
                 problems.append(f"{source}:{line}: {key}: {msg}")
-    if problems:
-        raise ConfigError(problems, source)
-    return defs
+    return defs, problems
 
 
 def complete_task_def(task: TaskDef, task_types: Any) -> TaskDef:
@@ -190,50 +212,62 @@ def complete_task_def(task: TaskDef, task_types: Any) -> TaskDef:
     return task.model_copy(update=filled)
 
 
-def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "") -> list[str]:
+def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "", lines: dict | None = None) -> list[str]:
     """Names each definition uses that no loaded plugin provides (with did-you-mean), and
     combinations that cannot work (a format the task type does not read, a head made for other
     task types)."""
-    problems = []
+    problems: list[str] = []
     prefix = f"{source}: " if source else ""
     for name, task in defs.items():
-        where = f"{prefix}{name}"
-        if task.task_type not in registries.task_types:
-            problems.append(f"{where}.task_type: {_unknown(registries.task_types, task.task_type)}")
-            continue
-        task = complete_task_def(task, registries.task_types)
-        kind = registries.task_types.get(task.task_type).factory
-        problems.extend(f"{where}.{p}" for p in kind.check(task))
-        if task.data_format in registries.data_formats and kind.formats is not None and task.data_format not in kind.formats:
-            canonical = registries.data_formats.get(task.data_format).name
-            if canonical not in kind.formats:
-                problems.append(f"{where}.data_format: task type {task.task_type} reads {', '.join(kind.formats)}, not {task.data_format}")
-        checks = [("data_format", registries.data_formats, [task.data_format])]
-        checks.append(("metric_meta", registries.metrics, task.metric_meta))
-        for key in ("loss", "kd_loss", "adv_loss"):
-            value = getattr(task, key)
-            if value:
-                checks.append((key, registries.losses, [value]))
-        if task.head:
-            checks.append(("head", registries.heads, [task.head]))
-        elif kind.default_head is None:
-            problems.append(f"{where}.head: task type {task.task_type} has no default head; name one with `head:`")
-        for key, registry, values in checks:
-            for value in values:
-                if value not in registry:
-                    problems.append(f"{where}.{key}: {_unknown(registry, value)}")
-        if task.head and task.head in registries.heads:
-            head_cls = registries.heads.get(task.head).factory
-            allowed = getattr(head_cls, "task_types", None)
-            if allowed is not None and task.task_type not in allowed:
-                key = "enable_san" if task.enable_san else "head"
-                problems.append(f"{where}.{key}: head '{task.head}' works with {', '.join(allowed)} tasks, not {task.task_type}")
-            if task.head_config:
-                try:
-                    registries.heads.validate_config(task.head, task.head_config, where=f"{name}.head_config.")
-                except ConfigError as exc:
-                    problems.extend(f"{prefix}{p}" for p in exc.problems)
+        before = len(problems)
+        _check_task_def(name, task, registries, prefix, problems)
+        if lines:  # name the line of the key each problem is about
+            for i in range(before, len(problems)):
+                key = problems[i][len(prefix):].split(":", 1)[0].split(".")
+                line = _nearest_line(lines, tuple(key[:2])) or lines.get((name,))
+                if line:
+                    problems[i] = f"{source}:{line}: {problems[i][len(prefix):]}"
     return problems
+
+
+def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, problems: list[str]) -> None:
+    """Problems of one definition, appended to ``problems``."""
+    where = f"{prefix}{name}"
+    if task.task_type not in registries.task_types:
+        problems.append(f"{where}.task_type: {_unknown(registries.task_types, task.task_type)}")
+        return
+    task = complete_task_def(task, registries.task_types)
+    kind = registries.task_types.get(task.task_type).factory
+    problems.extend(f"{where}.{p}" for p in kind.check(task))
+    if task.data_format in registries.data_formats and kind.formats is not None and task.data_format not in kind.formats:
+        canonical = registries.data_formats.get(task.data_format).name
+        if canonical not in kind.formats:
+            problems.append(f"{where}.data_format: task type {task.task_type} reads {', '.join(kind.formats)}, not {task.data_format}")
+    checks = [("data_format", registries.data_formats, [task.data_format])]
+    checks.append(("metric_meta", registries.metrics, task.metric_meta))
+    for key in ("loss", "kd_loss", "adv_loss"):
+        value = getattr(task, key)
+        if value:
+            checks.append((key, registries.losses, [value]))
+    if task.head:
+        checks.append(("head", registries.heads, [task.head]))
+    elif kind.default_head is None:
+        problems.append(f"{where}.head: task type {task.task_type} has no default head; name one with `head:`")
+    for key, registry, values in checks:
+        for value in values:
+            if value not in registry:
+                problems.append(f"{where}.{key}: {_unknown(registry, value)}")
+    if task.head and task.head in registries.heads:
+        head_cls = registries.heads.get(task.head).factory
+        allowed = getattr(head_cls, "task_types", None)
+        if allowed is not None and task.task_type not in allowed:
+            key = "enable_san" if task.enable_san else "head"
+            problems.append(f"{where}.{key}: head '{task.head}' works with {', '.join(allowed)} tasks, not {task.task_type}")
+        if task.head_config:
+            try:
+                registries.heads.validate_config(task.head, task.head_config, where=f"{name}.head_config.")
+            except ConfigError as exc:
+                problems.extend(f"{prefix}{p}" for p in exc.problems)
 
 
 def override_task(task: TaskDef, changes: dict[str, Any], source: str = "task_overrides") -> TaskDef:
@@ -330,6 +364,8 @@ class TrainConfig(BaseModel):
     log_every: int = Field(default=20, ge=1, description="log the training loss every N updates")
     max_nonfinite_in_row: int = Field(default=20, ge=1, description="stop after this many non-finite losses in a row")
     seed: int = Field(default=2018, description="random seed")
+    resume: str | None = Field(default=None, description="continue the run from this checkpoint or run directory")
+    overwrite: bool = Field(default=False, description="replace a run already in the output directory")
     num_threads: int | None = Field(default=None, ge=1, description="CPU threads for torch")
 
 
@@ -338,9 +374,19 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
     path = Path(path)
     if not path.is_file():
         raise ConfigError([f"{path}: no such file"], str(path))
-    data, lines = _load_with_lines(path.read_text(encoding="utf-8"), str(path))
+    data, lines = _load_with_lines(_read_text(path), str(path))
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError([f"{path}: a training config is a mapping of keys (tasks: [...], lr: ...), "
+                           f"not a {type(data).__name__}"], str(path))
     data = {**(data or {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
     return build_train_config(data, str(path), lines)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"], str(path)) from None
 
 
 def build_train_config(data: dict[str, Any], source: str = "options", lines: dict | None = None) -> TrainConfig:

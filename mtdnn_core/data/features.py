@@ -152,7 +152,14 @@ def encode_file(path: Path, task: TaskDef, task_type: Any, data_format: Any, tok
     target = Path(cache_dir) / f"{path.stem}.{key}"
     if (target / "meta.json").is_file():
         return FeatureStore(target)
-    examples = selection.apply(data_format.read(path, task, task_type))
+    examples = data_format.read(path, task, task_type)
+    unlabeled = [e.uid for e in examples if e.label is None]
+    if unlabeled and len(unlabeled) < len(examples):
+        from mtdnn_core.errors import DataError
+
+        raise DataError(f"{path}: {len(unlabeled)} of {len(examples)} rows have no label (first: uid {unlabeled[0]}); "
+                        f"label every row, or none (an unlabeled test set)")
+    examples = selection.apply(examples)
     writer = FeatureWriter(target)
     try:
         chunks = range(0, len(examples), ENCODE_CHUNK)

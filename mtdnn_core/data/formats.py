@@ -38,9 +38,28 @@ class Example:
 def read_tsv_rows(path: Path):
     """Yield (row number, fields) of a tab-separated file, quoting off, BOM stripped."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        for number, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
-            if row and any(cell.strip() for cell in row):
-                yield number, row
+        try:
+            for number, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
+                if row and any(cell.strip() for cell in row):
+                    yield number, row
+        except UnicodeDecodeError:
+            raise not_utf8(path) from None
+
+
+def not_utf8(path: Path) -> DataError:
+    """The error for a file that is not UTF-8, naming its first bad line and byte."""
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return DataError(f"{path}:{number}: not UTF-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1}); "
+                                 f"convert the file, e.g. iconv -f latin1 -t utf-8 {Path(path).name} > utf8.tsv")
+    return DataError(f"{path}: not UTF-8; convert the file to UTF-8")  # pragma: no cover
+
+
+HEADER_WORDS = {"label", "index", "id", "sentence", "sentence1", "sentence2", "question", "quality", "gold_label",
+                "#1 string", "#2 string", "score", "premise", "hypothesis"}
 
 
 class DataFormat:
@@ -57,7 +76,13 @@ class DataFormat:
         if not path.is_file():
             raise DataError(f"{path}: no such file (task '{task.name}')")
         examples = []
+        unlabeled = labelled = 0
+        first_unlabeled = None
         for number, row in read_tsv_rows(path):
+            if number == 1 and sum(cell.strip().lower() in HEADER_WORDS for cell in row) >= 2:
+                raise DataError(f"{path}:1: the first row is a header ({' | '.join(row[:4])}): this looks like a raw GLUE "
+                                f"file; canonical files have no header (uid, label, text...): convert it with "
+                                f"`mtdnn glue convert` or train with --plugin glue --data-dir on the GLUE directory")
             if len(row) < self.min_columns or (self.max_columns and len(row) > self.max_columns):
                 expected = (
                     str(self.min_columns)
@@ -68,9 +93,18 @@ class DataFormat:
                     f"{path}:{number}: {len(row)} column(s), expected {expected} ({self.columns}) "
                     f"for data_format {self.name}"
                 )
-            examples.append(self.parse_row(row, task, task_type, f"{path}:{number}"))
+            example = self.parse_row(row, task, task_type, f"{path}:{number}")
+            if example.label is None:
+                unlabeled += 1
+                first_unlabeled = first_unlabeled or number
+            else:
+                labelled += 1
+            examples.append(example)
         if not examples:
             raise DataError(f"{path}: no rows (task '{task.name}')")
+        if unlabeled and labelled:
+            raise DataError(f"{path}:{first_unlabeled}: no label, while {labelled} other row(s) have one "
+                            f"({unlabeled} row(s) without); label every row, or none (an unlabeled test set)")
         return examples
 
     def parse_row(self, row: list[str], task: TaskDef, task_type: Any, where: str) -> Example:  # pragma: no cover

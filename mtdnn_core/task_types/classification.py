@@ -19,13 +19,12 @@ def parse_class_label(raw: str, task: Any, where: str) -> int | None:
         if raw.lstrip("-").isdigit() and 0 <= int(raw) < len(mapping):
             return int(raw)
         raise DataError(f"{where}: column 'label': unknown label '{raw}' for task '{task.name}'; known labels: {', '.join(mapping)}")
-    try:
-        value = int(float(raw))
-    except ValueError:
+    if not raw.lstrip("-").isdigit():  # '1.7' is no class id; int(float()) would quietly make it 1
         raise DataError(
-            f"{where}: column 'label': '{raw}' is not a class id and task '{task.name}' lists no labels "
-            f"(add `labels:` to its definition)"
-        ) from None
+            f"{where}: column 'label': '{raw}' is not a class id (a whole number) and task '{task.name}' lists no "
+            f"labels (add `labels:` to its definition)"
+        )
+    value = int(raw)
     if not 0 <= value < (task.n_class or 1):
         raise DataError(f"{where}: column 'label': class id {value} is outside 0..{task.n_class - 1} for task '{task.name}'")
     return value

@@ -1,6 +1,7 @@
 """Checkpoints: weights as safetensors, training state loaded with ``weights_only=True``, and
 human-readable JSON metadata. A checkpoint directory is written under a temporary name and
-renamed into place, so a crash never leaves a half-written checkpoint behind.
+renamed into place, so a crash never leaves a half-written checkpoint behind; the checkpoint
+``latest.json`` names is never removed before its replacement is complete.
 
 Layout of ``checkpoint-<step>/``::
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,11 @@ from mtdnn_core.errors import MtdnnError
 from mtdnn_core.io import atomic_write_json
 
 LATEST = "latest.json"
+FILES = ("model.safetensors", "trainer_state.pt", "state.json", "encoder/config.json")
+
+
+class CheckpointError(MtdnnError):
+    """A checkpoint that cannot be used; the message names the file and what to do."""
 
 
 def save_checkpoint(output_dir: Path, name: str, model: torch.nn.Module, tokenizer: Any,
@@ -39,50 +46,139 @@ def save_checkpoint(output_dir: Path, name: str, model: torch.nn.Module, tokeniz
     model.encoder.config.save_pretrained(encoder_dir)
     tokenizer.save_pretrained(encoder_dir)
     (tmp / "state.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    if final.exists():
-        shutil.rmtree(final)
+    _fsync_tree(tmp)
+    old = None
+    if final.exists():  # the same step saved again: move the live one aside, never delete it first
+        old = output_dir / f".{name}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
     os.replace(tmp, final)
     atomic_write_json(output_dir / LATEST, {"checkpoint": name, "step": meta.get("step"), "epoch": meta.get("epoch")})
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     if keep:
         _prune(output_dir, keep, protect=name)
     return final
 
 
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _step_of(path: Path) -> int:
+    try:
+        return int(json.loads((path / "state.json").read_text(encoding="utf-8"))["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return -1
+
+
 def _prune(output_dir: Path, keep: int, protect: str) -> None:
-    found = sorted(
-        (p for p in output_dir.glob("checkpoint-*") if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: json.loads((p / "state.json").read_text())["step"] if (p / "state.json").exists() else -1,
-    )
+    found = sorted((p for p in output_dir.glob("checkpoint-*") if p.is_dir()), key=_step_of)
     for old in found[:-keep]:
         if old.name != protect:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def remove_stale_temporaries(output_dir: Path) -> list[Path]:
+    """Half-written checkpoints of crashed processes (``.checkpoint-*.tmp-PID``), and checkpoints
+    moved aside during a replacement that did not finish (restored if nothing replaced them)."""
+    removed = []
+    output_dir = Path(output_dir)
+    for moved in output_dir.glob(".checkpoint-*.old-*"):
+        final = output_dir / moved.name[1:].rsplit(".old-", 1)[0]
+        if not final.exists() and complete(moved):
+            os.replace(moved, final)
+        else:
+            shutil.rmtree(moved, ignore_errors=True)
+            removed.append(moved)
+    for tmp in output_dir.glob(".checkpoint-*.tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(tmp)
+    return removed
+
+
+def complete(path: Path) -> bool:
+    """Every file of a checkpoint is there and its metadata parses."""
+    return all((Path(path) / f).is_file() for f in FILES) and _step_of(Path(path)) >= 0
+
+
 def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint directory, or a run directory (its latest checkpoint)."""
+    """A checkpoint directory, or a run directory (its latest checkpoint; the newest complete one,
+    with a warning, when ``latest.json`` names a checkpoint that is missing or incomplete)."""
     path = Path(path)
-    if (path / "state.json").is_file():
+    if (path / "state.json").is_file() or path.name.startswith("checkpoint-"):
         return path
     latest = path / LATEST
     if latest.is_file():
-        return path / json.loads(latest.read_text())["checkpoint"]
-    raise MtdnnError(f"{path}: neither a checkpoint (no state.json) nor a run directory with {LATEST}")
+        try:
+            named = path / json.loads(latest.read_text(encoding="utf-8"))["checkpoint"]
+        except (ValueError, KeyError, TypeError):
+            named = None
+        if named is not None and complete(named):
+            return named
+        candidates = sorted((p for p in path.glob("checkpoint-*") if p.is_dir() and complete(p)), key=_step_of)
+        if candidates:
+            warnings.warn(f"mtdnn: {latest} names {named.name if named else 'nothing readable'}, which is missing or "
+                          f"incomplete; using the newest complete checkpoint, {candidates[-1].name}", RuntimeWarning, stacklevel=2)
+            return candidates[-1]
+        raise CheckpointError(f"{latest}: names a checkpoint that is missing or incomplete and no complete checkpoint is "
+                              f"left in {path}; start a new run")
+    candidates = sorted((p for p in path.glob("checkpoint-*") if p.is_dir() and complete(p)), key=_step_of)
+    if candidates:
+        return candidates[-1]
+    raise CheckpointError(f"{path}: neither a checkpoint (no state.json) nor a run directory with {LATEST}")
 
 
 def read_meta(checkpoint: Path) -> dict:
-    return json.loads((Path(checkpoint) / "state.json").read_text(encoding="utf-8"))
+    path = Path(checkpoint) / "state.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: missing; {checkpoint} is not a complete checkpoint") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: damaged ({exc}); use another checkpoint of the run or start again") from None
+    required = {"step": int, "epoch": int, "position": int, "config": dict, "task_defs": dict}
+    wrong = [key for key, kind in required.items() if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool)]
+    if not isinstance(meta, dict) or wrong:
+        raise CheckpointError(f"{path}: missing or invalid field(s) {', '.join(wrong)}; the file was edited or damaged")
+    if not (Path(checkpoint) / "encoder" / "config.json").is_file():
+        raise CheckpointError(f"{Path(checkpoint) / 'encoder'}: missing (the encoder's config and tokenizer); "
+                              f"the checkpoint is incomplete")
+    return meta
 
 
 def load_weights(model: torch.nn.Module, checkpoint: Path) -> None:
-    missing, unexpected = load_model(model, str(Path(checkpoint) / "model.safetensors"), strict=False)
+    path = Path(checkpoint) / "model.safetensors"
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing; the checkpoint is incomplete")
+    try:
+        missing, unexpected = load_model(model, str(path), strict=False)
+    except RuntimeError as exc:  # shapes: another encoder's or task's weights
+        first = str(exc).strip().splitlines()
+        raise CheckpointError(f"{path}: the weights do not fit this model ({first[-1] if first else exc}); "
+                              f"was it written by another encoder or task set?") from None
+    except Exception as exc:  # noqa: BLE001 - safetensors raises its own types for damaged files
+        raise CheckpointError(f"{path}: not a readable safetensors file ({type(exc).__name__}: {exc}); "
+                              f"the file is truncated or damaged") from None
     if missing or unexpected:
-        raise MtdnnError(
-            f"{checkpoint}: weights do not match the model (missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]})"
+        raise CheckpointError(
+            f"{path}: weights do not match the model (missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}); "
+            f"was it written by another encoder or task set?"
         )
 
 
 def load_trainer_state(checkpoint: Path) -> dict:
-    return torch.load(Path(checkpoint) / "trainer_state.pt", weights_only=True, map_location="cpu")
+    path = Path(checkpoint) / "trainer_state.pt"
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing; this checkpoint can be used for prediction but not to resume")
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - zip/pickle errors of a truncated file
+        raise CheckpointError(f"{path}: damaged ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                              f"resume from another checkpoint") from None
 
 
 def export_encoder(model: torch.nn.Module, tokenizer: Any, target: Path) -> Path:

@@ -12,6 +12,9 @@ import torch
 
 from mtdnn_core.data.batching import move_to
 from mtdnn_core.data.features import TaskDataset
+from mtdnn_core.errors import MtdnnError
+
+DIVERGED_HINT = "Try a lower --lr, more --warmup or --precision bf16 instead of fp16."
 
 
 @torch.no_grad()
@@ -22,15 +25,22 @@ def predict(model: torch.nn.Module, dataset: TaskDataset, batch_size: int, devic
     was_training = model.training
     model.eval()
     decoder = dataset.task_type.decoder(task, model.heads[task.name])
+    broken = 0
     try:
         for start in range(0, len(dataset), batch_size):
             rows = dataset.rows(range(start, min(start + batch_size, len(dataset))))
             batch = move_to(dataset.task_type.collate(rows, pad_id), device)
             with autocast() if autocast else contextlib.nullcontext():
                 outputs = model(task.name, batch)
+            if isinstance(outputs, torch.Tensor):  # NaN or +inf (-inf marks padded candidates)
+                bad = torch.isnan(outputs) | torch.isposinf(outputs)
+                broken += int(bad.reshape(bad.shape[0], -1).any(1).sum()) if bad.dim() else int(bad)
             decoder.add(rows, batch, outputs)
     finally:
         model.train(was_training)
+    if broken:
+        raise MtdnnError(f"{dataset.name}: the model's outputs are not finite for {broken} of {len(dataset)} rows "
+                         f"(the model diverged); nothing was scored. {DIVERGED_HINT}")
     return decoder.result()
 
 

@@ -48,6 +48,9 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
             chosen[name] = from_files[name]
         elif name in registries.tasks:
             chosen[name] = registries.tasks.get(name).factory
+        elif from_files and did_you_mean(name, from_files):  # a typo of a task of the --task-def files
+            problems.append(f"tasks: no task '{name}'{did_you_mean(name, from_files)} "
+                            f"(the --task-def files define {', '.join(from_files)})")
         else:
             try:
                 registries.tasks.get(name)
@@ -118,6 +121,14 @@ def build_encoder(config: TrainConfig, host: PluginHost):
     """A registered encoder by name, else any Hugging Face name or directory (``hf``)."""
     registries = host.registries
     name = config.encoder if config.encoder in registries.encoders else "hf"
+    if name == "hf" and not Path(config.encoder).expanduser().exists():
+        registered = [n for n in registries.encoders.names() if n != "hf"]
+        hint = did_you_mean(config.encoder, registered)
+        problem = _not_a_hub_id(config.encoder)
+        if problem or (hint and "/" not in config.encoder):  # a typo of a registered name: no hub round trips
+            raise MtdnnError(f"encoder '{config.encoder}': {problem or 'not a registered encoder nor a local directory'}"
+                             f"{hint} Registered encoders: {', '.join(registered)}; or a Hugging Face hub name "
+                             f"(namespace/name) or a local model directory.")
     try:
         return registries.encoders.build(name, config.encoder_config, spec=config.encoder)
     except MtdnnError as exc:
@@ -125,6 +136,33 @@ def build_encoder(config: TrainConfig, host: PluginHost):
             raise
         registered = [n for n in registries.encoders.names() if n != "hf"]
         raise MtdnnError(f"{exc}{did_you_mean(config.encoder, registered)} Registered encoders: {', '.join(registered)}.") from None
+
+
+def _not_a_hub_id(name: str) -> str:
+    try:
+        from huggingface_hub.utils import HFValidationError, validate_repo_id
+    except ImportError:  # pragma: no cover
+        return ""
+    try:
+        validate_repo_id(name)
+    except HFValidationError as exc:
+        return f"not a valid hub name ({str(exc).splitlines()[0]})"
+    return ""
+
+
+def check_lengths(config: TrainConfig, defs: dict[str, TaskDef], encoder: Any, tokenizer: Any) -> None:
+    """Refuse a maximum length beyond the encoder's position embeddings (it would crash mid-run)."""
+    limit = getattr(encoder.config, "max_position_embeddings", None)
+    model_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(model_max, int) and model_max < 100_000:
+        limit = min(limit, model_max) if limit else model_max
+    if not limit:
+        return
+    asked = {"max_seq_len": config.max_seq_len, **{f"{n}.max_seq_len": d.max_seq_len for n, d in defs.items() if d.max_seq_len}}
+    over = [f"{key} {value}" for key, value in asked.items() if value > limit]
+    if over:
+        raise MtdnnError(f"{', '.join(over)}: above the {limit} positions encoder '{config.encoder}' can take; "
+                         f"use --max-seq-len {limit} or less")
 
 
 def build_heads(defs: dict[str, TaskDef], hidden_size: int, host: PluginHost) -> dict[str, Head]:

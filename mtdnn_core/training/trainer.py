@@ -23,14 +23,16 @@ from mtdnn_core import __version__
 from mtdnn_core.config import TrainConfig
 from mtdnn_core.data.batching import move_to
 from mtdnn_core.data.loader import batch_loader
-from mtdnn_core.errors import TrainingDiverged
+from mtdnn_core.errors import MtdnnError, TrainingDiverged
 from mtdnn_core.io import atomic_write_json
 from mtdnn_core.optim import param_groups, warmup_steps
 from mtdnn_core.plugins import PluginHost
 from mtdnn_core.training import checkpoint as ckpt
+from mtdnn_core.training import run_dir
 from mtdnn_core.training.evaluate import compute_metrics, predict, readable_predictions
 from mtdnn_core.training.setup import (
     build_encoder,
+    check_lengths,
     build_model,
     find_task_files,
     load_datasets,
@@ -46,9 +48,22 @@ DIVERGED_ADVICE = (
 
 
 def pick_device(name: str) -> torch.device:
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N``, ``mps``...; one that is not there is an error now,
+    not a crash after the model has loaded."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise MtdnnError(f"--device {name}: not a device; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise MtdnnError(f"--device {name}: CUDA is not available here (torch {torch.__version__}); use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise MtdnnError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise MtdnnError(f"--device {name}: MPS is not available here; use --device cpu")
+    return device
 
 
 class Trainer:
@@ -76,6 +91,7 @@ class Trainer:
         self._seed_everything(config.seed)
 
         self.encoder, self.tokenizer = build_encoder(config, self.host)
+        check_lengths(config, self.defs, self.encoder, self.tokenizer)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         self.data = load_datasets(self.tasks, self.files, self.tokenizer, config, self.host,
                                   Path(config.cache_dir or self.output_dir / "cache"), progress=progress)
@@ -208,7 +224,9 @@ class Trainer:
     # -- the loop ------------------------------------------------------------------------
     def train(self, resume: str | Path | None = None) -> dict[str, Any]:
         config = self.config
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        resume = resume or config.resume
+        run_dir.prepare(self.output_dir, resume=bool(resume), overwrite=config.overwrite)
+        ckpt.remove_stale_temporaries(self.output_dir)
         if resume:
             self.restore(ckpt.resolve_checkpoint(resume))
         atomic_write_json(self.output_dir / "config.json", config.model_dump())
@@ -253,9 +271,10 @@ class Trainer:
                         "lr": self.scheduler.get_last_lr()[0],
                         "grad_norm": None if self.grad_norm is None else float(self.grad_norm),
                     })
-                if config.eval_every and self.step % config.eval_every == 0 and not last:
+                final = last or bool(config.max_steps and self.step >= config.max_steps)  # evaluated and saved below
+                if config.eval_every and self.step % config.eval_every == 0 and not final:
                     self.evaluate(tag=f"step{self.step}")
-                if config.save_every and self.step % config.save_every == 0 and not last:
+                if config.save_every and self.step % config.save_every == 0 and not final:
                     self.save()
                 if config.max_steps and self.step >= config.max_steps:
                     stop = True
@@ -335,11 +354,16 @@ class Trainer:
 
     def restore(self, checkpoint: Path) -> None:
         meta = ckpt.read_meta(checkpoint)
+        run_dir.check_resume(meta["config"], self.config.model_dump(), checkpoint)
         ckpt.load_weights(self.model, checkpoint)
         state = ckpt.load_trainer_state(checkpoint)
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.scaler.load_state_dict(state["scaler"])
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ckpt.CheckpointError(f"{checkpoint / 'trainer_state.pt'}: does not fit this run's optimizer ({exc}); "
+                                       f"resume from another checkpoint") from None
         for regularizer, reg_state in zip(self.regularizers, state.get("regularizers", [])):
             regularizer.load_state_dict(reg_state)
         torch.set_rng_state(state["torch_rng"])
@@ -350,7 +374,11 @@ class Trainer:
         self.nonfinite_total = meta.get("nonfinite_skipped", 0)
         previous = self.output_dir / "metrics.json"
         if previous.is_file():
-            self.history = [h for h in json.loads(previous.read_text()) if h["step"] <= self.step]
+            try:
+                self.history = [h for h in json.loads(previous.read_text()) if h["step"] <= self.step]
+            except (ValueError, KeyError, TypeError):
+                self.history = []  # rebuilt from the evaluations to come
+        run_dir.truncate_log(self.output_dir, self.step)
         self._log({"event": "resume", "checkpoint": str(checkpoint), "step": self.step, "epoch": self.epoch})
 
 

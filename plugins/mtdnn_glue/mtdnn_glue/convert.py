@@ -6,12 +6,13 @@ Columns are found by header name, so a reordered file still converts correctly.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mtdnn_core.data.formats import read_tsv_rows
 from mtdnn_core.errors import DataError
-from mtdnn_core.io import atomic_write_text
+from mtdnn_core.io import atomic_write_text, file_sha256
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,29 @@ def convert_file(task: str, split: str, path: Path, target: Path) -> int:
     return len(lines)
 
 
+CONVERTER_VERSION = 1
+
+
+def _source_record(source: Path) -> dict:
+    return {"source": str(Path(source).resolve()), "sha256": file_sha256(source), "converter": CONVERTER_VERSION}
+
+
+def is_current(target: Path, source: Path) -> bool:
+    """A converted file is reused only when it was made from this very source: same path and
+    same content (never by modification times, which another --data-dir can easily beat)."""
+    record = target.with_name(target.name + ".source.json")
+    if not (target.is_file() and record.is_file()):
+        return False
+    try:
+        return json.loads(record.read_text(encoding="utf-8")) == _source_record(source)
+    except ValueError:
+        return False
+
+
+def record_source(target: Path, source: Path) -> None:
+    atomic_write_text(target.with_name(target.name + ".source.json"), json.dumps(_source_record(source)) + "\n")
+
+
 def convert_task(task: str, glue_dir: Path, out_dir: Path) -> dict[str, Path]:
     """Convert every split of ``task`` found under ``glue_dir``; return ``{split: canonical file}``."""
     source = GLUE[task]
@@ -106,8 +130,9 @@ def convert_task(task: str, glue_dir: Path, out_dir: Path) -> dict[str, Path]:
         if not path.is_file():
             continue
         target = Path(out_dir) / f"{task}_{split}.tsv"
-        if not target.is_file() or target.stat().st_mtime < path.stat().st_mtime:
+        if not is_current(target, path):
             convert_file(task, split, path, target)
+            record_source(target, path)
         found[split] = target
     return found
 

@@ -24,6 +24,11 @@ FILES = {
 }
 
 
+# rows of each GLUE test set: a file with fewer (a run cut by --max-eval-samples) is refused
+TEST_ROWS = {"CoLA.tsv": 1063, "SST-2.tsv": 1821, "MRPC.tsv": 1725, "STS-B.tsv": 1379, "QQP.tsv": 390965,
+             "MNLI-m.tsv": 9796, "MNLI-mm.tsv": 9847, "QNLI.tsv": 5463, "RTE.tsv": 3000, "WNLI.tsv": 146, "AX.tsv": 1104}
+
+
 def latest_scores(run_dir: Path, dataset: str) -> Path | None:
     """The score file of ``dataset`` from the run's last evaluation."""
     history = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").is_file() else []
@@ -50,6 +55,10 @@ def write_submission(run_dirs: list[Path], out_dir: Path, zip_path: Path | None 
         if source is None:
             continue
         scores = json.loads(source.read_text())
+        if len(scores["uids"]) != TEST_ROWS[file_name]:
+            raise MtdnnError(f"{source}: {len(scores['uids'])} predictions, but the GLUE test set of {file_name} has "
+                             f"{TEST_ROWS[file_name]} rows (was the run started with --max-eval-samples?); predict "
+                             f"the whole test set, e.g. mtdnn predict --checkpoint RUN --task ... --data <task>_test.tsv")
         lines = ["index\tprediction"] + [f"{uid}\t{format_prediction(pred, kind)}"
                                          for uid, pred in zip(scores["uids"], scores["predictions"])]
         (out_dir / file_name).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -27,8 +27,14 @@ def read_conll(path: str | Path) -> list[Sentence]:
     sentences: list[Sentence] = []
     current: list[list[str]] = []
     start, width = 0, None
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    with open(path, encoding="utf-8-sig") as handle:  # a BOM before -DOCSTART- is no token
+        try:
+            lines = list(handle)
+        except UnicodeDecodeError:
+            from mtdnn_core.data.formats import not_utf8
+
+            raise not_utf8(path) from None
+        for number, line in enumerate(lines, 1):
             fields = line.split()
             if not fields or fields[0] == DOCSTART:
                 if current:

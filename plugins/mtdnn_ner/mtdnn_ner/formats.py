@@ -11,6 +11,7 @@ from mtdnn_core.data.formats import Example, Sequence
 from mtdnn_core.errors import DataError
 from mtdnn_ner.conll import read_conll
 from mtdnn_ner.schemes import iob1_to_iob2
+from mtdnn_ner.schemes import split as split_tag
 
 
 class ConllColumn(Sequence):
@@ -30,14 +31,17 @@ class ConllColumn(Sequence):
                 if len(sentence.rows[0]) <= self.column:
                     raise DataError(f"{path}:{sentence.line}: {len(sentence.rows[0])} column(s); format {self.name} reads column {self.column}")
                 tags = sentence.column(self.column)
-                try:
-                    tags = iob1_to_iob2(tags) if self.to_iob2 else tags
-                except DataError as exc:
-                    raise DataError(f"{path}:{sentence.line}: {exc}") from None
+                if self.to_iob2:  # checked before conversion: the message points at the tag's own line
+                    for offset, tag in enumerate(tags):
+                        try:
+                            split_tag(tag)
+                        except DataError as exc:
+                            raise DataError(f"{path}:{sentence.line + offset}: {exc}") from None
+                    tags = iob1_to_iob2(tags)
                 for offset, tag in enumerate(tags):
                     if tag not in mapping:
-                        raise DataError(f"{path}:{sentence.line + offset}: unknown tag '{tag}' for task '{task.name}'; "
-                                        f"known tags: {', '.join(mapping)}")
+                        raise DataError(f"{path}:{sentence.line + offset}: unknown tag '{sentence.rows[offset][self.column]}' "
+                                        f"for task '{task.name}'; known tags: {', '.join(mapping)}")
                 labels = [mapping[t] for t in tags]
             examples.append(Example(uid=f"{Path(path).stem}-{n}", label=labels, words=words))
         return examples

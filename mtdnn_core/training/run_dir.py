@@ -1,0 +1,103 @@
+"""The run's output directory: checked before any heavy work, never silently reused.
+
+* A directory that already holds a run is refused unless the run is resumed (``--resume``) or
+  replaced (``--overwrite``, which removes the old run's files first).
+* A resume continues exactly or not at all: settings that change what the remaining steps do
+  (learning rate, batch size, tasks, seed, ...) are refused, listed with old and new values;
+  settings that only change bookkeeping (evaluation and checkpoint frequency, workers, threads,
+  device) may change.
+* ``log.jsonl`` keeps one record per step: records a resumed run replays are dropped.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from mtdnn_core.errors import ConfigError, MtdnnError
+from mtdnn_core.io import atomic_write_text
+
+RUN_FILES = ("latest.json", "log.jsonl", "metrics.json", "summary.json", "config.json")
+RUN_DIRS = ("scores",)
+#: settings a resumed run may change: they do not alter the remaining training steps
+RESUMABLE_CHANGES = frozenset({
+    "eval_every", "save_every", "keep_checkpoints", "log_every", "num_workers", "eval_batch_size", "max_eval_samples",
+    "num_threads", "device", "max_nonfinite_in_row", "cache_dir", "output_dir", "overwrite", "resume", "plugins",
+})
+
+
+def holds_a_run(directory: Path) -> bool:
+    directory = Path(directory)
+    return any((directory / name).exists() for name in RUN_FILES) or any(directory.glob("checkpoint-*"))
+
+
+def check(directory: str | Path, resume: bool | None = None, overwrite: bool = False) -> None:
+    """Problems with the output directory, found before any model is loaded: a file in its way,
+    no permission to write, or (``resume`` given as False) an existing run that would be reused."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise MtdnnError(f"--output-dir {directory}: exists and is not a directory; choose another path")
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise MtdnnError(f"--output-dir {directory}: {existing} is not writable; choose another directory")
+    if resume is False and not overwrite and holds_a_run(directory):
+        raise MtdnnError(f"--output-dir {directory}: already holds a run (log.jsonl, checkpoints); continue it with "
+                         f"--resume {directory}, replace it with --overwrite, or choose another directory")
+
+
+def prepare(directory: str | Path, resume: bool, overwrite: bool) -> Path:
+    """Check (and create) the output directory when training starts; ``overwrite`` removes an
+    existing run's files first."""
+    directory = Path(directory)
+    check(directory, resume, overwrite)
+    if holds_a_run(directory) and not resume:
+        for name in RUN_FILES:
+            (directory / name).unlink(missing_ok=True)
+        for path in [*directory.glob("checkpoint-*"), *directory.glob(".checkpoint-*"), *(directory / d for d in RUN_DIRS)]:
+            shutil.rmtree(path, ignore_errors=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise MtdnnError(f"--output-dir {directory}: cannot write there ({exc.strerror}); choose another directory") from None
+    return directory
+
+
+def check_resume(saved: dict[str, Any], current: dict[str, Any], checkpoint: Path) -> None:
+    """Refuse to resume with settings that would make the continuation differ from the run."""
+    changed = [f"{key}: {saved.get(key)!r} -> {current.get(key)!r}" for key in sorted(set(saved) | set(current))
+               if key not in RESUMABLE_CHANGES and key in saved and saved.get(key) != current.get(key)]
+    if changed:
+        raise ConfigError(
+            [*changed, f"these settings differ from {checkpoint / 'state.json'} and would not continue the run exactly; "
+                       f"resume with the checkpoint's values (only {', '.join(sorted(RESUMABLE_CHANGES - {'resume', 'overwrite', 'output_dir'}))} "
+                       f"may change) or start a new run in another --output-dir"],
+            "--resume",
+        )
+
+
+def truncate_log(directory: Path, step: int) -> int:
+    """Drop log records of steps after ``step`` (a resumed run logs them again); return how many."""
+    path = Path(directory) / "log.jsonl"
+    if not path.is_file():
+        return 0
+    kept, dropped = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:  # a line cut by a crash
+            dropped += 1
+            continue
+        if isinstance(record, dict) and isinstance(record.get("step"), int) and record["step"] > step:
+            dropped += 1
+            continue
+        kept.append(line)
+    if dropped:
+        atomic_write_text(path, "".join(f"{line}\n" for line in kept))
+    return dropped
