@@ -117,7 +117,12 @@ def _load_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
         walk(root, ())
     if duplicates:
         raise ConfigError(duplicates, source)
-    return yaml.load(text, Loader=_LineLoader), lines
+    try:
+        return yaml.load(text, Loader=_LineLoader), lines
+    except yaml.YAMLError as exc:  # e.g. a tag the safe loader refuses to construct
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError([f"{where}: not valid YAML here ({getattr(exc, 'problem', None) or exc})"], source) from None
 
 
 def _nearest_line(lines: dict[tuple, int], path: tuple) -> int | None:
