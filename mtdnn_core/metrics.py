@@ -128,6 +128,18 @@ def token_accuracy(golds, preds, scores=None) -> float:
     return accuracy(golds, preds)
 
 
+def mean_loss(golds, preds, scores=None) -> float:
+    """Mean of per-token negative log-likelihoods (the ``scores`` of a masked-LM evaluation)."""
+    if scores is None or not len(scores):
+        return float("nan")
+    return float(np.mean(scores))
+
+
+def perplexity(golds, preds, scores=None) -> float:
+    """``exp`` of the mean negative log-likelihood."""
+    return float(np.exp(mean_loss(golds, preds, scores)))
+
+
 BUILTIN_METRICS = {
     "accuracy": (Metric("accuracy", accuracy, description="share of exact matches"), ["ACC", "acc"]),
     "f1": (Metric("f1", f1_binary, description="F1 of the positive class"), ["F1"]),
@@ -139,4 +151,9 @@ BUILTIN_METRICS = {
     "auc": (Metric("auc", roc_auc, description="ROC AUC of the positive class"), ["AUC"]),
     "confusion_matrix": (Metric("confusion_matrix", confusion_matrix, scale=1, description="rows gold, columns predicted"), ["CMAT"]),
     "token_accuracy": (Metric("token_accuracy", token_accuracy, description="word-level accuracy"), []),
+    "mlm_loss": (Metric("mlm_loss", mean_loss, scale=1, higher_is_better=False,
+                        description="masked-LM loss: mean negative log-likelihood of the masked tokens"), ["MlmLoss"]),
+    "perplexity": (Metric("perplexity", perplexity, scale=1, higher_is_better=False,
+                          description="exp of the masked-LM loss"), ["Perplexity", "PPL"]),
+    "mlm_accuracy": (Metric("mlm_accuracy", accuracy, description="share of masked tokens predicted exactly"), []),
 }

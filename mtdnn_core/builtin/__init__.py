@@ -12,4 +12,5 @@ MODULES = (
     "mtdnn_core.builtin.data_formats",
     "mtdnn_core.builtin.regularizers",
     "mtdnn_core.builtin.reporters",
+    "mtdnn_core.builtin.tasks",
 )

@@ -44,6 +44,11 @@ class TaskType:
     default_kd_loss: str | None = None
     default_adv_loss: str | None = None
     default_metrics: tuple[str, ...] = ()
+    #: True when ``collate`` draws random numbers (masking). It is then called as
+    #: ``collate(rows, pad_id, seed=..., task=...)``: in training ``seed`` is ``(run seed, epoch,
+    #: batch position)``, so a resumed run collates exactly as an uninterrupted one; elsewhere
+    #: ``seed`` is None and the type derives a fixed one (e.g. from the batch's uids).
+    seeded_collate: bool = False
 
     # -- definitions -----------------------------------------------------------------------
     def default_n_class(self, task: TaskDef) -> int | None:
