@@ -18,6 +18,7 @@ def squad():
     Predict:  mtdnn predict --checkpoint RUN --task squadv2 --data questions.json
     Score:    mtdnn squad evaluate dev-v2.0.json RUN/scores/squadv2_dev.epoch2.predictions.json \\
                   --na-prob-file RUN/scores/squadv2_dev.epoch2.null_odds.json
+    Threshold: mtdnn squad threshold PREFIX.nbest_predictions.json PREFIX.null_odds.json --threshold -1.5
     """
 
 
@@ -72,3 +73,32 @@ def evaluate(data, predictions, na_prob_file, na_prob_thresh, version, out_file)
     click.echo(text)
     if out_file:
         atomic_write_text(out_file, text + "\n")
+
+
+@squad.command()
+@click.argument("nbest", type=click.Path(exists=True, dir_okay=False))
+@click.argument("null_odds", type=click.Path(exists=True, dir_okay=False))
+@click.option("--threshold", type=float, required=True, help="Answer '' where the null odds exceed this.")
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Predictions file to write (default: beside NBEST, .predictions-at-THRESHOLD.json).")
+def threshold(nbest, null_odds, threshold, output):
+    """SQuAD 2.0: predictions at another null threshold, from a run's n-best and null-odds files
+    (e.g. the squad_v2_best_f1_thresh found on dev, applied to test predictions).
+
+    \b
+    Example:
+      mtdnn squad threshold scores/squadv2_dev.epoch2.nbest_predictions.json \\
+          scores/squadv2_dev.epoch2.null_odds.json --threshold -1.5
+    """
+    from mtdnn_core.io import atomic_write_json
+    from mtdnn_squad.outputs import apply_threshold
+    from mtdnn_squad.scoring import read_mapping
+
+    answers = apply_threshold(read_mapping(Path(nbest), list, "a list of candidates"),
+                              read_mapping(Path(null_odds), (int, float), "a number"), threshold)
+    name = Path(nbest).name
+    base = name.removesuffix(".nbest_predictions.json") if name.endswith(".nbest_predictions.json") else Path(nbest).stem
+    target = Path(output) if output else Path(nbest).with_name(f"{base}.predictions-at-{threshold:g}.json")
+    atomic_write_json(target, answers)
+    empty = sum(1 for a in answers.values() if not a)
+    click.echo(f"{len(answers)} predictions ({empty} without an answer) written to {target}")

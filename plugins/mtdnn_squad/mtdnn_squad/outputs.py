@@ -2,7 +2,11 @@
 ``PREFIX.predictions.json`` (id -> answer text, "" for no answer), ``PREFIX.nbest_predictions.json``
 (id -> candidates with text, probability, start_logit, end_logit) and, for SQuAD 2.0,
 ``PREFIX.null_odds.json`` (id -> null score - best span score: the official script's
-``--na-prob-file``)."""
+``--na-prob-file``).
+
+:func:`apply_threshold` turns the n-best and null-odds files into predictions at another null
+threshold, in both directions (the n-best list keeps the best span of every question): choose
+the threshold on dev, apply it to test predictions without running the model again."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,3 +23,18 @@ def write_squad_predictions(output: dict, prefix: Path) -> list[Path]:
         written.append(Path(f"{prefix}.null_odds.json"))
         atomic_write_json(written[2], output["null_odds"])
     return written
+
+
+def apply_threshold(nbest: dict[str, list[dict]], null_odds: dict[str, float], threshold: float) -> dict[str, str]:
+    """Question id -> answer: the best non-empty n-best text, or "" where the null odds exceed
+    ``threshold`` (or no span was found)."""
+    missing = [uid for uid in nbest if uid not in null_odds]
+    if missing:
+        from mtdnn_core.errors import DataError
+
+        raise DataError(f"no null odds for {len(missing)} question(s) of the n-best file, e.g. {missing[0]}")
+    answers = {}
+    for uid, entries in nbest.items():
+        best = next((e["text"] for e in entries if e.get("text")), "")
+        answers[uid] = "" if null_odds[uid] > threshold else best
+    return answers

@@ -9,7 +9,7 @@ from mtdnn_squad.evaluation import evaluate_v1, evaluate_v2
 from mtdnn_squad.reader import load_json, read_squad
 
 
-def _mapping(path: Path, kind: type, what: str) -> dict:
+def read_mapping(path: Path, kind: type | tuple[type, ...], what: str) -> dict:
     try:
         value = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
@@ -35,7 +35,7 @@ def score_file(data: Path, predictions: Path, na_prob_file: Path | None = None, 
         raise DataError(f"{data}: the questions have no gold answers; nothing to score against")
     if version == "auto":
         version = detect_version(data, examples)
-    preds = _mapping(predictions, str, "an answer text")
+    preds = read_mapping(predictions, str, "an answer text")
     ids = [e.uid for e in examples]
     notes = []
     missing = [uid for uid in ids if uid not in preds]
@@ -52,7 +52,7 @@ def score_file(data: Path, predictions: Path, na_prob_file: Path | None = None, 
         return evaluate_v1(golds, answers), notes
     odds = None
     if na_prob_file:
-        table = _mapping(na_prob_file, (int, float), "a number")
+        table = read_mapping(na_prob_file, (int, float), "a number")
         lacking = [uid for uid in ids if uid not in table]
         if lacking:
             raise DataError(f"{na_prob_file}: no no-answer score for {len(lacking)} question(s), e.g. {lacking[0]}")

@@ -1,4 +1,5 @@
 """n-best and no-answer decoding on hand-made logits; the span loss and head against hand computations."""
+import json
 import math
 
 import numpy as np
@@ -92,3 +93,20 @@ def test_head_padding_does_not_change_the_loss():
     assert torch.equal(long[0, 5:], torch.full((4, 2), PADDING_LOGIT))
     target = torch.tensor([[1, 3]])
     assert SpanCrossEntropy()(long, target).item() == pytest.approx(SpanCrossEntropy()(short, target).item(), rel=1e-6)
+
+
+def test_a_new_threshold_applies_both_ways_from_the_nbest_and_null_odds_files(tmp_path):
+    from click.testing import CliRunner
+
+    from mtdnn_core.cli import main
+
+    nbest = {"a": [{"text": "", "probability": 0.6}, {"text": "Paris", "probability": 0.4}],
+             "b": [{"text": "Rome", "probability": 0.7}, {"text": "", "probability": 0.3}],
+             "c": [{"text": "", "probability": 1.0}]}  # no span at all
+    (tmp_path / "dev.nbest_predictions.json").write_text(json.dumps(nbest))
+    (tmp_path / "dev.null_odds.json").write_text(json.dumps({"a": 0.5, "b": -2.0, "c": 1e9}))
+    for threshold, expected in ((1.0, {"a": "Paris", "b": "Rome", "c": ""}), (-3.0, {"a": "", "b": "", "c": ""})):
+        result = CliRunner().invoke(main, ["squad", "threshold", str(tmp_path / "dev.nbest_predictions.json"),
+                                           str(tmp_path / "dev.null_odds.json"), "--threshold", str(threshold)])
+        assert result.exit_code == 0, result.output
+        assert json.loads((tmp_path / f"dev.predictions-at-{threshold:g}.json").read_text()) == expected
