@@ -121,7 +121,8 @@ def train(plugins, strict_plugins, soft_labels, alpha, kd_loss, allow_missing, n
     run_dir.check(config.output_dir, resume=bool(config.resume), overwrite=config.overwrite)
     host = _host(tuple(config.plugins), strict_plugins)
     trainer = Trainer(config, host, progress=not no_progress)
-    coverage = check_run(trainer, SoftLabels(soft_labels), check_inputs=not no_input_check, allow_missing=allow_missing)
+    coverage = check_run(trainer, SoftLabels(soft_labels), check_inputs=not no_input_check, allow_missing=allow_missing,
+                         loss=kd_loss)
     for name, counts in coverage.items():
         state = f"{counts['soft']}/{counts['rows']} samples with soft labels" if counts["soft"] else "hard labels only"
         click.echo(f"  {name:<24} {state}")

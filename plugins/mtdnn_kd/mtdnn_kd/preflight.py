@@ -10,10 +10,12 @@ from mtdnn_core.io import file_sha256
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.fingerprint import tokenizer_identity
 from mtdnn_kd.kinds import kind_for
+from mtdnn_kd.objectives import resolve_objective
 from mtdnn_kd.soft_labels import MANIFEST, SoftLabels, task_problems
 
 
-def check_run(trainer: Any, soft: SoftLabels, check_inputs: bool = True, allow_missing: bool = False) -> dict[str, dict]:
+def check_run(trainer: Any, soft: SoftLabels, check_inputs: bool = True, allow_missing: bool = False,
+              loss: str | None = None) -> dict[str, dict]:
     """Every problem at once as a :class:`SoftLabelError`; else, per training set, its rows and
     how many have soft labels (tasks absent from the soft labels train on their labels alone)."""
     manifest, where = soft.manifest, str(soft.directory / MANIFEST)
@@ -44,6 +46,15 @@ def check_run(trainer: Any, soft: SoftLabels, check_inputs: bool = True, allow_m
             continue
         entries = soft.entries(task.name, "train")
         kind = kind_for(task.task_type)
+        try:
+            objective = resolve_objective((loss if kind.discrete else None) or task.kd_loss or "mse", trainer.registries,
+                                          task.name, kind.discrete)
+        except (SoftLabelError, KeyError) as exc:
+            problems.append(str(exc))
+            continue
+        if objective == "mse" and kind.discrete and any(e.get("logits") is None for e in entries.values()):
+            problems.append(f"task '{task.name}': kd_loss mse matches logits, but {split.file} has entries without "
+                            f"'logits'; use kd_loss kl or ce")
         uids = [str(u) for u in dict.fromkeys(dataset.store.column("uid"))]
         absent = [u for u in uids if u not in entries]
         if absent and not allow_missing:

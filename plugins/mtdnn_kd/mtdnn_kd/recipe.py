@@ -83,7 +83,7 @@ class Recipe:
             from mtdnn_kd.preflight import check_run
             from mtdnn_kd.soft_labels import SoftLabels
 
-            check_run(trainer, SoftLabels(soft_dir))
+            check_run(trainer, SoftLabels(soft_dir), loss=self.s.kd_loss)
         started = time.perf_counter()
         summary = trainer.train()
         self.timings[name] = round(time.perf_counter() - started, 1)

@@ -105,7 +105,7 @@ def plot(results: dict, folder: Path) -> list[Path]:
         metric = results["metric"][task]
         rows = [(s["system"], s["scores"].get(task, {}).get(metric)) for s in results["systems"]]
         rows = [(name, value) for name, value in rows if value is not None]
-        fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.2), dpi=120)
+        fig, ax = plt.subplots(figsize=(8.0, 0.45 * len(rows) + 1.2), dpi=120)
         colors = ["#9ecae1" if name.startswith("teacher") else "#3182bd" if name.startswith("ensemble") else
                   "#e6550d" if name.startswith("student") else "#969696" for name, _ in rows]
         ax.barh([name for name, _ in rows][::-1], [v for _, v in rows][::-1], color=colors[::-1])

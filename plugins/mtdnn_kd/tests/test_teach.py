@@ -130,6 +130,9 @@ def test_kd_train_refuses_other_data_tokenizer_and_missing_samples(tmp_path, can
     assert result.exit_code == 0, result.output
     assert "64/72 samples with soft labels" in result.output
 
+    result = kd_train(tmp_path, soft_dir, canonical, "--kd-loss", "sym_kl")
+    assert result.exit_code == 2 and "kd_loss 'sym_kl' has no distillation meaning" in result.output
+
     result = kd_train(tmp_path, soft_dir, canonical, "--max-seq-len", "32")
     assert result.exit_code == 2 and "other token ids than the teachers saw" in result.output
 
