@@ -15,6 +15,7 @@ from mtdnn_convert.bert_config import GoogleBertConfig
 
 MLM_PREFIX = "cls/predictions/"
 NSP_PREFIX = "cls/seq_relationship/"
+# optimizer state and bookkeeping, never model weights (the last is TF2's object graph)
 OPTIMIZER_SLOTS = ("*/adam_m", "*/adam_v", "*/Adam", "*/Adam_1", "*/Momentum", "global_step", "beta1_power",
                    "beta2_power", "_CHECKPOINTABLE_OBJECT_GRAPH")
 

@@ -58,7 +58,7 @@ def tf_bert(ckpt, out_dir, config_file, vocab_file, lower_case, ignore, hidden_a
                              lower_case=lower_case, ignore=list(ignore), hidden_act=hidden_act, overwrite=overwrite,
                              progress=lambda items: tqdm(items, unit="tensor", leave=False))
     click.echo(f"converted {report.converted} tensors as {report.architecture} -> {report.target}")
-    click.echo(f"ignored {report.ignored_slots} optimizer slot(s)/step counter(s)"
+    click.echo(f"ignored {report.ignored_slots} optimizer slot(s) and step counter(s)"
                + (f" and {report.ignored_by_user} variable(s) matching --ignore" if report.ignored_by_user else ""))
     click.echo(f"lower-casing {'on' if report.lower_case.value else 'off'} ({report.lower_case.reason})")
     if not report.checksums_verified:

@@ -196,6 +196,9 @@ def convert_mtdnn_pt(source: Path, target: Path, *, vocab_file: Path | None = No
     check_encoder(encoder, hf_config, source)
     records = describe_heads(heads, hf_config.hidden_size)
     notes = [f"ignored {len(ignored)} key(s) matching --ignore"] if ignored else []
+    others = sorted(str(k) for k in blob if k not in ("state", "config")) if blob.get("state") is state else []
+    if others:
+        notes.append(f"not converted (not weights of the model): top-level {', '.join(others)}")
     if inferred:
         notes.append(f"read off the tensor shapes (not in 'config'): {', '.join(inferred)}")
     with staged_directory(target, overwrite) as tmp:

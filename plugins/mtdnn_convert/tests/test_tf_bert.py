@@ -201,7 +201,7 @@ def test_cli_reports_ignored_variables_and_errors_without_traceback(tmp_path):
     result = CliRunner().invoke(main, ["convert", "tf-bert", str(TINY), str(tmp_path / "out"), "--no-lower-case"])
     assert result.exit_code == 0, result.output
     assert "converted 46 tensors as BertForPreTraining" in result.output
-    assert "ignored 5 optimizer slot(s)" in result.output and "lower-casing off" in result.output
+    assert "ignored 5 optimizer slot(s) and step counter(s)" in result.output and "lower-casing off" in result.output
     result = CliRunner().invoke(main, ["convert", "tf-bert", str(TINY), str(tmp_path / "out")])
     assert result.exit_code == 2 and "exists and is not empty; pass --overwrite" in result.output
     assert "Traceback" not in result.output
