@@ -7,7 +7,11 @@ The encoder runs once over every candidate's masked-LM and similarity sequences 
 * LM: the masked-LM head at the masked positions, ``log_softmax``, the candidate's tokens'
   log-probabilities averaged per candidate;
 * similarity: pooled pronoun and candidate representations compared (:mod:`mtdnn_hnn.pooling`);
-* hybrid: ``lm_share * exp(lm) + (1 - lm_share) * sim_prob`` (HNN averages the two).
+* hybrid: a weighted average (``lm_share``) of the two scorers' candidate distributions,
+  ``exp(lm)`` and ``sim_prob`` each normalised over the schema's candidates (``combine:
+  normalized``), or of the raw values as HNN averages them (``combine: raw``). Raw averaging lets
+  the scorer on the larger scale decide alone: a masked LM whose candidates get mean token
+  probabilities near 1e-4 next to similarity probabilities near 0.8 never changes the hybrid's choice.
 """
 from __future__ import annotations
 
@@ -28,7 +32,9 @@ class HnnHeadConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     similarity: Literal["bilinear", "cosine"] = Field(default="bilinear", description="how pronoun and candidate compare")
     pooling: Literal["attention", "mean", "first"] = Field(default="attention", description="how a span becomes one vector")
-    lm_share: float = Field(default=0.5, ge=0, le=1, description="weight of the LM probability in the hybrid score")
+    lm_share: float = Field(default=0.5, ge=0, le=1, description="weight of the LM scorer in the hybrid score")
+    combine: Literal["normalized", "raw"] = Field(
+        default="normalized", description="average the scorers' distributions over candidates, or their raw probabilities (HNN)")
     mlm_source: str | None = Field(default=None, description="masked-LM model to take the LM head from (default: the encoder's source)")
 
 
@@ -74,8 +80,17 @@ class HnnHead(Head):
         lm = self.lm_scores(hidden, batch, mask.shape)
         sim = self.sim_scores(hidden, batch, mask)
         sim_prob = self.similarity.probability(sim)
-        share = self.config.lm_share
-        hybrid = share * lm.exp() + (1 - share) * sim_prob
+        hybrid = combine(lm, sim_prob, mask, self.config.lm_share, self.config.combine)
         zero = torch.zeros_like(lm)
         return ChoiceScores(lm=torch.where(mask, lm, zero), sim=sim, sim_prob=torch.where(mask, sim_prob, zero),
                             hybrid=torch.where(mask, hybrid, zero), mask=mask)
+
+
+def combine(lm: torch.Tensor, sim_prob: torch.Tensor, mask: torch.Tensor, lm_share: float, how: str) -> torch.Tensor:
+    """The hybrid score ``[B, C]`` from the LM's mean log-probabilities and the similarity probabilities."""
+    if how == "raw":
+        return lm_share * lm.exp() + (1 - lm_share) * sim_prob
+    lm_dist = torch.softmax(lm.masked_fill(~mask, float("-inf")), dim=1)
+    sim_masked = sim_prob.masked_fill(~mask, 0.0)
+    sim_dist = sim_masked / sim_masked.sum(1, keepdim=True).clamp_min(1e-12)
+    return lm_share * lm_dist + (1 - lm_share) * sim_dist

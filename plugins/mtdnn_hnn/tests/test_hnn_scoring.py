@@ -12,7 +12,7 @@ from mtdnn_hnn import plugin
 from mtdnn_hnn.batching import collate_schemas
 from mtdnn_hnn.decoding import ChoiceDecoder
 from mtdnn_hnn.encoding import encode_schema
-from mtdnn_hnn.head import HnnHead, HnnHeadConfig
+from mtdnn_hnn.head import HnnHead, HnnHeadConfig, combine
 from mtdnn_hnn.losses import HnnLossConfig, HybridLoss, binary_loss, margin_rank_loss
 from mtdnn_hnn.metrics import majority_baseline
 from mtdnn_hnn.mlm import NoMaskedLmHead
@@ -79,6 +79,17 @@ def test_attention_pooling_and_similarity_on_a_hand_made_example():
     assert mean_p[0].tolist() == [1.0, 0.5] and mean_c[0].tolist() == [0.5, 1.5]
     first_p, first_c = SpanPooler(2, "first")(hidden, pronoun, span)
     assert first_p[0].tolist() == [2.0, 0.0] and first_c[0].tolist() == [1.0, 1.0]
+
+
+def test_hybrid_averages_the_scorers_distributions_over_candidates():
+    lm = torch.tensor([[math.log(0.2), math.log(0.05), 0.0]])  # third candidate is padding
+    sim_prob = torch.tensor([[0.6, 0.9, 0.5]])
+    mask = torch.tensor([[True, True, False]])
+    # LM distribution (0.8, 0.2), similarity distribution (0.4, 0.6)
+    assert combine(lm, sim_prob, mask, 0.5, "normalized")[0, :2].tolist() == pytest.approx([0.6, 0.4])
+    assert combine(lm, sim_prob, mask, 0.25, "normalized")[0, :2].tolist() == pytest.approx([0.5, 0.5])
+    # HNN's raw average: the similarity's larger scale decides
+    assert combine(lm, sim_prob, mask, 0.5, "raw")[0, :2].tolist() == pytest.approx([0.4, 0.475])
 
 
 def test_margin_ranking_loss_matches_hnns_formula():
