@@ -52,7 +52,6 @@ def sh(command: list[str]) -> float:
 
 
 def roundtrip(threads: int) -> dict:
-    import numpy as np
     import torch
     from safetensors.torch import load_file
     from transformers import AutoTokenizer, BertConfig, BertForPreTraining

@@ -107,7 +107,8 @@ def mtdnn_pt(file, out_dir, vocab_file, tokenizer, lower_case, num_attention_hea
 @click.argument("run", type=click.Path(exists=True))
 @click.option("--task", required=True, help="The task to export (as trained).")
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--push-to-hub", "repo", default=None, metavar="REPO", help="Then upload to this Hugging Face repo (needs network and a token).")
+@click.option("--push-to-hub", "repo", default=None, metavar="REPO",
+              help="Then upload to this Hugging Face repo (needs network and a token).")
 @click.option("--private", is_flag=True, help="With --push-to-hub: create the repo private.")
 @plugin_option
 @overwrite_option

@@ -213,7 +213,8 @@ def convert_mtdnn_pt(source: Path, target: Path, *, vocab_file: Path | None = No
                                                         "training_options": options}, indent=2) + "\n")
         if vocab_file:
             tokens = read_vocab(Path(vocab_file))
-            casing = decide_lower_case(lower_case, config.get("do_lower_case") if isinstance(config.get("do_lower_case"), bool) else None, tokens)
+            from_config = config.get("do_lower_case") if isinstance(config.get("do_lower_case"), bool) else None
+            casing = decide_lower_case(lower_case, from_config, tokens)
             write_tokenizer(Path(vocab_file), tmp, casing.value, hf_config.max_position_embeddings)
             described = f"from {vocab_file} (lower-casing {'on' if casing.value else 'off'}: {casing.reason})"
         elif tokenizer:

@@ -96,8 +96,8 @@ def test_converted_model_computes_what_the_tensorflow_model_computes(tmp_path):
     np.testing.assert_allclose(out.seq_relationship_logits[0].numpy(), nsp, atol=1e-5)
     base = AutoModel.from_pretrained(tmp_path / "out").eval()
     with torch.no_grad():
-        np.testing.assert_allclose(base(input_ids=torch.tensor(ids)[None], token_type_ids=torch.tensor(types)[None]).pooler_output[0].numpy(),
-                                   pooled, atol=1e-5)
+        pooler_output = base(input_ids=torch.tensor(ids)[None], token_type_ids=torch.tensor(types)[None]).pooler_output
+    np.testing.assert_allclose(pooler_output[0].numpy(), pooled, atol=1e-5)
     assert type(AutoModelForMaskedLM.from_pretrained(tmp_path / "out")).__name__ == "BertForMaskedLM"
 
 
@@ -133,7 +133,8 @@ def test_unmapped_variables_are_refused_unless_ignored(tmp_path):
     tensors = tf_weights(TINY / "bert_model.ckpt")
     tensors.update({"output_weights": np.zeros((3, 8), np.float32), "output_bias": np.zeros(3, np.float32)})
     write_bundle(source / "bert_model.ckpt", tensors)
-    with pytest.raises(ConversionError, match=r"(?s)2 variable\(s\) with no BERT equivalent \(drop them knowingly with --ignore.*  - output_bias\n  - output_weights"):
+    unmapped = r"(?s)2 variable\(s\) with no BERT equivalent \(drop them knowingly with --ignore.*  - output_bias\n  - output_weights"
+    with pytest.raises(ConversionError, match=unmapped):
         convert_tf_bert(source, tmp_path / "out")
     assert_no_output(tmp_path / "out")
     report = convert_tf_bert(source, tmp_path / "out", ignore=["output_*"])
