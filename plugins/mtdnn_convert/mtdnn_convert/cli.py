@@ -104,7 +104,7 @@ def mtdnn_pt(file, out_dir, vocab_file, tokenizer, lower_case, num_attention_hea
 
 
 @click.command()
-@click.argument("run", type=click.Path(exists=True))
+@click.argument("run", type=click.Path())
 @click.option("--task", required=True, help="The task to export (as trained).")
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--push-to-hub", "repo", default=None, metavar="REPO",
@@ -143,7 +143,7 @@ def export(run, task, out_dir, repo, private, plugins, overwrite):
 
 
 @click.command()
-@click.option("--checkpoint", type=click.Path(exists=True), default=None, help="An mtdnn run or checkpoint: its fine-tuned encoder.")
+@click.option("--checkpoint", type=click.Path(), default=None, help="An mtdnn run or checkpoint: its fine-tuned encoder.")
 @click.option("--encoder", default=None, help="Or an encoder as for mtdnn train --encoder (all-minilm-l6-v2, a directory, ...).")
 @click.option("--input", "input_file", required=True, type=click.Path(dir_okay=False), help="One text per line, or 'text ||| pair'.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help=".jsonl (JSON lines) or .npy.")
