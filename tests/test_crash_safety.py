@@ -59,8 +59,10 @@ def on_step_end(state):
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, glue_dir):
     root = tmp_path_factory.mktemp("crash")
-    (root / "killer_plugin.py").write_text(KILLER)
-    args = ["train", "--plugin", "glue", "--plugin", "killer_plugin", "--data-dir", str(glue_dir), "--tasks", "rte,stsb",
+    (root / "killerpkg").mkdir()
+    (root / "killerpkg" / "__init__.py").write_text("")
+    (root / "killerpkg" / "killer.py").write_text(KILLER)
+    args = ["train", "--plugin", "glue", "--plugin", "killerpkg.killer", "--data-dir", str(glue_dir), "--tasks", "rte,stsb",
             "--encoder", "tiny-random-bert", "--max-seq-len", "32", "--batch-size", "8", "--max-train-samples", "48",
             "--max-eval-samples", "8", "--epochs", "2", "--save-every", "4", "--max-steps", "20", "--lr", "1e-3",
             "--num-threads", "1", "--device", "cpu", "--no-progress", "--cache-dir", str(root / "cache")]
@@ -91,7 +93,7 @@ def uninterrupted(setup):
     return final_weights(out)
 
 
-@pytest.mark.parametrize("kills", [["step:3"], ["save_model:2"], ["latest:2"], ["save_model:5"], ["latest:2", "latest:1"]],
+@pytest.mark.parametrize("kills", [["step:6"], ["save_model:2"], ["latest:2"], ["save_model:5"], ["latest:2", "latest:1"]],
                          ids=["mid-epoch", "inside-weights-write", "before-latest-update", "final-save-at-max-steps",
                               "twice-then-replacing-the-same-step"])
 def test_resume_after_sigkill_is_bitwise_exact(setup, uninterrupted, kills):
