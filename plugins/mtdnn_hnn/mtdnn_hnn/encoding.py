@@ -5,7 +5,7 @@
   positions (``lm_positions``, ``lm_targets``).
 * **similarity sequence**: ``[CLS] sentence [SEP] candidate [SEP]`` (as HNN builds it), with the
   pronoun's token positions in the sentence and the candidate's in the second segment. The
-  candidate is appended rather than looked up in the sentence: in WSC273 112 of 285 answers
+  candidate is appended rather than looked up in the sentence: 112 of the 570 WSC candidates
   are not written verbatim in their sentence ("the suitcase" for "the brown suitcase").
 
 Positions come from the tokenizer's character offsets, so any fast tokenizer works (WordPiece,

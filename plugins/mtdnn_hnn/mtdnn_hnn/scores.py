@@ -11,7 +11,13 @@ from typing import NamedTuple
 
 import torch
 
+from mtdnn_core.errors import MtdnnError
+
 SCORERS = ("hybrid", "lm", "sim")
+
+
+class NotLogits(MtdnnError, AttributeError):
+    """Code written for a logits tensor (adversarial or distillation terms) met HNN's scores."""
 
 
 class ChoiceScores(NamedTuple):
@@ -25,3 +31,9 @@ class ChoiceScores(NamedTuple):
         """``[batch, candidates]`` scores of one scorer, padded candidates at -inf."""
         values = {"hybrid": self.hybrid, "lm": self.lm, "sim": self.sim_prob}[scorer]
         return values.float().masked_fill(~self.mask, float("-inf"))
+
+    def __getattr__(self, name: str):
+        raise NotLogits(
+            f"a candidate_choice task's head returns per-scorer candidate scores, not a logits tensor (asked for "
+            f"'.{name}'): regularizers and losses made for logits (smart, pdr, bregman, kd) do not apply to it; "
+            f"limit them to other tasks with params: {{tasks: [...]}}")

@@ -18,7 +18,7 @@ from mtdnn_hnn.metrics import majority_baseline
 from mtdnn_hnn.mlm import NoMaskedLmHead
 from mtdnn_hnn.pooling import SpanPooler, Similarity
 from mtdnn_hnn.schema import make_schema
-from mtdnn_hnn.scores import ChoiceScores
+from mtdnn_hnn.scores import ChoiceScores, NotLogits
 
 
 def definition(mtdnn_host):
@@ -149,6 +149,13 @@ def test_decoder_predicts_choices_and_entailment_per_scorer():
     assert out["predictions"] == [1, 0] and out["lm_predictions"] == [1, 1] and out["sim_predictions"] == [0, 0]
     assert out["golds"] == [1, 0]
     assert majority_baseline(torch.tensor([0, 1, 1]).numpy()) == pytest.approx(2 / 3)
+
+
+def test_code_made_for_logits_gets_a_clear_error():
+    scores = ChoiceScores(*[torch.zeros(1, 2)] * 4, torch.ones(1, 2, dtype=torch.bool))
+    assert not hasattr(scores, "logits")
+    with pytest.raises(NotLogits, match=r"not a logits tensor \(asked for '.detach'\).*params: \{tasks: \[...\]\}"):
+        scores.detach()
 
 
 def test_an_encoder_without_masked_lm_head_is_refused_with_the_way_to_get_one(tiny_bare, mtdnn_host):
