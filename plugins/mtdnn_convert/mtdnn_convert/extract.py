@@ -17,7 +17,6 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -59,36 +58,43 @@ def encode_lines(lines: list[InputLine], tokenizer: Any, max_len: int) -> list[d
 
 
 def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: Pooling) -> list[torch.Tensor]:
-    """Per row of ``hidden`` [B, T, H]: the first token, the masked mean, or every real token."""
+    """Per row of ``hidden`` [B, T, H]: the first real token, the masked mean, or every real
+    token (whichever side the tokenizer pads)."""
+    real = mask.bool()
     if pooling == "first":
-        return list(hidden[:, 0])
+        first = real.int().argmax(1)
+        return list(hidden[torch.arange(hidden.shape[0]), first])
     if pooling == "mean":
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        weights = real.unsqueeze(-1).to(hidden.dtype)
         return list((hidden * weights).sum(1) / weights.sum(1))
-    return [hidden[i, : int(mask[i].sum())] for i in range(hidden.shape[0])]
+    return [hidden[i][real[i]] for i in range(hidden.shape[0])]
 
 
 @torch.no_grad()
 def run_encoder(encoder: Any, tokenizer: Any, encodings: list[dict], layers: list[int], pooling: Pooling,
-                batch_size: int, device: torch.device, progress: Any = None) -> Iterator[list[torch.Tensor]]:
-    """Yield, per input line, one tensor per requested layer (in ``layers`` order)."""
+                batch_size: int, device: torch.device, progress: Any = None) -> list[list[torch.Tensor]]:
+    """Per input line, one tensor per requested layer (in ``layers`` order). Lines are batched
+    by length, so little of each batch is padding, and returned in input order."""
     from mtdnn_core.model.encoder import accepts_token_type_ids
 
     use_types = accepts_token_type_ids(encoder)
     encoder.eval()
-    for start in range(0, len(encodings), batch_size):
-        chunk = encodings[start : start + batch_size]
-        batch = tokenizer.pad(chunk, return_tensors="pt")
+    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i]["input_ids"]))
+    results: list[list[torch.Tensor]] = [[] for _ in encodings]
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        batch = tokenizer.pad([encodings[i] for i in rows], return_tensors="pt")
         inputs = {"input_ids": batch["input_ids"].to(device), "attention_mask": batch["attention_mask"].to(device)}
         if use_types and "token_type_ids" in batch:
             inputs["token_type_ids"] = batch["token_type_ids"].to(device)
         states = encoder(**inputs, output_hidden_states=True, return_dict=True).hidden_states
         mask = inputs["attention_mask"]
         per_layer = [pool(states[layer].float(), mask, pooling) for layer in layers]
-        for row in range(len(chunk)):
-            yield [per_layer[k][row].cpu() for k in range(len(layers))]
+        for k, row in enumerate(rows):
+            results[row] = [per_layer[j][k].cpu() for j in range(len(layers))]
         if progress is not None:
-            progress.update(len(chunk))
+            progress.update(len(rows))
+    return results
 
 
 def _json_record(index: int, vectors: list[torch.Tensor], layers: list[int], tokens: list[str] | None) -> str:

@@ -90,3 +90,13 @@ def test_exactly_one_encoder_source(tmp_path):
     (tmp_path / "in.txt").write_text("x\n")
     result = CliRunner().invoke(main, ["extract", "--input", str(tmp_path / "in.txt"), "--output", str(tmp_path / "o.npy")])
     assert result.exit_code == 2 and "exactly one of --checkpoint RUN and --encoder NAME" in result.output
+
+
+def test_pooling_skips_padding_on_either_side():
+    from mtdnn_convert.extract import pool
+
+    hidden = torch.arange(12.0).view(2, 3, 2)  # row 0 padded on the right, row 1 on the left
+    mask = torch.tensor([[1, 1, 0], [0, 1, 1]])
+    assert [v.tolist() for v in pool(hidden, mask, "first")] == [[0, 1], [8, 9]]
+    assert [v.tolist() for v in pool(hidden, mask, "mean")] == [[1, 2], [9, 10]]
+    assert [v.tolist() for v in pool(hidden, mask, "all")] == [[[0, 1], [2, 3]], [[8, 9], [10, 11]]]

@@ -34,7 +34,12 @@ def gelu(x):
     return 0.5 * x * (1 + np.vectorize(erf)(x / sqrt(2)))
 
 
-def reference_bert(w: dict, config: dict, ids: np.ndarray, types: np.ndarray):
+def gelu_tanh(x):
+    """The approximation Google's TensorFlow BERT computes."""
+    return 0.5 * x * (1 + np.tanh(sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def reference_bert(w: dict, config: dict, ids: np.ndarray, types: np.ndarray, gelu=gelu):
     """Google's ``modeling.py`` forward pass written against the TensorFlow variable names:
     dense layers compute ``x @ kernel + bias``; the NSP layer ``pooled @ output_weights^T``."""
     h, heads = config["hidden_size"], config["num_attention_heads"]
@@ -99,6 +104,18 @@ def test_converted_model_computes_what_the_tensorflow_model_computes(tmp_path):
         pooler_output = base(input_ids=torch.tensor(ids)[None], token_type_ids=torch.tensor(types)[None]).pooler_output
     np.testing.assert_allclose(pooler_output[0].numpy(), pooled, atol=1e-5)
     assert type(AutoModelForMaskedLM.from_pretrained(tmp_path / "out")).__name__ == "BertForMaskedLM"
+
+
+def test_hidden_act_gelu_new_reproduces_the_tensorflow_activation(tmp_path):
+    from transformers import BertModel
+
+    convert_tf_bert(TINY, tmp_path / "out", hidden_act="gelu_new")
+    config = json.loads((TINY / "bert_config.json").read_text())
+    ids, types = np.array([2, 5, 6, 12, 3]), np.zeros(5, dtype=int)
+    hidden, _, _, _ = reference_bert(tf_weights(TINY / "bert_model.ckpt"), config, ids, types, gelu=gelu_tanh)
+    with torch.no_grad():
+        ours = BertModel.from_pretrained(tmp_path / "out")(input_ids=torch.tensor(ids)[None]).last_hidden_state[0]
+    np.testing.assert_allclose(ours.numpy(), hidden, atol=1e-5)
 
 
 @pytest.mark.parametrize("tf_name,hf_name,transposed", [
