@@ -223,3 +223,16 @@ def test_cli_reports_ignored_variables_and_errors_without_traceback(tmp_path):
     result = CliRunner().invoke(main, ["convert", "tf-bert", str(TINY), str(tmp_path / "out")])
     assert result.exit_code == 2 and "exists and is not empty; pass --overwrite" in result.output
     assert "Traceback" not in result.output
+
+
+def test_mtdnn_train_accepts_the_converted_directory(tmp_path, small_data):
+    from mtdnn_core.cli import main
+
+    convert_tf_bert(TINY, tmp_path / "encoder")
+    result = CliRunner().invoke(main, [
+        "train", "--plugin", "glue", "--data-dir", str(small_data["glue"]), "--tasks", "rte", "--encoder",
+        str(tmp_path / "encoder"), "--epochs", "1", "--batch-size", "8", "--max-seq-len", "16",
+        "--max-train-samples", "16", "--max-eval-samples", "8", "--output-dir", str(tmp_path / "run"), "--no-progress",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "finished: 2 updates" in result.output
