@@ -10,7 +10,7 @@ import click
 
 from mtdnn_core.errors import ConfigError, MtdnnError
 
-BUILTIN_COMMANDS = ("train", "predict", "prepro", "validate", "plugins", "strip")
+BUILTIN_COMMANDS = ("train", "predict", "prepro", "validate", "plugins", "strip", "plot")
 
 plugin_option = click.option(
     "--plugin", "plugins", multiple=True, metavar="NAME",
@@ -68,22 +68,34 @@ class MtdnnGroup(click.Group):
             ctx.exit(2)
 
 
-@click.group(cls=MtdnnGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=MtdnnGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100,
+                                               "show_default": True})
 @click.version_option(package_name="mtdnn-core")
-def main():
+@click.option("-v", "--verbose", count=True, show_default=False, help="More messages (debug).")
+@click.option("-q", "--quiet", count=True, show_default=False, help="Fewer messages: -q warnings only, -qq errors only.")
+def main(verbose, quiet):
     """mtdnn: multi-task fine-tuning of one shared encoder with a head per task.
 
     \b
     Examples:
       mtdnn train --plugin glue --data-dir glue:sample --tasks sst,mrpc,stsb
       mtdnn train --plugin glue --data-dir ~/glue_data --tasks rte,mrpc,stsb --encoder bert-base-uncased
-      mtdnn predict --checkpoint runs/mtdnn --task rte --data rte_dev.tsv
+      mtdnn predict --checkpoint runs/mtdnn:best --task rte --data rte_dev.tsv
+      mtdnn plot runs/mtdnn runs/other --out plots/
       mtdnn plugins
+    \b
+    Shell completion (bash; zsh and fish alike):
+      eval "$(_MTDNN_COMPLETE=bash_source mtdnn)"
     """
+    from mtdnn_core.reporting.logs import configure
+
+    configure(verbose - quiet)
 
 
 # TrainConfig fields that are not plain command-line options (given otherwise or through --set)
 NOT_OPTIONS = {"data_dir", "task_data_dirs", "plugins", "task_def"}
+# list fields given as comma-separated values (--tasks rte,stsb --report-to jsonl,tensorboard)
+LIST_OPTIONS = ("tasks", "report_to")
 
 
 def _option_type(annotation: Any):
@@ -111,12 +123,15 @@ def train_options():
     for name, info in TrainConfig.model_fields.items():
         if name in NOT_OPTIONS:
             continue
-        kind = str if name == "tasks" else _option_type(info.annotation)
+        kind = str if name in LIST_OPTIONS else _option_type(info.annotation)
         if kind is None:
             continue
         help_text = (info.description or name.replace("_", " ")).rstrip(".") + "."
-        if not info.is_required() and info.default is not None and info.default_factory is None:
-            help_text += f"  [default: {str(info.default).lower() if isinstance(info.default, bool) else info.default}]"
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        if isinstance(default, list):
+            default = ",".join(map(str, default)) or None
+        if default is not None and default != {}:
+            help_text += f"  [default: {str(default).lower() if isinstance(default, bool) else default}]"
         flag = "--" + name.replace("_", "-")
         if kind is bool:
             flag = f"{flag}/--no-{name.replace('_', '-')}"
@@ -171,8 +186,9 @@ def _train_config(config_file, plugins, task_defs, sets, options):
     from mtdnn_core.config import build_train_config, load_train_config
 
     overrides = {k: v for k, v in options.items() if v is not None}
-    if isinstance(overrides.get("tasks"), str):
-        overrides["tasks"] = [t.strip() for t in overrides["tasks"].split(",") if t.strip()]
+    for key in LIST_OPTIONS:
+        if isinstance(overrides.get(key), str):
+            overrides[key] = [t.strip() for t in overrides[key].split(",") if t.strip()]
     overrides.update(_parse_sets(sets))
     if config_file:
         config = load_train_config(config_file, overrides)
@@ -229,25 +245,32 @@ def _print_summary(summary: dict) -> None:
         shown = ", ".join(f"{k} {v:.2f}" for k, v in metrics.items() if isinstance(v, float))
         click.echo(f"  {dataset:<24} {shown or '(no labels)'}")
     out = summary["output_dir"]
-    click.echo(f"files: {out}/metrics.json, {out}/scores/, {out}/log.jsonl, checkpoints in {out}/")
+    if summary.get("metric_for_best"):
+        stopped = " (stopped early)" if summary.get("stopped_early") else ""
+        click.echo(f"best {summary['metric_for_best']}: {summary['best_value']} at update {summary['best_step']}{stopped}; "
+                   f"use --checkpoint {out}:best")
+    click.echo(f"files: {out}/metrics.json, {out}/scores/, {out}/log.jsonl, checkpoints in {out}/; plots: mtdnn plot {out}")
 
 
 @main.command()
 @plugin_option
 @strict_option
-@click.option("--checkpoint", required=True, type=click.Path(exists=True), help="Checkpoint or run directory.")
+@click.option("--checkpoint", required=True, callback=lambda ctx, param, value: _existing_checkpoint(value),
+              help="Checkpoint, run directory (its latest checkpoint) or RUN:best.")
+@click.option("--best", is_flag=True, help="The run's best checkpoint (same as --checkpoint RUN:best).")
 @click.option("--task", required=True, help="Task name (as trained).")
 @click.option("--data", "data_file", required=True, type=click.Path(exists=True, dir_okay=False), help="Canonical file of that task.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="JSON output (default: beside the data, .pred.json).")
 @click.option("--batch-size", type=int, default=64)
 @click.option("--max-seq-len", type=int, default=None)
 @click.option("--device", default="auto")
-def predict(plugins, strict_plugins, checkpoint, task, data_file, output, batch_size, max_seq_len, device):
+def predict(plugins, strict_plugins, checkpoint, best, task, data_file, output, batch_size, max_seq_len, device):
     """Predict a task on new data with a trained checkpoint (metrics too if the data has labels).
 
     \b
     Example:
       mtdnn predict --checkpoint runs/mtdnn --task rte --data rte_dev.tsv --output rte_dev.pred.json
+      mtdnn predict --checkpoint runs/mtdnn:best --task rte --data rte_dev.tsv
     """
     from mtdnn_core.data.features import TaskDataset, encode_file
     from mtdnn_core.errors import UnknownNameError
@@ -257,6 +280,8 @@ def predict(plugins, strict_plugins, checkpoint, task, data_file, output, batch_
     from mtdnn_core.training.inference import load_for_inference
     from mtdnn_core.training.trainer import pick_device
 
+    if best and not str(checkpoint).endswith(":best"):
+        checkpoint = f"{checkpoint}:best"
     meta = ckpt.read_meta(ckpt.resolve_checkpoint(checkpoint))
     host = _host(tuple(dict.fromkeys([*meta.get("plugins", []), *plugins])), strict_plugins)
     model, tokenizer, defs, meta = load_for_inference(checkpoint, host)
@@ -407,7 +432,7 @@ def plugins(as_json):
 
 @main.command()
 @plugin_option
-@click.argument("checkpoint", type=click.Path(exists=True))
+@click.argument("checkpoint", callback=lambda ctx, param, value: _existing_checkpoint(value))
 @click.argument("target", type=click.Path())
 def strip(plugins, checkpoint, target):
     """Write a checkpoint's encoder alone (task heads removed) as a Hugging Face model directory,
@@ -416,6 +441,7 @@ def strip(plugins, checkpoint, target):
     \b
     Example:
       mtdnn strip runs/mtdnn refined-encoder/
+      mtdnn strip runs/mtdnn:best refined-encoder/
     """
     from mtdnn_core.training.checkpoint import export_encoder, read_meta, resolve_checkpoint
     from mtdnn_core.training.inference import load_for_inference
@@ -424,6 +450,34 @@ def strip(plugins, checkpoint, target):
     host = _host(tuple(dict.fromkeys([*meta.get("plugins", []), *plugins])), None)
     model, tokenizer, _, _ = load_for_inference(checkpoint, host)
     click.echo(f"encoder written to {export_encoder(model, tokenizer, Path(target))}")
+
+
+def _existing_checkpoint(value: str) -> str:
+    """A path that exists, or ``RUN:best`` of a run directory that exists."""
+    base = value[: -len(":best")] if value.endswith(":best") else value
+    if not Path(base).exists():
+        raise click.BadParameter(f"{base} does not exist")
+    return value
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Where the PNG files go  [default: RUN/plots for one run, plots/ for several]")
+def plot(runs, out_dir):
+    """Draw training loss per task, learning rate and every dev/test metric over updates, from runs'
+    log.jsonl and metrics.json; several runs are overlaid. Needs matplotlib (mtdnn-core[plot]).
+
+    \b
+    Examples:
+      mtdnn plot runs/mtdnn
+      mtdnn plot runs/single-rte runs/multi --out comparison/
+    """
+    from mtdnn_core.plot import plot_runs
+
+    target = Path(out_dir) if out_dir else (Path(runs[0]) / "plots" if len(runs) == 1 else Path("plots"))
+    for path in plot_runs(list(runs), target):
+        click.echo(str(path))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from mtdnn_core.errors import ConfigError, did_you_mean
 
@@ -365,13 +365,27 @@ class TrainConfig(BaseModel):
 
     eval_every: int | None = Field(default=None, ge=1, description="also evaluate every N updates")
     save_every: int | None = Field(default=None, ge=1, description="also checkpoint every N updates")
-    keep_checkpoints: int = Field(default=2, ge=1, description="checkpoints kept in the output directory")
+    keep_checkpoints: int = Field(default=2, ge=1, description="checkpoints kept in the output directory (the best one is kept besides)")
+    metric_for_best: str | None = Field(default=None, description=(
+        "keep the best checkpoint (best.json) by TASK:METRIC, e.g. rte:accuracy, or 'mean' of each task's first metric"))
+    early_stopping: int | None = Field(default=None, ge=1, description="stop after N evaluations without improving metric_for_best")
+    ema_decay: float | None = Field(default=None, gt=0, lt=1, description=(
+        "evaluate (and predict with) an exponential moving average of the weights, e.g. 0.999"))
     log_every: int = Field(default=20, ge=1, description="log the training loss every N updates")
+    report_to: list[str] = Field(default_factory=lambda: ["jsonl"], description=(
+        "reporters, comma-separated: jsonl (log.jsonl, read by mtdnn plot), tensorboard, or a plugin's"))
     max_nonfinite_in_row: int = Field(default=20, ge=1, description="stop after this many non-finite losses in a row")
     seed: int = Field(default=2018, description="random seed")
     resume: str | None = Field(default=None, description="continue the run from this checkpoint or run directory")
     overwrite: bool = Field(default=False, description="replace a run already in the output directory")
     num_threads: int | None = Field(default=None, ge=1, description="CPU threads for torch")
+
+    @field_validator("early_stopping")
+    @classmethod
+    def _early_stopping_needs_a_metric(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("metric_for_best") is None:
+            raise ValueError("needs metric_for_best (TASK:METRIC or mean): it says what must improve")
+        return value
 
 
 def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:

@@ -13,6 +13,7 @@ Layout of ``checkpoint-<step>/``::
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 import os
 import shutil
 import warnings
@@ -34,13 +35,18 @@ class CheckpointError(MtdnnError):
 
 
 def save_checkpoint(output_dir: Path, name: str, model: torch.nn.Module, tokenizer: Any,
-                    trainer_state: dict, meta: dict, keep: int | None = None) -> Path:
+                    trainer_state: dict, meta: dict, keep: int | None = None,
+                    extra: dict[str, Callable[[Path], None]] | None = None) -> Path:
+    """Write ``checkpoint <name>``; ``extra`` maps further file names to functions that write
+    them (e.g. ``ema.safetensors``), inside the same atomic rename."""
     output_dir = Path(output_dir)
     final = output_dir / name
     tmp = output_dir / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_model(model, str(tmp / "model.safetensors"))
+    for file_name, write in (extra or {}).items():
+        write(tmp / file_name)
     torch.save(trainer_state, tmp / "trainer_state.pt")
     encoder_dir = tmp / "encoder"
     model.encoder.config.save_pretrained(encoder_dir)
@@ -76,9 +82,13 @@ def _step_of(path: Path) -> int:
 
 
 def _prune(output_dir: Path, keep: int, protect: str) -> None:
+    """Remove all but the ``keep`` newest checkpoints; never ``protect`` nor the best one."""
+    from mtdnn_core.training.selection import best_checkpoint_name
+
+    kept = {protect, best_checkpoint_name(output_dir)}
     found = sorted((p for p in output_dir.glob("checkpoint-*") if p.is_dir()), key=_step_of)
     for old in found[:-keep]:
-        if old.name != protect:
+        if old.name not in kept:
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -106,9 +116,14 @@ def complete(path: Path) -> bool:
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint directory, or a run directory (its latest checkpoint; the newest complete one,
-    with a warning, when ``latest.json`` names a checkpoint that is missing or incomplete)."""
-    path = Path(path)
+    """A checkpoint directory, a run directory (its latest checkpoint; the newest complete one,
+    with a warning, when ``latest.json`` names a checkpoint that is missing or incomplete) or
+    ``RUN:best`` (the best checkpoint by ``metric_for_best``)."""
+    from mtdnn_core.training.selection import resolve_best, split_best
+
+    path, best = split_best(path)
+    if best:  # RUN:best, the checkpoint best.json names
+        return resolve_best(path)
     if (path / "state.json").is_file() or path.name.startswith("checkpoint-"):
         return path
     latest = path / LATEST
@@ -150,8 +165,8 @@ def read_meta(checkpoint: Path) -> dict:
     return meta
 
 
-def load_weights(model: torch.nn.Module, checkpoint: Path) -> None:
-    path = Path(checkpoint) / "model.safetensors"
+def load_weights(model: torch.nn.Module, checkpoint: Path, file: str = "model.safetensors") -> None:
+    path = Path(checkpoint) / file
     if not path.is_file():
         raise CheckpointError(f"{path}: missing; the checkpoint is incomplete")
     try:

@@ -29,7 +29,10 @@ def predict(model: torch.nn.Module, dataset: TaskDataset, batch_size: int, devic
     try:
         for start in range(0, len(dataset), batch_size):
             rows = dataset.rows(range(start, min(start + batch_size, len(dataset))))
-            batch = move_to(dataset.task_type.collate(rows, pad_id), device)
+            if getattr(dataset.task_type, "seeded_collate", False):  # e.g. masking: fixed per batch of rows
+                batch = move_to(dataset.task_type.collate(rows, pad_id, task=task), device)
+            else:
+                batch = move_to(dataset.task_type.collate(rows, pad_id), device)
             with autocast() if autocast else contextlib.nullcontext():
                 outputs = model(task.name, batch)
             if isinstance(outputs, torch.Tensor):  # NaN or +inf (-inf marks padded candidates)

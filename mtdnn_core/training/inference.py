@@ -7,11 +7,13 @@ from pathlib import Path
 from mtdnn_core.config import TaskDef, complete_task_def
 from mtdnn_core.plugins import PluginHost
 from mtdnn_core.training import checkpoint as ckpt
+from mtdnn_core.training.ema import EMA_FILE
 from mtdnn_core.training.setup import build_model
 
 
 def load_for_inference(checkpoint: str | Path, host: PluginHost):
-    """Return ``(model, tokenizer, task_defs, meta)`` in eval mode on the CPU."""
+    """Return ``(model, tokenizer, task_defs, meta)`` in eval mode on the CPU; ``checkpoint`` may
+    be ``RUN:best``. The weight average is loaded when the run kept one (``--ema-decay``)."""
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     path = ckpt.resolve_checkpoint(checkpoint)
@@ -21,6 +23,7 @@ def load_for_inference(checkpoint: str | Path, host: PluginHost):
     tokenizer = AutoTokenizer.from_pretrained(encoder_dir)
     defs = {name: complete_task_def(TaskDef(**body), host.registries.task_types) for name, body in meta["task_defs"].items()}
     model = build_model(defs, encoder, host)
-    ckpt.load_weights(model, path)
+    # a run trained with --ema-decay was evaluated (and its best checkpoint chosen) with the average
+    ckpt.load_weights(model, path, EMA_FILE if (path / EMA_FILE).is_file() else "model.safetensors")
     model.eval()
     return model, tokenizer, defs, meta

@@ -19,12 +19,13 @@ from typing import Any
 from mtdnn_core.errors import ConfigError, MtdnnError
 from mtdnn_core.io import atomic_write_text
 
-RUN_FILES = ("latest.json", "log.jsonl", "metrics.json", "summary.json", "config.json")
-RUN_DIRS = ("scores",)
+RUN_FILES = ("latest.json", "best.json", "log.jsonl", "metrics.json", "summary.json", "config.json")
+RUN_DIRS = ("scores", "tensorboard")
 #: settings a resumed run may change: they do not alter the remaining training steps
 RESUMABLE_CHANGES = frozenset({
     "eval_every", "save_every", "keep_checkpoints", "log_every", "num_workers", "eval_batch_size", "max_eval_samples",
     "num_threads", "device", "max_nonfinite_in_row", "cache_dir", "output_dir", "overwrite", "resume", "plugins",
+    "report_to", "metric_for_best", "early_stopping",
 })
 
 

@@ -3,13 +3,18 @@
 One step, start to end: the sampler's schedule picks (task, sample indices) -> a DataLoader reads
 those rows from the feature store and the task type collates them -> ``MultiTaskModel(task,
 batch)`` runs encoder and head -> the task type applies the task's loss (+ regularizer terms) ->
-backward -> (every ``grad_accumulation`` batches) clip, optimizer and scheduler step. Each epoch
-(and every ``eval_every`` updates) every dev/test set is scored and a checkpoint written.
+backward -> (every ``grad_accumulation`` batches) clip, optimizer and scheduler step (and the
+weight average, with ``ema_decay``). Each epoch (and every ``eval_every`` updates) every dev/test
+set is scored and a checkpoint written; with ``metric_for_best`` the best evaluation's checkpoint
+is kept (``best.json``) and ``early_stopping`` ends the run when evaluations stop improving. The
+run's numbers go to its reporters (``report_to``: ``log.jsonl``, TensorBoard, plugins') and one
+line per evaluation to the ``mtdnn.train`` logger.
 """
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import random
 import time
@@ -27,9 +32,13 @@ from mtdnn_core.errors import MtdnnError, TrainingDiverged
 from mtdnn_core.io import atomic_write_json
 from mtdnn_core.optim import param_groups, warmup_steps
 from mtdnn_core.plugins import PluginHost
+from mtdnn_core.reporting import RunInfo, attached, build_reporters
+from mtdnn_core.reporting.console import EvaluationLine
 from mtdnn_core.training import checkpoint as ckpt
 from mtdnn_core.training import run_dir
+from mtdnn_core.training.ema import EMA_FILE, WeightAverage
 from mtdnn_core.training.evaluate import compute_metrics, predict, readable_predictions
+from mtdnn_core.training.selection import BestTracker, Criterion, write_best
 from mtdnn_core.training.setup import (
     build_encoder,
     check_lengths,
@@ -40,6 +49,8 @@ from mtdnn_core.training.setup import (
     resolve_tasks,
     task_data_dirs,
 )
+
+LOGGER = logging.getLogger("mtdnn.train")
 
 DIVERGED_ADVICE = (
     "try a lower --lr, more --warmup, --grad-clip 1.0, --precision bf16 instead of fp16, "
@@ -85,6 +96,14 @@ class Trainer:
         self.registries.schedulers.validate_config(config.scheduler, config.scheduler_config)
         for reg in config.regularizers:
             self.registries.regularizers.validate_config(reg.name, reg.params)
+        metrics = self.registries.metrics
+        self.first_metrics = {n: metrics.get(d.metric_meta[0]).factory.name for n, d in self.defs.items() if d.metric_meta}
+        directions = {e.factory.name: e.factory.higher_is_better for e in metrics}
+        self.tracker = (BestTracker(Criterion.parse(config.metric_for_best, self.first_metrics, directions), config.early_stopping)
+                        if config.metric_for_best else None)
+        self.eval_line = EvaluationLine(self.first_metrics, directions)
+        self.reporters = build_reporters(config.report_to, self.registries.reporters,
+                                         RunInfo(self.output_dir, config, dict(self.defs)))
         if config.num_threads:
             torch.set_num_threads(config.num_threads)
         self.device = pick_device(config.device)
@@ -105,6 +124,7 @@ class Trainer:
             batch_size=config.batch_size, seed=config.seed, bucketing=config.length_bucketing,
             max_tokens=config.max_tokens,
         )
+        self.sampler.total_epochs = config.epochs
         self.steps_per_epoch = len(self.sampler.schedule(0)) if self.data.train else 0
         updates_per_epoch = math.ceil(self.steps_per_epoch / config.grad_accumulation)
         self.total_updates = config.max_steps or max(1, updates_per_epoch * config.epochs)
@@ -117,6 +137,9 @@ class Trainer:
             warmup_steps=warmup_steps(config.warmup, self.total_updates), total_steps=self.total_updates,
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
+        self.ema = WeightAverage(self.model, config.ema_decay) if config.ema_decay else None
+        self.best_pending = False  # the last evaluation was the best: its checkpoint is due
+        self.stopped_early = False
         self.step = 0  # optimizer updates done
         self.grad_norm: torch.Tensor | None = None  # of the last update, before clipping
         self.epoch = 0
@@ -145,15 +168,14 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=dtype)
 
     def _log(self, record: dict) -> None:
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.output_dir / "log.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        """A record of the run's log, handed to the reporters (``jsonl`` writes ``log.jsonl``)."""
+        self.host.on_log(record)
 
     # -- one step ------------------------------------------------------------------------
     def loader(self, schedule, start: int = 0):
         """The epoch's batches from ``start`` on, as ``(dataset index, batch on the CPU)``."""
         return batch_loader(self.data.train, schedule, start, self.pad_id, num_workers=self.num_workers,
-                            pin_memory=self.device.type == "cuda", seed=self.config.seed)
+                            pin_memory=self.device.type == "cuda", seed=self.config.seed, epoch=self.epoch)
 
     def batch(self, dataset_index: int, indices: list[int]) -> dict:
         """One collated batch on the device (the loader does the same, possibly in a worker)."""
@@ -218,6 +240,8 @@ class Trainer:
         self.scheduler.step()
         for regularizer in self.regularizers:
             regularizer.after_update(self.model)
+        if self.ema is not None:
+            self.ema.update(self.model)
         self.step += 1
         return True
 
@@ -227,23 +251,67 @@ class Trainer:
         resume = resume or config.resume
         run_dir.prepare(self.output_dir, resume=bool(resume), overwrite=config.overwrite)
         ckpt.remove_stale_temporaries(self.output_dir)
-        if resume:
-            self.restore(ckpt.resolve_checkpoint(resume))
-        atomic_write_json(self.output_dir / "config.json", config.model_dump())
+        with attached(self.host, self.reporters), self._console():
+            self._observe()
+            if resume:
+                self.restore(ckpt.resolve_checkpoint(resume))
+            atomic_write_json(self.output_dir / "config.json", config.model_dump())
+            self.host.on_train_begin({"output_dir": str(self.output_dir), "config": config.model_dump(),
+                                      "tasks": list(self.defs), "step": self.step, "total_steps": self.total_updates})
+            self._loop()
+            summary = {"step": self.step, "epoch": self.epoch, "nonfinite_skipped": self.nonfinite_total,
+                       "history": self.history, "output_dir": str(self.output_dir)}
+            if self.tracker is not None:
+                summary.update(best_step=self.tracker.best_step, metric_for_best=config.metric_for_best,
+                               best_value=None if self.tracker.best_score is None else
+                               float(self.tracker.criterion.shown(self.tracker.best_score)),
+                               stopped_early=self.stopped_early)
+            atomic_write_json(self.output_dir / "summary.json", summary)
+            self.host.on_train_end(summary)
+        return summary
+
+    def _observe(self) -> None:
+        """Which observer hooks have implementations (plugins' and this run's reporters)."""
+        self._observe_steps = self.host.has_observers("on_step_end")
+        self._observe_eval = self.host.has_observers("on_evaluate")
+        self._write_predictions = self.host.has_observers("write_predictions")
+
+    def _console(self):
+        """Log lines printed above the progress bar rather than through it."""
+        if not self.progress:
+            return contextlib.nullcontext()
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        return logging_redirect_tqdm(loggers=[logging.getLogger("mtdnn")])
+
+    def _out_of_patience(self) -> bool:
+        tracker = self.tracker
+        if tracker is not None and tracker.patience is not None and tracker.since_best >= tracker.patience:
+            self.stopped_early = True
+        return self.stopped_early
+
+    def _loop(self) -> None:
+        config = self.config
         bar = self._progress_bar()
         self.model.train()
-        stop = config.max_steps is not None and self.step >= config.max_steps
+        stop = (config.max_steps is not None and self.step >= config.max_steps) or self._out_of_patience()
         running, counted, started = 0.0, 0, time.perf_counter()
+        per_task: dict[str, list] = {}  # task -> [loss sum, batches] since the last record
         while self.epoch < config.epochs and not stop:
             schedule = self.sampler.schedule(self.epoch)
             micro = good = 0  # batches since the last update, and how many of them had a finite loss
             for dataset_index, batch in self.loader(schedule, self.position):
                 batch = move_to(batch, self.device)
                 loss = self.forward_loss(dataset_index, batch)
+                task_name = self.data.train[dataset_index].task.name
                 if self.backward(loss):
-                    running += float(loss.detach())
+                    value = float(loss.detach())
+                    running += value
                     counted += 1
                     good += 1
+                    sums = per_task.setdefault(task_name, [0.0, 0])
+                    sums[0] += value
+                    sums[1] += 1
                 micro += 1
                 self.position += 1
                 last = self.position == len(schedule)
@@ -256,15 +324,15 @@ class Trainer:
                 good = 0
                 self.nonfinite_in_row = 0
                 bar.update(1)
-                task_name = self.data.train[dataset_index].task.name
                 if self.step % config.log_every == 0 or last:
                     record = {"event": "train", "step": self.step, "epoch": self.epoch, "task": task_name,
                               "loss": running / max(counted, 1), "lr": self.scheduler.get_last_lr()[0],
+                              "task_loss": {t: total / n for t, (total, n) in per_task.items()},
                               "nonfinite_skipped": self.nonfinite_total, **self._term_record(),
                               "elapsed_s": round(time.perf_counter() - started, 2)}
                     self._log(record)
                     bar.set_postfix(loss=f"{record['loss']:.4f}", epoch=self.epoch)
-                    running, counted = 0.0, 0
+                    running, counted, per_task = 0.0, 0, {}
                 if self._observe_steps:
                     self.host.on_step_end({
                         "step": self.step, "epoch": self.epoch, "task": task_name, "loss": float(loss.detach()),
@@ -274,9 +342,10 @@ class Trainer:
                 final = last or bool(config.max_steps and self.step >= config.max_steps)  # evaluated and saved below
                 if config.eval_every and self.step % config.eval_every == 0 and not final:
                     self.evaluate(tag=f"step{self.step}")
-                if config.save_every and self.step % config.save_every == 0 and not final:
+                saving = config.save_every and self.step % config.save_every == 0 and not final
+                if saving or (self.best_pending and not final) or (self.stopped_early and not final):
                     self.save()
-                if config.max_steps and self.step >= config.max_steps:
+                if self.stopped_early or (config.max_steps and self.step >= config.max_steps):
                     stop = True
                     break
             if stop and self.position < len(schedule):
@@ -285,16 +354,13 @@ class Trainer:
             self.epoch += 1
             self.position = 0
             self.save()
-        if stop and self.position != 0:  # stopped mid-epoch by max_steps
+            stop = stop or self.stopped_early
+        if stop and self.position != 0 and not self.stopped_early:  # stopped mid-epoch by max_steps
             self.evaluate(tag=f"step{self.step}")
             self.save()
         if config.epochs == 0:  # evaluation only
             self.evaluate(tag="initial")
         bar.close()
-        summary = {"step": self.step, "epoch": self.epoch, "nonfinite_skipped": self.nonfinite_total,
-                   "history": self.history, "output_dir": str(self.output_dir)}
-        atomic_write_json(self.output_dir / "summary.json", summary)
-        return summary
 
     def _progress_bar(self):
         from tqdm.auto import tqdm
@@ -304,10 +370,13 @@ class Trainer:
 
     # -- evaluation ----------------------------------------------------------------------
     def evaluate(self, tag: str) -> dict[str, dict]:
+        """Score every dev/test set (with the weight average when there is one), then judge the
+        evaluation: the console line, the best so far, early stopping."""
         results = {}
         scores_dir = self.output_dir / "scores"
+        model = self.ema.model if self.ema is not None else self.model
         for dataset in self.data.eval:
-            output = predict(self.model, dataset, self.config.eval_batch_size, self.device, self.pad_id, self.autocast)
+            output = predict(model, dataset, self.config.eval_batch_size, self.device, self.pad_id, self.autocast)
             metrics = compute_metrics(dataset, output, self.registries.metrics)
             atomic_write_json(scores_dir / f"{dataset.name}.{tag}.json", {
                 "dataset": dataset.name, "task": dataset.task.name, "epoch": self.epoch, "step": self.step,
@@ -323,7 +392,20 @@ class Trainer:
         self.history.append(record)
         self._log(record)
         atomic_write_json(self.output_dir / "metrics.json", self.history)
+        self._judge(results)
         return results
+
+    def _judge(self, results: dict[str, dict]) -> None:
+        LOGGER.info(self.eval_line.add(self.step, self.epoch, results))
+        if self.tracker is None:
+            return
+        decision = self.tracker.update(self.step, results)
+        self.best_pending = decision.improved
+        if decision.stop and not self.stopped_early:
+            self.stopped_early = True
+            criterion = self.tracker.criterion
+            LOGGER.info(f"early stopping: {self.tracker.patience} evaluation(s) without improving {criterion.spec} "
+                        f"(best {criterion.shown(decision.best_score)} at step {decision.best_step})")
 
     # -- checkpoints ---------------------------------------------------------------------
     def save(self) -> Path:
@@ -337,6 +419,8 @@ class Trainer:
         }
         if torch.cuda.is_available():
             trainer_state["cuda_rng"] = torch.cuda.get_rng_state_all()
+        if self.ema is not None:
+            trainer_state["ema_updates"] = self.ema.updates
         meta = {
             "mtdnn_version": __version__,
             "step": self.step,
@@ -349,8 +433,13 @@ class Trainer:
             "versions": plugin_versions(self.host),
             "last_metrics": self.history[-1] if self.history else None,
         }
-        return ckpt.save_checkpoint(self.output_dir, f"checkpoint-{self.step:07d}", self.model, self.tokenizer,
-                                    trainer_state, meta, keep=self.config.keep_checkpoints)
+        path = ckpt.save_checkpoint(self.output_dir, f"checkpoint-{self.step:07d}", self.model, self.tokenizer,
+                                    trainer_state, meta, keep=self.config.keep_checkpoints,
+                                    extra={EMA_FILE: self.ema.save} if self.ema is not None else None)
+        if self.best_pending and self.tracker is not None:
+            write_best(self.output_dir, path.name, self.step, self.tracker.criterion, self.tracker.best_score)
+            self.best_pending = False
+        return path
 
     def restore(self, checkpoint: Path) -> None:
         meta = ckpt.read_meta(checkpoint)
@@ -366,6 +455,12 @@ class Trainer:
                                        f"resume from another checkpoint") from None
         for regularizer, reg_state in zip(self.regularizers, state.get("regularizers", [])):
             regularizer.load_state_dict(reg_state)
+        if self.ema is not None:
+            if (checkpoint / EMA_FILE).is_file():
+                self.ema.load(checkpoint / EMA_FILE, int(state.get("ema_updates", 0)))
+            else:  # the run had no average: start one from the restored weights
+                LOGGER.warning(f"{checkpoint}: no {EMA_FILE}; the weight average starts from this checkpoint's weights")
+                self.ema = WeightAverage(self.model, self.config.ema_decay)
         torch.set_rng_state(state["torch_rng"])
         random.setstate(_as_tuple(state["python_rng"]))
         if "cuda_rng" in state and torch.cuda.is_available():
@@ -378,6 +473,9 @@ class Trainer:
                 self.history = [h for h in json.loads(previous.read_text()) if h["step"] <= self.step]
             except (ValueError, KeyError, TypeError):
                 self.history = []  # rebuilt from the evaluations to come
+        if self.tracker is not None:
+            self.tracker.replay(self.history)
+        self.eval_line.replay(self.history)
         run_dir.truncate_log(self.output_dir, self.step)
         self._log({"event": "resume", "checkpoint": str(checkpoint), "step": self.step, "epoch": self.epoch})
 

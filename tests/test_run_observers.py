@@ -1,0 +1,128 @@
+"""A run seen from outside: reporters get every number, TensorBoard files read back, the best
+checkpoint is kept and early stopping ends a run, the weight average is what gets evaluated."""
+import json
+import types
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from mtdnn_core import hookimpl
+from mtdnn_core.cli import main
+from mtdnn_core.testing import make_host
+from mtdnn_core.training.trainer import Trainer
+
+SMALL = dict(plugins=["glue"], tasks=["rte", "stsb"], max_train_samples=16, max_eval_samples=16, batch_size=8,
+             max_seq_len=32, epochs=2, eval_every=3, log_every=2)  # 4 updates per epoch
+
+
+def collecting_plugin(seen):
+    class Collect:
+        def __init__(self, run):
+            seen["run_dir"] = run.output_dir
+
+        @hookimpl
+        def on_train_begin(self, run):
+            seen.setdefault("begin", []).append(run["step"])
+
+        @hookimpl
+        def on_step_end(self, state):
+            seen.setdefault("steps", []).append(state["step"])
+
+        @hookimpl
+        def on_log(self, record):
+            seen.setdefault("records", []).append(record)
+
+        @hookimpl
+        def on_evaluate(self, dataset, epoch, step, metrics):
+            seen.setdefault("evals", []).append((step, dataset, metrics))
+
+        @hookimpl
+        def on_train_end(self, summary):
+            seen["end"] = summary["step"]
+
+        def close(self):
+            seen["closed"] = True
+
+    plugin = types.ModuleType("collector")
+    plugin.register_reporters = hookimpl(lambda registry: registry.add("collect", Collect))
+    return plugin
+
+
+def test_a_plugin_reporter_receives_every_scalar(tiny_train_config, glue_dir, tmp_path):
+    seen = {}
+    config = tiny_train_config(data_dir=str(glue_dir), report_to=["jsonl", "collect"], **SMALL)
+    summary = Trainer(config, make_host(collecting_plugin(seen), entry_points=("glue",)), progress=False).train()
+    out = tmp_path / "run"
+    assert seen["begin"] == [0] and seen["end"] == summary["step"] == 8 and seen["closed"]
+    assert seen["steps"] == list(range(1, 9))  # every update
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert seen["records"] == log  # every record of the log, nothing else
+    train = [r for r in log if r["event"] == "train"]
+    assert set(train[0]["task_loss"]) <= {"rte", "stsb"} and train[0]["task_loss"]
+    history = json.loads((out / "metrics.json").read_text())
+    expected = [(h["step"], d, m) for h in history for d, m in h["metrics"].items()]
+    assert seen["evals"] == expected  # every dataset of every evaluation
+
+
+def test_tensorboard_events_hold_scalars_per_task(tiny_train_config, glue_dir, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    config = tiny_train_config(data_dir=str(glue_dir), report_to=["tensorboard"], **SMALL)
+    Trainer(config, make_host(entry_points=("glue",)), progress=False).train()
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "train/lr", "train_loss/rte", "train_loss/stsb", "rte_dev/accuracy", "stsb_dev/pearson"} <= tags
+    history = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert [e.step for e in events.Scalars("rte_dev/accuracy")] == [h["step"] for h in history]
+    assert [e.value for e in events.Scalars("rte_dev/accuracy")] == pytest.approx(
+        [h["metrics"]["rte_dev"]["accuracy"] for h in history])
+    assert not (tmp_path / "run" / "log.jsonl").exists()  # jsonl was not asked for
+
+
+def test_best_checkpoint_is_kept_and_predicts_like_its_evaluation(tiny_train_config, glue_dir, tmp_path):
+    config = tiny_train_config(data_dir=str(glue_dir), metric_for_best="rte:accuracy", keep_checkpoints=1,
+                               ema_decay=0.5, lr=5e-3, **SMALL)
+    summary = Trainer(config, make_host(entry_points=("glue",)), progress=False).train()
+    out = tmp_path / "run"
+    history = json.loads((out / "metrics.json").read_text())
+    values = [h["metrics"]["rte_dev"]["accuracy"] for h in history]
+    first_best = history[values.index(max(values))]
+    best = json.loads((out / "best.json").read_text())
+    assert best["step"] == first_best["step"] == summary["best_step"] and best["value"] == pytest.approx(max(values))
+    assert (out / best["checkpoint"] / "ema.safetensors").is_file()  # never pruned, with its weight average
+    data = out / "data" / "glue" / "rte_dev.tsv"
+    subset = tmp_path / "rte_dev16.tsv"
+    subset.write_text("".join(data.read_text().splitlines(keepends=True)[:16]))
+    result = CliRunner().invoke(main, ["predict", "--checkpoint", f"{out}:best", "--task", "rte", "--data", str(subset),
+                                       "--output", str(tmp_path / "pred.json"), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    predicted = json.loads((tmp_path / "pred.json").read_text())
+    scored = json.loads((out / "scores" / f"rte_dev.{first_best['tag']}.json").read_text())
+    # the averaged weights, as evaluated
+    assert torch.tensor(predicted["scores"]).allclose(torch.tensor(scored["scores"]), atol=1e-5)
+
+
+def test_early_stopping_ends_a_run_that_stopped_improving(tiny_train_config, glue_dir, tmp_path):
+    # a learning rate too small to change any prediction: no evaluation improves on the first
+    config = tiny_train_config(data_dir=str(glue_dir), metric_for_best="mean", early_stopping=2, lr=1e-12,
+                               **{**SMALL, "epochs": 5, "eval_every": 3})
+    trainer = Trainer(config, make_host(entry_points=("glue",)), progress=False)
+    summary = trainer.train()
+    tags = [h["tag"] for h in summary["history"]]
+    assert tags == ["step3", "epoch0", "step6"] and summary["stopped_early"] and summary["best_step"] == 3
+    assert summary["step"] == 6 < trainer.total_updates == 20
+    assert json.loads((tmp_path / "run" / "best.json").read_text())["step"] == 3
+
+
+def test_weight_average_is_evaluated(tiny_train_config, glue_dir):
+    config = tiny_train_config(data_dir=str(glue_dir), ema_decay=0.9, **{**SMALL, "tasks": ["rte"], "epochs": 1})
+    trainer = Trainer(config, make_host(entry_points=("glue",)), progress=False)
+    trainer.train()
+    averaged = dict(trainer.ema.model.named_parameters())
+    raw = dict(trainer.model.named_parameters())
+    assert averaged.keys() == raw.keys()
+    assert any(not torch.equal(averaged[name], raw[name]) for name in raw)
+    assert trainer.ema.updates == trainer.step == 2
