@@ -80,10 +80,8 @@ class TextCorpus(DataFormat):
         if tokenizer.mask_token_id is None:
             raise DataError(f"task '{task.name}': the encoder's tokenizer has no mask token; masked-LM needs one")
         budget = max_len - tokenizer.num_special_tokens_to_add(pair=False)
-        plain = tokenizer([e.texts[0] for e in examples], add_special_tokens=False, return_offsets_mapping=True)
         texts, uids = [], []
-        for i, example in enumerate(examples):
-            spans = plain["offset_mapping"][i]
+        for example, spans in zip(examples, _offsets(tokenizer, [e.texts[0] for e in examples])):
             for k, (start, end) in enumerate(word_blocks(spans, budget)):
                 texts.append(example.texts[0][spans[start][0] : spans[end - 1][1]])
                 uids.append(f"{example.uid}.{k}")
@@ -102,6 +100,20 @@ class TextCorpus(DataFormat):
                 "mask_id": mask_id, "vocab_size": size,
             })
         return rows
+
+
+def _offsets(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int]]]:
+    """Character spans of every token of whole documents (no special tokens, no truncation)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    truncation = backend.truncation
+    backend.no_truncation()  # documents are longer than the model: they are cut into blocks here
+    try:
+        return [e.offsets for e in backend.encode_batch(texts, add_special_tokens=False)]
+    finally:
+        if truncation:
+            backend.enable_truncation(**truncation)
 
 
 def corpus_file(data_dir: Path, name: str, split: str) -> Path | None:
