@@ -232,7 +232,9 @@ def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, no_p
     host = _host(tuple(config.plugins), strict_plugins)
     trainer = Trainer(config, host, progress=not no_progress)
     summary = trainer.train()
-    _print_summary(summary)
+    if trainer.dist.is_main:  # under torchrun, rank 0 speaks for the run
+        _print_summary(summary)
+    trainer.dist.close()
 
 
 def _print_summary(summary: dict) -> None:

@@ -227,10 +227,14 @@ class PluginHost:
         self.load()
         for impl in self.pm.hook.register_commands.get_hookimpls():
             info = self.info[impl.plugin_name]
+            before = set(getattr(cli, "commands", {}))
             try:
                 impl.function(*[{"cli": cli}[arg] for arg in impl.argnames])
             except Exception as exc:  # noqa: BLE001
                 self._fail(info, exc)
+            added = sorted(set(getattr(cli, "commands", {})) - before)
+            if added:
+                info.registered["commands"] = added
 
     def resolve_data_dir(self, value: str) -> str:
         self.load()
@@ -297,6 +301,9 @@ def describe_installed(names: list[str] | None = None) -> list[PluginInfo]:
         warnings.simplefilter("ignore")
         try:
             host.registries  # noqa: B018 - fills PluginInfo.registered
+            import click
+
+            host.add_commands(click.Group())  # and the commands each plugin adds
         except MtdnnError:  # pragma: no cover - a name that vanished between listing and loading
             pass
     return list(host.info.values())

@@ -22,19 +22,26 @@ from mtdnn_core.data.features import TaskDataset
 class ScheduledBatches(Dataset):
     """Map-style view: ``self[(position, dataset index, indices)]`` is that batch, collated."""
 
-    def __init__(self, datasets: list[TaskDataset], pad_id: int, seed: int = 0, epoch: int = 0):
+    def __init__(self, datasets: list[TaskDataset], pad_id: int, seed: int = 0, epoch: int = 0, shard=None):
         self.datasets = datasets
         self.pad_id = pad_id
         self.seed, self.epoch = seed, epoch
+        self.shard = shard  # data-parallel runs: (indices) -> (this rank's indices, its loss weight)
 
     def __getitem__(self, item: tuple[int, int, list[int]]) -> tuple[int, dict]:
         position, dataset_index, indices = item
         dataset = self.datasets[dataset_index]
+        weight = None
+        if self.shard is not None:
+            indices, weight = self.shard(indices)
         if getattr(dataset.task_type, "seeded_collate", False):
             batch = dataset.task_type.collate(dataset.rows(indices), self.pad_id, seed=(self.seed, self.epoch, position),
                                               task=dataset.task)
-            return dataset_index, batch
-        return dataset_index, dataset.collate(indices, self.pad_id)
+        else:
+            batch = dataset.collate(indices, self.pad_id)
+        if weight is not None:
+            batch["rank_weight"] = weight
+        return dataset_index, batch
 
 
 class ScheduleSampler(Sampler):
@@ -56,10 +63,11 @@ def _as_is(item):
 
 
 def batch_loader(datasets: list[TaskDataset], schedule, start: int, pad_id: int, num_workers: int = 0,
-                 pin_memory: bool = False, seed: int = 0, epoch: int = 0) -> DataLoader:
-    """Batches of ``schedule[start:]`` in order, as ``(dataset index, batch)``."""
+                 pin_memory: bool = False, seed: int = 0, epoch: int = 0, shard=None) -> DataLoader:
+    """Batches of ``schedule[start:]`` in order, as ``(dataset index, batch)``; with ``shard``
+    (data-parallel runs) each batch holds this rank's rows and their loss weight."""
     return DataLoader(
-        ScheduledBatches(datasets, pad_id, seed, epoch), sampler=ScheduleSampler(schedule, start), batch_size=None,
+        ScheduledBatches(datasets, pad_id, seed, epoch, shard), sampler=ScheduleSampler(schedule, start), batch_size=None,
         collate_fn=_as_is, num_workers=num_workers, pin_memory=pin_memory,
         generator=torch.Generator().manual_seed(seed), prefetch_factor=4 if num_workers else None,
     )

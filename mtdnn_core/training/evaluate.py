@@ -19,32 +19,67 @@ DIVERGED_HINT = "Try a lower --lr, more --warmup or --precision bf16 instead of 
 
 @torch.no_grad()
 def predict(model: torch.nn.Module, dataset: TaskDataset, batch_size: int, device: torch.device,
-            pad_id: int = 0, autocast: Any = None) -> dict[str, list]:
-    """Run the model over ``dataset`` in order; return uids, predictions, scores and golds."""
+            pad_id: int = 0, autocast: Any = None, dist: Any = None) -> dict[str, list] | None:
+    """Run the model over ``dataset`` in order; return uids, predictions, scores and golds.
+
+    With ``dist`` (a data-parallel run) each rank runs every ``world``-th batch and rank 0
+    decodes all of them in order (every row scored exactly once); the other ranks return None.
+    """
     task = dataset.task
     was_training = model.training
     model.eval()
+    sharded = dist is not None and dist.enabled
     decoder = dataset.task_type.decoder(task, model.heads[task.name])
+    starts = list(range(0, len(dataset), batch_size))
     broken = 0
+
+    def batch_at(start: int):
+        rows = dataset.rows(range(start, min(start + batch_size, len(dataset))))
+        if getattr(dataset.task_type, "seeded_collate", False):  # e.g. masking: fixed per batch of rows
+            return rows, move_to(dataset.task_type.collate(rows, pad_id, task=task), device)
+        return rows, move_to(dataset.task_type.collate(rows, pad_id), device)
+
     try:
-        for start in range(0, len(dataset), batch_size):
-            rows = dataset.rows(range(start, min(start + batch_size, len(dataset))))
-            if getattr(dataset.task_type, "seeded_collate", False):  # e.g. masking: fixed per batch of rows
-                batch = move_to(dataset.task_type.collate(rows, pad_id, task=task), device)
-            else:
-                batch = move_to(dataset.task_type.collate(rows, pad_id), device)
+        computed = {}
+        for number, start in enumerate(starts):
+            if sharded and number % dist.world != dist.rank:
+                continue
+            rows, batch = batch_at(start)
             with autocast() if autocast else contextlib.nullcontext():
                 outputs = model(task.name, batch)
             if isinstance(outputs, torch.Tensor):  # NaN or +inf (-inf marks padded candidates)
                 bad = torch.isnan(outputs) | torch.isposinf(outputs)
                 broken += int(bad.reshape(bad.shape[0], -1).any(1).sum()) if bad.dim() else int(bad)
-            decoder.add(rows, batch, outputs)
+            if sharded:
+                computed[number] = _to(outputs, torch.device("cpu"))
+            else:
+                decoder.add(rows, batch, outputs)
+        if sharded:
+            parts = dist.gather((computed, broken))
+            if not dist.is_main:
+                return None
+            computed = {n: out for part, _ in parts for n, out in part.items()}
+            broken = sum(b for _, b in parts)
+            for number, start in enumerate(starts):
+                rows, batch = batch_at(start)
+                decoder.add(rows, batch, _to(computed[number], device))
     finally:
         model.train(was_training)
     if broken:
         raise MtdnnError(f"{dataset.name}: the model's outputs are not finite for {broken} of {len(dataset)} rows "
                          f"(the model diverged); nothing was scored. {DIVERGED_HINT}")
     return decoder.result()
+
+
+def _to(value: Any, device: torch.device) -> Any:
+    """Tensors in (nested) outputs moved to ``device``."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: _to(v, device) for k, v in value.items()}
+    return value
 
 
 def compute_metrics(dataset: TaskDataset, output: dict[str, list], metrics: Any) -> dict[str, Any]:

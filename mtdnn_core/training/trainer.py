@@ -36,6 +36,7 @@ from mtdnn_core.reporting import RunInfo, attached, build_reporters
 from mtdnn_core.reporting.console import EvaluationLine
 from mtdnn_core.training import checkpoint as ckpt
 from mtdnn_core.training import run_dir
+from mtdnn_core.training.distributed import Distributed
 from mtdnn_core.training.ema import EMA_FILE, WeightAverage
 from mtdnn_core.training.evaluate import compute_metrics, predict, readable_predictions
 from mtdnn_core.training.selection import BestTracker, Criterion, write_best
@@ -83,7 +84,10 @@ class Trainer:
     def __init__(self, config: TrainConfig, host: PluginHost | None = None, progress: bool = True):
         self.config = config
         self.host = host or PluginHost(config.plugins)
-        self.progress = progress
+        self.dist = Distributed()  # one process, or one rank of a torchrun launch
+        self.progress = progress and self.dist.is_main
+        if not self.dist.is_main:
+            logging.getLogger("mtdnn").setLevel(logging.WARNING)  # rank 0 speaks for the run
         self.output_dir = Path(config.output_dir)
         self.registries = self.host.registries
         # everything cheap is checked before the encoder is loaded
@@ -102,11 +106,15 @@ class Trainer:
         self.tracker = (BestTracker(Criterion.parse(config.metric_for_best, self.first_metrics, directions), config.early_stopping)
                         if config.metric_for_best else None)
         self.eval_line = EvaluationLine(self.first_metrics, directions)
-        self.reporters = build_reporters(config.report_to, self.registries.reporters,
-                                         RunInfo(self.output_dir, config, dict(self.defs)))
+        self.reporters = (build_reporters(config.report_to, self.registries.reporters,
+                                          RunInfo(self.output_dir, config, dict(self.defs))) if self.dist.is_main else [])
+        if self.dist.enabled and config.regularizers:
+            raise MtdnnError("regularizers run extra forward passes outside the data-parallel model; train them in one "
+                             "process (not under torchrun) for now")
         if config.num_threads:
             torch.set_num_threads(config.num_threads)
-        self.device = pick_device(config.device)
+        self.device = self.dist.device(pick_device(config.device))
+        self.dist.start(self.device)
         self._seed_everything(config.seed)
 
         self.encoder, self.tokenizer = build_encoder(config, self.host)
@@ -115,6 +123,17 @@ class Trainer:
         self.data = load_datasets(self.tasks, self.files, self.tokenizer, config, self.host,
                                   Path(config.cache_dir or self.output_dir / "cache"), progress=progress)
         self.model = build_model(self.defs, self.encoder, self.host).to(self.device)
+        self.train_model = self.model
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.dist.check_agree(config=config.model_dump(exclude={"num_workers", "num_threads", "device"}),
+                                  data=[d.store.directory.name for d in [*self.data.train, *self.data.eval]])
+            # every rank trains the same task each step, but the other tasks' heads sit unused
+            self.train_model = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=len(self.defs) > 1)
+            torch.manual_seed(config.seed + self.dist.rank)  # dropout differs by rank; weights started equal
         self.losses = {n: self.registries.losses.build(d.loss, d.loss_config) for n, d in self.defs.items()}
         self.regularizers = [self.registries.regularizers.build(r.name, r.params, registries=self.registries)
                              for r in config.regularizers]
@@ -168,14 +187,17 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=dtype)
 
     def _log(self, record: dict) -> None:
-        """A record of the run's log, handed to the reporters (``jsonl`` writes ``log.jsonl``)."""
-        self.host.on_log(record)
+        """A record of the run's log, handed to the reporters (``jsonl`` writes ``log.jsonl``);
+        in a data-parallel run, rank 0's alone."""
+        if self.dist.is_main:
+            self.host.on_log(record)
 
     # -- one step ------------------------------------------------------------------------
     def loader(self, schedule, start: int = 0):
         """The epoch's batches from ``start`` on, as ``(dataset index, batch on the CPU)``."""
         return batch_loader(self.data.train, schedule, start, self.pad_id, num_workers=self.num_workers,
-                            pin_memory=self.device.type == "cuda", seed=self.config.seed, epoch=self.epoch)
+                            pin_memory=self.device.type == "cuda", seed=self.config.seed, epoch=self.epoch,
+                            shard=self.dist.shard if self.dist.enabled else None)
 
     def batch(self, dataset_index: int, indices: list[int]) -> dict:
         """One collated batch on the device (the loader does the same, possibly in a worker)."""
@@ -186,7 +208,7 @@ class Trainer:
         dataset = self.data.train[dataset_index]
         task = dataset.task
         with self.autocast():
-            outputs = self.model(task.name, batch)
+            outputs = self.train_model(task.name, batch)
             loss = dataset.task_type.compute_loss(self.model.heads[task.name], self.losses[task.name], outputs, batch)
             for name, regularizer in zip(self.regularizer_names, self.regularizers):
                 extra = regularizer(self.model, task, batch, outputs, loss)
@@ -206,12 +228,13 @@ class Trainer:
         self._terms = {}
         return record
 
-    def backward(self, loss: torch.Tensor) -> bool:
-        """Backward unless the loss is NaN/inf (then the batch is skipped and counted)."""
-        if not torch.isfinite(loss.detach()):
+    def backward(self, loss: torch.Tensor, weight: float = 1.0) -> bool:
+        """Backward unless the loss is NaN/inf (then the batch is skipped and counted; in a
+        data-parallel run by every rank when any rank's loss is). ``weight``: this rank's share."""
+        if not self.dist.all_true(torch.isfinite(loss.detach())):
             self._nonfinite("loss")
             return False
-        self.scaler.scale(loss / self.config.grad_accumulation).backward()
+        self.scaler.scale(loss * weight / self.config.grad_accumulation).backward()
         return True
 
     def _nonfinite(self, what: str) -> None:
@@ -249,14 +272,18 @@ class Trainer:
     def train(self, resume: str | Path | None = None) -> dict[str, Any]:
         config = self.config
         resume = resume or config.resume
-        run_dir.prepare(self.output_dir, resume=bool(resume), overwrite=config.overwrite)
-        ckpt.remove_stale_temporaries(self.output_dir)
+        if self.dist.is_main:
+            run_dir.prepare(self.output_dir, resume=bool(resume), overwrite=config.overwrite)
+            ckpt.remove_stale_temporaries(self.output_dir)
+        self.dist.barrier()
         with attached(self.host, self.reporters), self._console():
             self._observe()
             if resume:
                 self.restore(ckpt.resolve_checkpoint(resume))
-            atomic_write_json(self.output_dir / "config.json", config.model_dump())
-            self.host.on_train_begin({"output_dir": str(self.output_dir), "config": config.model_dump(),
+            if self.dist.is_main:
+                atomic_write_json(self.output_dir / "config.json", config.model_dump())
+            if self.dist.is_main:
+                self.host.on_train_begin({"output_dir": str(self.output_dir), "config": config.model_dump(),
                                       "tasks": list(self.defs), "step": self.step, "total_steps": self.total_updates})
             self._loop()
             summary = {"step": self.step, "epoch": self.epoch, "nonfinite_skipped": self.nonfinite_total,
@@ -266,15 +293,20 @@ class Trainer:
                                best_value=None if self.tracker.best_score is None else
                                float(self.tracker.criterion.shown(self.tracker.best_score)),
                                stopped_early=self.stopped_early)
-            atomic_write_json(self.output_dir / "summary.json", summary)
-            self.host.on_train_end(summary)
+            if self.dist.is_main:
+                atomic_write_json(self.output_dir / "summary.json", summary)
+            if self.dist.is_main:
+                self.host.on_train_end(summary)
+        self.dist.barrier()
         return summary
 
     def _observe(self) -> None:
-        """Which observer hooks have implementations (plugins' and this run's reporters)."""
-        self._observe_steps = self.host.has_observers("on_step_end")
-        self._observe_eval = self.host.has_observers("on_evaluate")
-        self._write_predictions = self.host.has_observers("write_predictions")
+        """Which observer hooks have implementations (plugins' and this run's reporters); in a
+        data-parallel run only rank 0 reports."""
+        main = self.dist.is_main
+        self._observe_steps = main and self.host.has_observers("on_step_end")
+        self._observe_eval = main and self.host.has_observers("on_evaluate")
+        self._write_predictions = main and self.host.has_observers("write_predictions")
 
     def _console(self):
         """Log lines printed above the progress bar rather than through it."""
@@ -302,9 +334,10 @@ class Trainer:
             micro = good = 0  # batches since the last update, and how many of them had a finite loss
             for dataset_index, batch in self.loader(schedule, self.position):
                 batch = move_to(batch, self.device)
+                weight = batch.pop("rank_weight", 1.0)
                 loss = self.forward_loss(dataset_index, batch)
                 task_name = self.data.train[dataset_index].task.name
-                if self.backward(loss):
+                if self.backward(loss, weight):
                     value = float(loss.detach())
                     running += value
                     counted += 1
@@ -376,7 +409,10 @@ class Trainer:
         scores_dir = self.output_dir / "scores"
         model = self.ema.model if self.ema is not None else self.model
         for dataset in self.data.eval:
-            output = predict(model, dataset, self.config.eval_batch_size, self.device, self.pad_id, self.autocast)
+            output = predict(model, dataset, self.config.eval_batch_size, self.device, self.pad_id, self.autocast,
+                             dist=self.dist)
+            if output is None:  # another rank than 0: it scored its share, rank 0 decodes and writes
+                continue
             metrics = compute_metrics(dataset, output, self.registries.metrics)
             atomic_write_json(scores_dir / f"{dataset.name}.{tag}.json", {
                 "dataset": dataset.name, "task": dataset.task.name, "epoch": self.epoch, "step": self.step,
@@ -388,10 +424,12 @@ class Trainer:
             results[dataset.name] = metrics
             if self._observe_eval:
                 self.host.on_evaluate(dataset.name, self.epoch, self.step, metrics)
+        results = self.dist.broadcast(results)  # every rank judges the same evaluation (early stopping)
         record = {"event": "eval", "tag": tag, "step": self.step, "epoch": self.epoch, "metrics": results}
         self.history.append(record)
         self._log(record)
-        atomic_write_json(self.output_dir / "metrics.json", self.history)
+        if self.dist.is_main:
+            atomic_write_json(self.output_dir / "metrics.json", self.history)
         self._judge(results)
         return results
 
@@ -408,12 +446,19 @@ class Trainer:
                         f"(best {criterion.shown(decision.best_score)} at step {decision.best_step})")
 
     # -- checkpoints ---------------------------------------------------------------------
-    def save(self) -> Path:
+    def save(self) -> Path | None:
+        """Checkpoint (rank 0 writes; every rank's random state is kept, for an exact resume)."""
+        rng_per_rank = self.dist.gather(torch.get_rng_state())
+        if not self.dist.is_main:
+            self.dist.barrier()
+            self.best_pending = False
+            return None
         trainer_state = {
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
             "torch_rng": torch.get_rng_state(),
+            "torch_rng_per_rank": rng_per_rank,
             "python_rng": random.getstate(),
             "regularizers": [r.state_dict() for r in self.regularizers],
         }
@@ -427,6 +472,7 @@ class Trainer:
             "epoch": self.epoch,
             "position": self.position,
             "nonfinite_skipped": self.nonfinite_total,
+            "world_size": self.dist.world,
             "config": self.config.model_dump(),
             "task_defs": {name: d.model_dump() for name, d in self.defs.items()},
             "plugins": [i.name for i in self.host.info.values() if not i.builtin],
@@ -439,11 +485,15 @@ class Trainer:
         if self.best_pending and self.tracker is not None:
             write_best(self.output_dir, path.name, self.step, self.tracker.criterion, self.tracker.best_score)
             self.best_pending = False
+        self.dist.barrier()
         return path
 
     def restore(self, checkpoint: Path) -> None:
         meta = ckpt.read_meta(checkpoint)
         run_dir.check_resume(meta["config"], self.config.model_dump(), checkpoint)
+        if meta.get("world_size", 1) != self.dist.world:
+            raise MtdnnError(f"{checkpoint}: written by {meta.get('world_size', 1)} process(es), resumed by {self.dist.world}; "
+                             f"resume with the same torchrun --nproc_per_node (the data shards and random states differ)")
         ckpt.load_weights(self.model, checkpoint)
         state = ckpt.load_trainer_state(checkpoint)
         try:
@@ -461,7 +511,8 @@ class Trainer:
             else:  # the run had no average: start one from the restored weights
                 LOGGER.warning(f"{checkpoint}: no {EMA_FILE}; the weight average starts from this checkpoint's weights")
                 self.ema = WeightAverage(self.model, self.config.ema_decay)
-        torch.set_rng_state(state["torch_rng"])
+        per_rank = state.get("torch_rng_per_rank")
+        torch.set_rng_state(per_rank[self.dist.rank] if per_rank else state["torch_rng"])
         random.setstate(_as_tuple(state["python_rng"]))
         if "cuda_rng" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
@@ -476,7 +527,8 @@ class Trainer:
         if self.tracker is not None:
             self.tracker.replay(self.history)
         self.eval_line.replay(self.history)
-        run_dir.truncate_log(self.output_dir, self.step)
+        if self.dist.is_main:
+            run_dir.truncate_log(self.output_dir, self.step)
         self._log({"event": "resume", "checkpoint": str(checkpoint), "step": self.step, "epoch": self.epoch})
 
 

@@ -1,0 +1,123 @@
+"""Data-parallel training with torchrun on the CPU (Gloo, 2 processes)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from mtdnn_core.training.distributed import Distributed
+
+ARGS = ["train", "--plugin", "glue", "--tasks", "rte,stsb", "--encoder", "tiny-random-bert", "--max-seq-len", "32",
+        "--batch-size", "8", "--max-train-samples", "40", "--max-eval-samples", "21", "--epochs", "2", "--lr", "1e-3",
+        "--num-threads", "1", "--device", "cpu", "--no-progress", "--save-every", "4",
+        # no dropout anywhere: two ranks then compute exactly what one process computes on the whole batch
+        "--set", "encoder_config={dropout: 0.0}", "--set", "task_overrides={rte: {dropout_p: 0.0, enable_san: false}, stsb: {dropout_p: 0.0}}"]
+
+
+def test_each_rank_takes_a_disjoint_share_of_every_batch(monkeypatch):
+    for size in (1, 2, 3, 7, 8):
+        batch = list(range(100, 100 + size))
+        seen, total = [], 0.0
+        for rank in range(2):
+            monkeypatch.setenv("WORLD_SIZE", "2")
+            monkeypatch.setenv("RANK", str(rank))
+            rows, weight = Distributed().shard(batch)
+            if weight:
+                seen += rows
+            total += weight / 2  # gradients are averaged over the 2 ranks
+        assert sorted(seen) == batch  # every row once, none twice
+        # rank r's loss is the mean of its n_r rows times n_r * 2 / size: averaged over ranks, each row
+        # counts 1 / size, as in the one-process mean; so the weights average to exactly 1
+        assert total == pytest.approx(1.0)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(out, glue_dir, processes, *extra, kill=None):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "KILL_AT": kill or ""}
+    cli = ["-m", "mtdnn_core.cli", *ARGS, "--data-dir", str(glue_dir), "--output-dir", str(out), *extra]
+    if processes > 1:
+        command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
+                   "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), *cli]
+    else:
+        command = [sys.executable, *cli]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+
+
+def weights(out):
+    latest = json.loads((out / "latest.json").read_text())
+    return load_file(out / latest["checkpoint"] / "model.safetensors")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, glue_dir):
+    root = tmp_path_factory.mktemp("ddp")
+    single = run(root / "single", glue_dir, 1)
+    assert single.returncode == 0, single.stderr[-3000:]
+    double = run(root / "double", glue_dir, 2)
+    assert double.returncode == 0, double.stderr[-3000:]
+    return root
+
+
+def test_two_ranks_end_where_one_process_does(runs):
+    one, two = weights(runs / "single"), weights(runs / "double")
+    assert one.keys() == two.keys()
+    for name in one:
+        assert torch.allclose(one[name], two[name], atol=1e-5, rtol=1e-4), name
+
+
+def test_evaluation_is_gathered_in_order_and_equal(runs):
+    for dataset in ("rte_dev", "stsb_dev", "rte_test"):
+        one = json.loads((runs / "single" / "scores" / f"{dataset}.epoch1.json").read_text())
+        two = json.loads((runs / "double" / "scores" / f"{dataset}.epoch1.json").read_text())
+        assert two["uids"] == one["uids"] and len(two["uids"]) == 21  # every row once, in order (3 batches of 8, 8, 5)
+        a, b = np.asarray(one["scores"], dtype=float), np.asarray(two["scores"], dtype=float)
+        assert np.allclose(a, b, atol=1e-4)
+        if a.ndim == 2:  # classes: the same decision wherever the scores are not a tie
+            clear = np.abs(a[:, 0] - a[:, 1]) > 1e-3
+            assert [p for p, c in zip(one["predictions"], clear) if c] == [p for p, c in zip(two["predictions"], clear) if c]
+
+
+def test_only_rank_zero_writes(runs):
+    one = (runs / "single" / "log.jsonl").read_text().splitlines()
+    two = (runs / "double" / "log.jsonl").read_text().splitlines()
+    assert [json.loads(r)["event"] for r in two] == [json.loads(r)["event"] for r in one]  # each record once
+    assert sorted(p.name for p in (runs / "double").glob("checkpoint-*")) == sorted(p.name for p in (runs / "single").glob("checkpoint-*"))
+    assert not list((runs / "double").glob(".checkpoint-*"))
+
+
+KILLER = """
+import os, signal
+from mtdnn_core import hookimpl
+
+@hookimpl
+def on_step_end(state):
+    if os.environ.get("KILL_AT") and state["step"] == int(os.environ["KILL_AT"]):
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_resume_under_two_ranks_is_exact(runs, glue_dir, tmp_path, monkeypatch):
+    (tmp_path / "ddpkill").mkdir()
+    (tmp_path / "ddpkill" / "__init__.py").write_text("")
+    (tmp_path / "ddpkill" / "hooks.py").write_text(KILLER)
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    out = tmp_path / "cut"
+    killed = run(out, glue_dir, 2, "--plugin", "ddpkill.hooks", kill="7")  # rank 0 dies after step 7 (checkpoint at 4)
+    assert killed.returncode != 0
+    resumed = run(out, glue_dir, 2, "--plugin", "ddpkill.hooks", "--resume", str(out))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    full, again = weights(runs / "double"), weights(out)
+    for name in full:
+        assert torch.equal(full[name], again[name]), name
+    refused = run(out, glue_dir, 1, "--resume", str(out))  # another world size cannot continue exactly
+    assert refused.returncode == 2 and "written by 2 process(es), resumed by 1" in refused.stderr
