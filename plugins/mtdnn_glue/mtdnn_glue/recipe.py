@@ -99,31 +99,16 @@ def write_reports(results: dict, out: Path) -> None:
 
 
 def plot_curves(results: dict, folder: Path) -> list[Path]:
-    """One PNG per task: its dev metric per epoch for each stage."""
-    import matplotlib
+    """One PNG per task: its dev metric per epoch for each stage (drawn by ``mtdnn plot``'s charts)."""
+    from mtdnn_core.plot import line_chart
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker  # noqa: F401
-
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for task in results["tasks"]:
         metric = results["metric"][task]
-        fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
-        for stage, label in (("baseline", "single-task"), ("multitask", "multi-task"), ("recipe", "MT-DNN recipe")):
-            curve = results["stages"].get(stage, {}).get(task, [])
-            if curve:
-                ax.plot([e + 1 for e, _ in curve], [m.get(metric) for _, m in curve], marker="o", label=label)
-        ax.set(title=f"{task} dev", xlabel="epoch", ylabel=metric)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        path = folder / f"{task}.png"
-        fig.savefig(path)
-        plt.close(fig)
-        written.append(path)
+        series = {label: [(e + 1, m.get(metric)) for e, m in results["stages"].get(stage, {}).get(task, [])]
+                  for stage, label in (("baseline", "single-task"), ("multitask", "multi-task"), ("recipe", "MT-DNN recipe"))}
+        series = {label: points for label, points in series.items() if points}
+        written.append(line_chart({f"{task} dev {metric}": series}, folder / f"{task}.png", xlabel="epoch", integer_x=True))
     return written
 
 

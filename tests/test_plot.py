@@ -1,0 +1,56 @@
+"""mtdnn plot on a finished tiny run: the curves it reads are the run's numbers, PNGs are written."""
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from mtdnn_core.cli import main
+from mtdnn_core.errors import MtdnnError
+from mtdnn_core.plot import plot_runs, read_run
+
+pytest.importorskip("matplotlib")
+
+TINY = ["--encoder", "tiny-random-bert", "--batch-size", "8", "--max-seq-len", "32", "--lr", "1e-3",
+        "--num-threads", "2", "--device", "cpu", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, glue_dir):
+    out = tmp_path_factory.mktemp("plot") / "run"
+    result = CliRunner().invoke(main, [
+        "-q", "train", "--plugin", "glue", "--data-dir", str(glue_dir), "--tasks", "rte,stsb", "--epochs", "1",
+        "--max-train-samples", "16", "--max-eval-samples", "8", "--eval-every", "2", "--log-every", "1",
+        "--output-dir", str(out), *TINY])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_curves_are_the_runs_numbers(finished_run):
+    curves = read_run(finished_run)
+    log = [json.loads(line) for line in (finished_run / "log.jsonl").read_text().splitlines()]
+    train = [r for r in log if r["event"] == "train"]
+    assert curves.learning_rate == [(r["step"], r["lr"]) for r in train]
+    assert set(curves.train_loss) == {"rte", "stsb"}
+    rte = [(r["step"], r["task_loss"]["rte"]) for r in train if "rte" in r["task_loss"]]
+    assert curves.train_loss["rte"] == rte
+    history = json.loads((finished_run / "metrics.json").read_text())
+    assert curves.metrics["stsb_dev"]["pearson"] == [(h["step"], h["metrics"]["stsb_dev"]["pearson"]) for h in history]
+
+
+def test_plot_command_writes_pngs_and_overlays_runs(finished_run, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(finished_run, other, ignore=shutil.ignore_patterns("checkpoint-*", "cache", "data"))
+    result = CliRunner().invoke(main, ["plot", str(finished_run), str(other), "--out", str(tmp_path / "plots")])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in (tmp_path / "plots").iterdir()}
+    assert {"train_loss.png", "learning_rate.png", "rte_dev.png", "stsb_dev.png"} <= names
+    for name in names:
+        assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    single = plot_runs([finished_run], tmp_path / "one")
+    assert len(single) == len(names)
+
+
+def test_plot_refuses_a_directory_that_is_no_run(tmp_path):
+    with pytest.raises(MtdnnError, match="neither log.jsonl nor metrics.json"):
+        read_run(tmp_path)
