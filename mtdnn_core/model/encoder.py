@@ -55,9 +55,6 @@ def load_hf_encoder(spec: str, config: EncoderConfig | None = None, **overrides)
     options = config or EncoderConfig(**overrides)
     num_layers, freeze, dropout = options.num_layers, options.freeze, options.dropout
     attn_implementation = options.attn_implementation
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
     local = Path(spec).expanduser()
     source = str(local) if local.exists() else spec
     try:
