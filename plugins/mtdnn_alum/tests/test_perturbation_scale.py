@@ -36,11 +36,11 @@ def real_rte_batch(tokenizer, rows=8, max_len=64):
 @pytest.fixture(scope="module")
 def minilm_rte():
     """all-MiniLM-L6-v2 with a fresh pooler head, dropout off (so that every difference between
-    two forward passes is the perturbation's), and 8 real RTE training rows."""
+    two forward passes is the perturbation's), and 4 real RTE training rows."""
     torch.manual_seed(0)
     encoder, tokenizer = load_hf_encoder(packaged_minilm_path(), dropout=0.0)
     model = MultiTaskModel(encoder, {"rte": PoolerHead(encoder.config.hidden_size, RTE, dropout=0.0)}).eval()
-    batch, labels = real_rte_batch(tokenizer)
+    batch, labels = real_rte_batch(tokenizer, rows=4, max_len=48)
     return model, batch, labels
 
 
@@ -59,14 +59,13 @@ def test_default_smart_term_is_not_negligible_on_real_rte(minilm_rte):
     torch.manual_seed(1)
     logits = model("rte", batch)
     task_loss = F.cross_entropy(logits, labels)
+    task_gradient = encoder_gradient_norm(model, task_loss)
     term = SMART()(model, RTE, batch, logits, task_loss)
-    ratio = encoder_gradient_norm(model, term) / encoder_gradient_norm(model, task_loss)
-    assert ratio > 0.1
+    assert encoder_gradient_norm(model, term) / task_gradient > 0.1
 
     torch.manual_seed(1)
     paper_literal = SMART(where="word_embeddings", mode="project", scale=1e-5, ascent="steepest", noise_std=1e-5 ** 0.5)
-    old_term = paper_literal(model, RTE, batch, logits, task_loss)
-    assert encoder_gradient_norm(model, old_term) / encoder_gradient_norm(model, task_loss) < 1e-5
+    assert paper_literal(model, RTE, batch, logits.detach(), task_loss).item() / task_loss.item() < 1e-6  # measured 5e-10
 
 
 def test_the_ascent_finds_what_random_noise_of_the_same_size_does_not(minilm_rte):
