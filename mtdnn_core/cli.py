@@ -29,9 +29,21 @@ def _host(plugins: tuple[str, ...], strict: bool | None):
 
 
 class MtdnnGroup(click.Group):
-    """Built-in commands, plus plugin commands loaded only when asked for."""
+    """Built-in commands, plus plugin commands: listed from the cached inventory (no plugin is
+    imported for ``--help``), loaded only when one is run."""
 
     _plugin_commands: dict[str, click.Command] | None = None
+    _inventory: dict | None = None
+
+    def inventory(self) -> dict:
+        if self._inventory is None:
+            from mtdnn_core import inventory
+
+            try:
+                self._inventory = inventory.load()
+            except MtdnnError as exc:  # strict mode and a broken plugin: a message, not a traceback
+                raise click.ClickException(f"{exc} (strict plugin mode: MTDNN_STRICT_PLUGINS=1)") from None
+        return self._inventory
 
     def _load_plugin_commands(self) -> dict[str, click.Command]:
         if self._plugin_commands is None:
@@ -40,25 +52,41 @@ class MtdnnGroup(click.Group):
             from mtdnn_core.plugins import PluginHost
 
             group = click.Group()
-            host = PluginHost(load_all=True)
+            host = PluginHost(load_all=True, builtins=False)
             with warnings.catch_warnings():
                 if not host.strict:
                     warnings.simplefilter("ignore")
                 try:
                     host.add_commands(group)
-                except MtdnnError as exc:  # strict mode and a broken plugin: a message, not a traceback
+                except MtdnnError as exc:
                     raise click.ClickException(f"{exc} (strict plugin mode: MTDNN_STRICT_PLUGINS=1)") from None
             self._plugin_commands = dict(group.commands)
         return self._plugin_commands
 
     def list_commands(self, ctx):
-        return sorted({*super().list_commands(ctx), *self._load_plugin_commands()})
+        return sorted({*super().list_commands(ctx), *self.inventory()["commands"]})
 
     def get_command(self, ctx, name):
         command = super().get_command(ctx, name)
         if command is None:
             command = self._load_plugin_commands().get(name)
         return command
+
+    def format_commands(self, ctx, formatter):
+        """The command list of ``--help``: built-ins from themselves, plugins' from the inventory."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            command = click.Group.get_command(self, ctx, name)
+            if command is None:
+                rows.append((name, self.inventory()["commands"].get(name, "")))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx):
         try:
@@ -139,13 +167,39 @@ def train_options():
     return options
 
 
+def _generated_options() -> list[click.Option]:
+    return [click.Option([flag, name], type=None if kind is bool else kind, default=None, help=help_text)
+            for flag, name, kind, help_text in train_options()]
+
+
 def _train_options(fn):
+    """Decorator: the options generated from :class:`TrainConfig` (for commands that extend
+    ``mtdnn train``)."""
     for flag, name, kind, help_text in reversed(train_options()):
         if kind is bool:
             fn = click.option(flag, name, default=None, help=help_text)(fn)
         else:
             fn = click.option(flag, name, type=kind, default=None, help=help_text)(fn)
     return fn
+
+
+class TrainCommand(click.Command):
+    """``mtdnn train``: its options generated from :class:`TrainConfig` are built on first use
+    (parsing, help, a plugin reading ``train.params``), so importing the CLI stays cheap (no
+    pydantic, no config module) and ``mtdnn --help`` fast. They come after ``--task-def``."""
+
+    @property
+    def params(self) -> list[click.Parameter]:
+        if not self._generated:
+            self._generated = True
+            at = next(i for i, p in enumerate(self._params) if p.name == "task_defs") + 1
+            self._params[at:at] = _generated_options()
+        return self._params
+
+    @params.setter
+    def params(self, value: list[click.Parameter]) -> None:
+        self._params = list(value)
+        self._generated = False
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
@@ -202,12 +256,11 @@ def _train_config(config_file, plugins, task_defs, sets, options):
     return build_train_config(overrides, "command-line options")
 
 
-@main.command()
+@main.command(cls=TrainCommand)
 @plugin_option
 @strict_option
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML training config; options override it.")
 @click.option("--task-def", "task_defs", multiple=True, type=click.Path(dir_okay=False), help="Task-definition YAML (repeatable).")
-@_train_options
 @click.option("--data-dir", "data_dirs", multiple=True, metavar="[TASK=]DIR",
               help="Data directory (canonical files or a layout a plugin understands); TASK=DIR for one task (repeatable).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any config key, e.g. --set sampler_config={temperature: 3}.")
@@ -415,20 +468,27 @@ def _check_train_config(config, plugins, strict, source: str) -> list[str]:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def plugins(as_json):
-    """List installed plugins, their versions and what each registers."""
-    from mtdnn_core.plugins import describe_installed
+@click.option("--refresh", is_flag=True, help="Load every plugin again instead of reading the cached inventory.")
+def plugins(as_json, refresh):
+    """List installed plugins, their versions and what each registers.
 
-    infos = describe_installed()
+    The list is cached (see MTDNN_CACHE_DIR) and rebuilt when plugins are installed, removed or edited.
+    """
+    from mtdnn_core import inventory
+
+    try:
+        infos = inventory.load(refresh=refresh)["plugins"]
+    except MtdnnError as exc:
+        raise click.ClickException(f"{exc} (strict plugin mode: MTDNN_STRICT_PLUGINS=1)") from None
     if as_json:
-        click.echo(json.dumps([{k: v for k, v in info.__dict__.items() if k != "provides"} for info in infos], indent=2))
+        click.echo(json.dumps(infos, indent=2))
         return
     for info in infos:
-        origin = "built-in" if info.builtin else f"{info.distribution} {info.version}".strip()
-        click.echo(f"{info.name} ({origin})" + (f"  FAILED: {info.error}" if info.error else ""))
-        for kind, names in sorted(info.registered.items()):
+        origin = "built-in" if info["builtin"] else f"{info['distribution']} {info['version']}".strip()
+        click.echo(f"{info['name']} ({origin})" + (f"  FAILED: {info['error']}" if info["error"] else ""))
+        for kind, names in sorted(info["registered"].items()):
             click.echo(f"    {kind}: {', '.join(names)}")
-        for refusal in info.refused:
+        for refusal in info["refused"]:
             click.echo(f"    REFUSED {refusal}")
 
 
