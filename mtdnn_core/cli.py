@@ -302,7 +302,8 @@ def _print_summary(summary: dict) -> None:
     out = summary["output_dir"]
     if summary.get("metric_for_best"):
         stopped = " (stopped early)" if summary.get("stopped_early") else ""
-        click.echo(f"best {summary['metric_for_best']}: {summary['best_value']} at update {summary['best_step']}{stopped}; "
+        best = "-" if summary["best_value"] is None else f"{summary['best_value']:.4g}"
+        click.echo(f"best {summary['metric_for_best']}: {best} at update {summary['best_step']}{stopped}; "
                    f"use --checkpoint {out}:best")
     click.echo(f"files: {out}/metrics.json, {out}/scores/, {out}/log.jsonl, checkpoints in {out}/; plots: mtdnn plot {out}")
 

@@ -73,13 +73,15 @@ class Criterion:
             return None
         return self._oriented(metric, evaluation[dataset][metric])
 
-    def shown(self, score: float | None) -> str:
-        """A score as people read it (the metric's own sign)."""
-        if score is None:
-            return "-"
+    def value(self, score: float) -> float:
+        """A score in the metric's own terms (a loss positive again)."""
         if self.spec != MEAN and not self.higher_is_better.get(self.spec.partition(":")[2], True):
-            score = -score
-        return f"{score:.4g}"
+            return -score
+        return score
+
+    def shown(self, score: float | None) -> str:
+        """A score as people read it."""
+        return "-" if score is None else f"{self.value(score):.4g}"
 
 
 @dataclass
@@ -120,7 +122,7 @@ class BestTracker:
 
 def write_best(output_dir: Path, checkpoint: str, step: int, criterion: Criterion, score: float) -> None:
     atomic_write_json(Path(output_dir) / BEST, {"checkpoint": checkpoint, "step": step, "metric_for_best": criterion.spec,
-                                                "value": float(criterion.shown(score))})
+                                                "value": criterion.value(score)})
 
 
 def best_checkpoint_name(output_dir: Path) -> str | None:

@@ -291,7 +291,7 @@ class Trainer:
             if self.tracker is not None:
                 summary.update(best_step=self.tracker.best_step, metric_for_best=config.metric_for_best,
                                best_value=None if self.tracker.best_score is None else
-                               float(self.tracker.criterion.shown(self.tracker.best_score)),
+                               self.tracker.criterion.value(self.tracker.best_score),
                                stopped_early=self.stopped_early)
             if self.dist.is_main:
                 atomic_write_json(self.output_dir / "summary.json", summary)
