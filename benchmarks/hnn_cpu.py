@@ -6,12 +6,14 @@ Majority-class baselines beside every number. Prints JSON (and writes it with ``
     nice -n 10 .venv/bin/python benchmarks/hnn_cpu.py --work /tmp/hnnbench --out benchmarks/results/hnn_cpu.json
 
 Every stage is the command line a user runs, one thread each; the JSON records each command
-and its CPU seconds.
+and its CPU seconds. Finished stages are recorded in WORK/commands.json, so a rerun with the
+same settings only collects the results.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import subprocess
 import sys
@@ -25,29 +27,38 @@ PAPER = {"source": "HNN, arXiv 1907.11983, BERT-large", "wsc273": 75.1, "pdp60":
 KEYS = {"hybrid_accuracy": "hybrid", "lm_accuracy": "lm", "sim_accuracy": "sim", "majority_baseline": "majority"}
 
 
-def run(args: list[str], log: list[dict]) -> None:
-    """Run one command; record it with its CPU and wall seconds."""
+def run(args: list[str], log: list[dict], done: Path) -> None:
+    """Run one command unless an earlier run of the script finished it (its record is in
+    ``done``); record it with its CPU and wall seconds."""
+    command = "mtdnn " + " ".join(map(str, args))
+    finished = json.loads(done.read_text()) if done.is_file() else []
+    previous = next((c for c in finished if c["command"] == command), None)
+    if previous is not None:
+        log.append(previous)
+        return
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run([MTDNN, *map(str, args)], cwd=ROOT, capture_output=True, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    log.append({"command": "mtdnn " + " ".join(map(str, args)), "cpu_s": round(cpu, 1),
-                "wall_s": round(time.perf_counter() - started, 1)})
     print(f"[{cpu:7.1f} s cpu] mtdnn {' '.join(map(str, args[:3]))} ...", file=sys.stderr)
     if result.returncode:
         sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
-        raise SystemExit(f"failed: mtdnn {' '.join(map(str, args))}")
+        raise SystemExit(f"failed: {command}")
+    log.append({"command": command, "cpu_s": round(cpu, 1), "wall_s": round(time.perf_counter() - started, 1)})
+    done.write_text(json.dumps([*finished, log[-1]], indent=1))
 
 
 def table(scores_dir: Path, tag: str) -> dict:
-    """``{dataset: {hybrid, lm, sim, majority, n}}`` from a directory of score files."""
+    """``{dataset: {hybrid, lm, sim, majority, n, chance_2se}}`` from a directory of score files;
+    ``chance_2se`` is two standard errors of a coin-flip accuracy on ``n`` items, in points."""
     out = {}
     for path in sorted(scores_dir.glob(f"*.{tag}.json")):
         data = json.loads(path.read_text())
         if data.get("metrics") and "hybrid_accuracy" in data["metrics"]:
+            n = len(data["uids"])
             out[data["dataset"]] = {short: round(data["metrics"][key], 2) for key, short in KEYS.items()}
-            out[data["dataset"]]["n"] = len(data["uids"])
+            out[data["dataset"]].update(n=n, chance_2se=round(200 * math.sqrt(0.25 / n), 1))
     return out
 
 
@@ -55,37 +66,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--alum-steps", type=int, default=150)
+    parser.add_argument("--alum-steps", type=int, default=120)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-train-samples", type=int, default=None, help="per task (a quick probe)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     work, hnn, log = args.work, DATA / "hnn", []
+    work.mkdir(parents=True, exist_ok=True)
+    done = work / "commands.json"  # finished stages: a rerun collects them instead of repeating them
     encoder = work / "minilm-mlm"
     one = ["--num-threads", 1]
 
-    if not (encoder / "alum_summary.json").is_file():
-        run(["alum", "pretrain", "--encoder", "all-minilm-l6-v2", "--corpus", DATA / "mlm" / "mlm_train.json",
-             "--output", encoder, "--steps", args.alum_steps, "--batch-size", 16, "--max-seq-len", 128,
-             "--adv-alpha", 0, "--threads", 1, "--seed", args.seed], log)
+    run(["alum", "pretrain", "--encoder", "all-minilm-l6-v2", "--corpus", DATA / "mlm" / "mlm_train.json",
+         "--output", encoder, "--steps", args.alum_steps, "--batch-size", 16, "--max-seq-len", 128,
+         "--adv-alpha", 0, "--threads", 1, "--seed", args.seed], log, done)
     alum = json.loads((encoder / "alum_summary.json").read_text())
 
     untrained = ["--head-config", "similarity=cosine", "--head-config", "pooling=mean"]
     run(["hnn", "evaluate", "--encoder", encoder, "--data-dir", hnn, "--tasks", "wsc273,pdp60", *untrained,
-         "--output-dir", work / "zero-shot", *one], log)
+         "--output-dir", work / "zero-shot", *one], log, done)
     run(["hnn", "evaluate", "--encoder", encoder, "--data-dir", hnn, "--tasks", "hnnwnli", "--splits", "dev", *untrained,
-         "--output-dir", work / "zero-shot-wnli", *one], log)
+         "--output-dir", work / "zero-shot-wnli", *one], log, done)
 
     limit = ["--max-train-samples", args.max_train_samples] if args.max_train_samples else []
     run(["train", "--plugin", "hnn", "--data-dir", hnn, "--tasks", "dprd,hnnwnli", "--encoder", encoder,
          "--epochs", args.epochs, "--batch-size", args.batch_size, "--lr", args.lr, "--seed", args.seed,
-         "--output-dir", work / "run", "--no-progress", *limit, *one], log)
+         "--output-dir", work / "run", "--no-progress", *limit, *one], log, done)
     run(["hnn", "evaluate", "--checkpoint", work / "run", "--head-from", "dprd", "--data-dir", hnn,
-         "--tasks", "wsc273,pdp60", "--output-dir", work / "transfer", *one], log)
+         "--tasks", "wsc273,pdp60", "--output-dir", work / "transfer", *one], log, done)
     run(["hnn", "evaluate", "--checkpoint", work / "run", "--data-dir", hnn, "--tasks", "hnnwnli", "--splits", "dev",
-         "--output-dir", work / "transfer-wnli", *one], log)
+         "--output-dir", work / "transfer-wnli", *one], log, done)
 
     trained = json.loads((work / "run" / "metrics.json").read_text())[-1]
     result = {
@@ -100,7 +112,8 @@ def main() -> None:
         "alum": {k: alum[k] for k in ("steps", "train_blocks", "heldout_mlm_loss_before", "heldout_mlm_loss_after")},
         "no_fine_tuning": {**table(work / "zero-shot" / "scores", "hnn"), **table(work / "zero-shot-wnli" / "scores", "hnn")},
         "after_training": {**table(work / "transfer" / "scores", "hnn"), **table(work / "transfer-wnli" / "scores", "hnn"),
-                           "dprd_test": {KEYS[k]: round(v, 2) for k, v in trained["metrics"]["dprd_test"].items() if k in KEYS}},
+                           "dprd_test": {**{KEYS[k]: round(v, 2) for k, v in trained["metrics"]["dprd_test"].items()
+                                            if k in KEYS}, "n": 564, "chance_2se": round(200 * math.sqrt(0.25 / 564), 1)}},
         "paper_anchor": PAPER,
         "commands": log,
         "cpu_s_total": round(sum(c["cpu_s"] for c in log), 1),
