@@ -12,17 +12,23 @@ import math
 import torch
 import torch.nn.functional as F
 
-from mtdnn_core.losses import Loss, weighted_mean
+from mtdnn_core.losses import Loss, kl_divergence, weighted_mean
+
+
+LOG_ZERO = -1e4  # exp(-1e4) is exactly 0 in float32
 
 
 def _log_probs(logits: torch.Tensor) -> torch.Tensor:
-    return F.log_softmax(logits.float(), dim=-1)
+    """Log-probabilities with -inf (a masked class, e.g. a padded ranking candidate) raised to a
+    finite log-zero: every divergence below then gives that class 0 with finite gradients, where
+    -inf - -inf would make NaN (and NaN gradients) in JS, chi-square and KL."""
+    return F.log_softmax(logits.float(), dim=-1).clamp(min=LOG_ZERO)
 
 
 def kl(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
-    """KL(p || q) per sample; classes with p = 0 (e.g. padded ranking candidates) contribute 0."""
-    p = log_p.exp()
-    return torch.where(p > 0, p * (log_p - log_q), torch.zeros_like(p)).sum(-1)
+    """KL(p || q) per sample; classes with p = 0 (e.g. padded ranking candidates) contribute 0,
+    with finite gradients: the core's one implementation."""
+    return kl_divergence(log_p, log_q)
 
 
 def js(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:

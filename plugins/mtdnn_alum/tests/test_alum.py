@@ -211,3 +211,19 @@ def test_alum_pretrain_output_loads_as_masked_lm(tmp_path):
     assert log[0]["perturbation_norm"] == pytest.approx(1.0, rel=1e-3)
     assert log[0]["loss"] == pytest.approx(log[0]["mlm_loss"] + log[0]["adv_term"], rel=1e-5)
     assert isinstance(BertModel.from_pretrained(out), BertModel)  # usable as --encoder
+
+
+def test_divergences_are_finite_on_minus_infinity_padded_logits():
+    import torch
+
+    from mtdnn_alum.divergences import DIVERGENCES
+
+    inf = float("-inf")
+    a = torch.tensor([[1.0, 2.0, inf], [0.5, inf, inf]], requires_grad=True)
+    b = torch.tensor([[0.3, 1.0, inf], [2.0, inf, inf]], requires_grad=True)
+    for name, (cls, _) in DIVERGENCES.items():
+        a.grad = b.grad = None
+        loss = cls()(a, b)
+        loss.backward()
+        assert torch.isfinite(loss), name
+        assert torch.isfinite(a.grad).all() and torch.isfinite(b.grad).all(), name
