@@ -37,10 +37,12 @@ def encode(path, name, fmt, tokenizer, max_len, cache=None, **kwargs):
 
 
 def test_pair_reader_maps_labels_and_keeps_quotes(tmp_path):
-    path = write(tmp_path / "rte_dev.tsv", '1\tentailment\tHe said "hi.\tA man spoke.\n2\t0\tx\ty\n3\t\tno label\there\n')
+    path = write(tmp_path / "rte_dev.tsv", '1\tentailment\tHe said "hi.\tA man spoke.\n2\t0\tx\ty\n')
     rows = read(PremiseAndOneHypothesis(), path, "rte")
-    assert [r.label for r in rows] == [1, 0, None]
+    assert [r.label for r in rows] == [1, 0]
     assert rows[0].texts == ['He said "hi.', "A man spoke."]
+    test = write(tmp_path / "rte_test.tsv", "1\t\tno label\there\n2\t\tnone\teither\n")
+    assert [r.label for r in read(PremiseAndOneHypothesis(), test, "rte")] == [None, None]  # an unlabeled test set
 
 
 def test_unknown_label_names_row_and_known_labels(tmp_path):

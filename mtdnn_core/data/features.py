@@ -52,15 +52,15 @@ def _class_code_hash(cls: type) -> str:
     for klass in cls.__mro__:
         if klass is object:
             continue
-        try:
-            digest.update(inspect.getsource(klass).encode())
+        try:  # the whole module: helper functions a reader calls change its output too
+            digest.update(Path(inspect.getsourcefile(klass)).read_bytes())
         except (OSError, TypeError):  # built without source: its qualified name is all we have
             digest.update(f"{klass.__module__}.{klass.__qualname__}".encode())
     return digest.hexdigest()[:16]
 
 
 def code_fingerprint(obj: Any) -> str:
-    """A hash of the source of ``obj``'s class and its base classes."""
+    """A hash of the source modules of ``obj``'s class and its base classes."""
     return _class_code_hash(type(obj))
 
 

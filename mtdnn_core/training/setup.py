@@ -46,8 +46,9 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
     for name in config.tasks:
         if name in from_files:
             chosen[name] = from_files[name]
-        elif name in registries.tasks:
-            chosen[name] = registries.tasks.get(name).factory
+        elif name in registries.tasks:  # by its name or an alias: the run calls it what was asked for
+            task = registries.tasks.get(name).factory
+            chosen[name] = task if task.name == name else Task(task.definition.model_copy(update={"name": name}), task.locate)
         elif from_files and did_you_mean(name, from_files):  # a typo of a task of the --task-def files
             problems.append(f"tasks: no task '{name}'{did_you_mean(name, from_files)} "
                             f"(the --task-def files define {', '.join(from_files)})")
