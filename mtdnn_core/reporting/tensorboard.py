@@ -48,7 +48,7 @@ class TensorBoardReporter:
 
     @hookimpl
     def on_log(self, record: dict) -> None:
-        if record.get("event") != "train":
+        if record.get("event") != "train" or self.writer is None:  # a resume record comes before on_train_begin
             return
         for key, value in record.items():
             if (key.startswith("reg_") or key == "nonfinite_skipped") and _number(value):
