@@ -1,5 +1,6 @@
 """Windows, offsets and answer labels on hand-built contexts (positions worked out by hand)."""
 import numpy as np
+import torch
 import pytest
 
 from mtdnn_core.errors import DataError
@@ -87,3 +88,24 @@ def test_questions_are_cut_to_max_query_length(tiny_tokenizer):
 def test_a_stride_that_leaves_no_room_is_a_clear_error(tiny_tokenizer):
     with pytest.raises(DataError, match=r"question q: a window of 24 tokens leaves 19 .* doc_stride 19: raise max_seq_len"):
         windows([example(0, 0)], stride=19, tokenizer=tiny_tokenizer)
+
+
+def test_features_windowed_otherwise_are_refused_not_silently_used(tiny_tokenizer):
+    from mtdnn_core.config import TaskDef
+    from mtdnn_squad.head import SpanHead
+    from mtdnn_squad.loss import SpanCrossEntropy
+    from mtdnn_squad.task_types import Span
+
+    feats = windows([example(16, 20)], tokenizer=tiny_tokenizer)  # doc_stride 5
+    span = Span()
+    batch = span.collate(feats, tiny_tokenizer.pad_token_id)
+    assert batch["labels"].tolist() == [f["label"] for f in feats]
+    task = TaskDef(name="squad", task_type="span", data_format="squad_json", head_config={"doc_stride": 5})
+    same = SpanHead(4, task, SpanHead.Config(doc_stride=5))
+    outputs = same(torch.zeros(len(feats), batch["input_ids"].shape[1], 4), batch)
+    assert torch.isfinite(span.compute_loss(same, SpanCrossEntropy(), outputs, batch))
+    other = SpanHead(4, task, SpanHead.Config(doc_stride=8))  # e.g. head_config changed, cache kept
+    with pytest.raises(DataError, match="windowed with doc_stride 5, .* asks for doc_stride 8, max_query_length 64: delete the feature cache"):
+        span.compute_loss(other, SpanCrossEntropy(), outputs, batch)
+    with pytest.raises(DataError, match="delete the feature cache"):
+        span.decoder(task.model_copy(update={"head_config": {"doc_stride": 8}}), other).add(feats, batch, outputs)
