@@ -76,7 +76,7 @@ def continue_pretraining(encoder: str, corpus: str | Path, output: str | Path, *
                          eval_every: int | None = None, precision: str = "fp32", device: str = "auto",
                          grad_accumulation: int = 1, warmup: float = 0.0, resume: bool = False,
                          report_to: list[str] | None = None, num_threads: int | None = None,
-                         progress: bool = True) -> dict:
+                         log_every: int | None = None, progress: bool = True) -> dict:
     """Train ``encoder`` on masked-LM over ``corpus`` for ``steps`` updates (every tenth paragraph
     held out); write ``OUTPUT/model`` (AutoModelForMaskedLM) and ``OUTPUT/pretrain_summary.json``
     with the held-out loss before and after. The run itself lives in ``OUTPUT/run`` (resume
@@ -95,6 +95,7 @@ def continue_pretraining(encoder: str, corpus: str | Path, output: str | Path, *
         "grad_accumulation": grad_accumulation, "eval_every": eval_every, "regularizers": list(regularizers or []),
         "task_overrides": {TASK: {"head_config": {"mask_prob": mask_prob, "whole_word": whole_word}}},
         "report_to": list(report_to or ["jsonl"]), "num_threads": num_threads,
+        "log_every": log_every or max(1, steps // 100),  # a curve of about a hundred points
         "resume": str(output / "run") if resume else None,
     }, "continue_pretraining")
     trainer = Trainer(config, PluginHost(config.plugins), progress=progress)
