@@ -21,7 +21,8 @@ def rows(path):
 def test_task_definitions_load_and_validate():
     host = make_host(plugin)
     tasks = host.registries.tasks
-    assert sorted(tasks.names()) == ["cola", "mnli", "mrpc", "qnli", "qnnli", "qqp", "rte", "scitail", "snli", "sst", "stsb", "wnli"]
+    glue_tasks = [n for n in tasks.names() if not tasks.get(n).origin.plugin.startswith("core.")]  # not the core's mlm
+    assert sorted(glue_tasks) == ["cola", "mnli", "mrpc", "qnli", "qnnli", "qqp", "rte", "scitail", "snli", "sst", "stsb", "wnli"]
     mnli = tasks.get("mnli").factory.definition
     assert mnli.labels == ["contradiction", "neutral", "entailment"] and "mismatched_dev" in mnli.split_names
     assert tasks.get("cola").factory.definition.metric_meta == ["ACC", "MCC"]
