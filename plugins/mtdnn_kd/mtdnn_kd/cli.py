@@ -132,8 +132,10 @@ def train(plugins, strict_plugins, soft_labels, alpha, kd_loss, allow_missing, n
 @kd.command()
 @plugin_option
 @click.option("--tasks", required=True, help="Comma-separated tasks, e.g. rte,mrpc,stsb.")
-@click.option("--data-dir", "data_dirs", multiple=True, required=True, metavar="[TASK=]DIR")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--data-dir", "data_dirs", multiple=True, required=True, metavar="[TASK=]DIR",
+              help="Data directory as for `mtdnn train` (repeatable with TASK=DIR).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for every run, the soft labels and the results (finished runs there are reused).")
 @click.option("--teachers", "n_teachers", type=int, default=3, show_default=True, help="Teachers per task (seeds 1..N).")
 @click.option("--teacher-seeds", default=None, help="Comma-separated teacher seeds (instead of 1..N).")
 @click.option("--seed", type=int, default=1, show_default=True, help="The student's seed (and the baseline's).")

@@ -7,7 +7,8 @@ continues where it stopped):
 1. ``teachers``: one single-task run per task and seed (``teachers/<task>-seed<S>``), scored by
    the teach step rather than during training;
 2. ``teach``: their soft labels and report (``soft/``);
-3. ``student``: one multi-task run on all tasks with the ``kd`` regularizer (``student/``);
+3. ``student``: one multi-task run on all tasks with the ``kd`` regularizer (``student/``, or
+   ``student-<loss>`` with ``--kd-loss``);
 4. ``hard``: optionally the same multi-task run on hard labels alone (``multitask/``), which
    separates what distillation adds from what multi-task training adds;
 5. ``baseline``: a single-task run per task with the student's seed; when that seed is a
@@ -126,9 +127,14 @@ class Recipe:
             params["loss"] = self.s.kd_loss
         return params
 
+    def student_dir(self) -> str:
+        """``student``, or ``student-<loss>`` with a distillation loss of its own, so students of
+        several losses sit side by side (rerun ``--stages student,report`` with another --kd-loss)."""
+        return f"student-{self.s.kd_loss}" if self.s.kd_loss else "student"
+
     def student(self) -> dict:
         regularizers = [*self.s.base.get("regularizers", []), {"name": "kd", "params": self.kd_params()}]
-        return self.train("student", {"tasks": self.s.tasks, "seed": self.s.student_seed, "regularizers": regularizers},
+        return self.train(self.student_dir(), {"tasks": self.s.tasks, "seed": self.s.student_seed, "regularizers": regularizers},
                           soft_dir=self.out / "soft")
 
     def hard(self) -> dict:

@@ -30,6 +30,12 @@ def _mean(scores: list[dict]) -> dict:
     return {k: float(np.mean([s[k] for s in scores])) for k in keys}
 
 
+def student_label(folder: str, seed: int) -> str:
+    """``student`` distilled with each task's kd_loss; ``student-kl`` with kl for every task."""
+    loss = folder.partition("-")[2]
+    return f"student (multi-task, distilled{f' with {loss}' if loss else ''}, seed {seed})"
+
+
 def collect(recipe: Any) -> dict:
     """Everything the recipe measured, read back from its output folder."""
     out, s = recipe.out, recipe.s
@@ -45,8 +51,8 @@ def collect(recipe: Any) -> dict:
             for t in s.tasks}})
     systems.append({"system": f"ensemble of {len(s.teacher_seeds)}", "scores": {
         t: report["tasks"][t]["ensemble"]["scores"].get(splits[t], {}) for t in s.tasks}})
-    runs = {"student": f"student (multi-task, distilled, seed {s.student_seed})",
-            "multitask": f"multi-task, hard labels only (seed {s.student_seed})"}
+    runs = {folder.name: student_label(folder.name, s.student_seed) for folder in sorted(out.glob("student*"))}
+    runs["multitask"] = f"multi-task, hard labels only (seed {s.student_seed})"
     for folder, label in runs.items():
         summary = out / folder / "summary.json"
         if summary.is_file():

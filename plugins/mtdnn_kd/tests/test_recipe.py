@@ -47,3 +47,10 @@ def test_recipe_teachers_soft_labels_student_and_baseline(tmp_path, canonical):
     assert again.exit_code == 0, again.output
     assert again.output.count("reusing the finished run") == 6 and "soft labels: reusing" in again.output
     assert json.loads((out / "results.json").read_text())["systems"] == results["systems"]
+
+    other = recipe(out, canonical, "--kd-loss", "kl", "--stages", "student,report")  # a second student beside the first
+    assert other.exit_code == 0, other.output
+    systems = [s["system"] for s in json.loads((out / "results.json").read_text())["systems"]]
+    assert systems[4:6] == ["student (multi-task, distilled, seed 1)", "student (multi-task, distilled with kl, seed 1)"]
+    params = json.loads((out / "student-kl" / "config.json").read_text())["regularizers"][0]["params"]
+    assert params["loss"] == "kl"
