@@ -138,11 +138,12 @@ def plot_runs(runs: list[str | Path], out: str | Path) -> list[Path]:
     tasks = sorted({t for c in curves for t in c.train_loss})
     if tasks:
         panels = {task: {c.label: c.train_loss.get(task, []) for c in curves} for task in tasks}
-        written.append(line_chart(panels, out / "train_loss.png", title="training loss"))
+        written.append(line_chart(panels, out / "train_loss.png", title="training loss", integer_x=True))
     if any(c.learning_rate for c in curves):
-        written.append(line_chart({"learning rate": {c.label: c.learning_rate for c in curves}}, out / "learning_rate.png"))
+        written.append(line_chart({"learning rate": {c.label: c.learning_rate for c in curves}}, out / "learning_rate.png",
+                                  integer_x=True))
     for dataset in sorted({d for c in curves for d in c.metrics}):
         names = sorted({m for c in curves for m in c.metrics.get(dataset, {})})
         panels = {name: {c.label: c.metrics.get(dataset, {}).get(name, []) for c in curves} for name in names}
-        written.append(line_chart(panels, out / f"{dataset}.png", title=dataset))
+        written.append(line_chart(panels, out / f"{dataset}.png", title=dataset, integer_x=True))
     return written
