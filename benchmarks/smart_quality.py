@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -161,7 +162,7 @@ def main():
     if result["runs"] and result.get("settings") != settings:
         sys.exit(f"{out} holds runs with other settings ({result.get('settings')}); use another --out")
     result["settings"] = settings
-    result["commands"].append("python " + " ".join(sys.argv))
+    result["commands"].append(shlex.join(["python", *sys.argv]))
     result["variants"] = {**VARIANTS, **SWEEP}
 
     plan = [(t, v, int(s)) for t in args.tasks.split(",") for v in args.variants.split(",") if v
