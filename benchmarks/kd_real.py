@@ -9,11 +9,12 @@ It runs ``mtdnn kd recipe`` stage by stage; each call reuses what earlier calls 
     python benchmarks/kd_real.py --work runs/kd-bench --stages teach
     python benchmarks/kd_real.py --work runs/kd-bench --stages student
     python benchmarks/kd_real.py --work runs/kd-bench --stages hard
+    python benchmarks/kd_real.py --work runs/kd-bench --stages student --kd-loss kl   # a second student
     python benchmarks/kd_real.py --work runs/kd-bench --stages report --out benchmarks/results/kd_cpu.json
 
-Same settings for every run: max length 64, batch 32, AdamW lr 1e-4, 10% warm-up, linear decay,
-clipping 1.0, first-token pooler heads (SAN off), the first --max-train-samples rows of each
-training set, full dev sets.
+Same settings for every run: the first 600 rows of each training set, 3 epochs, batch 16,
+max length 64, AdamW lr 1e-4, 10% warm-up, linear decay, clipping 1.0, first-token pooler heads
+(SAN off), full dev sets.
 """
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ def main():
     parser.add_argument("--encoder", default="all-minilm-l6-v2")
     parser.add_argument("--data-dir", default=str(SHARED))
     parser.add_argument("--tasks", default=",".join(TASKS))
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--max-seq-len", type=int, default=64)
     parser.add_argument("--max-train-samples", type=int, default=600)
@@ -54,6 +55,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=None, help="write the JSON here too")
+    parser.add_argument("--note", action="append", default=[], help="a remark recorded with the results (repeatable)")
     args = parser.parse_args()
     import torch
 
@@ -80,6 +82,9 @@ def main():
             seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
             recipe.teachers(seeds)
             stage = f"teachers-{args.seeds or 'all'}"
+        elif stage == "student":
+            recipe.run((stage,))
+            stage = recipe.student_dir()
         elif stage == "report":
             results = recipe.run(("baseline", "report"))
         else:
@@ -89,11 +94,17 @@ def main():
             ledger_path.write_text(json.dumps(ledger, indent=2) + "\n")
     if "report" not in stages:
         return
+    students = {}
+    for folder in sorted(work.glob("student*")):
+        params = json.loads((folder / "config.json").read_text())["regularizers"][-1]["params"]
+        students[folder.name] = {"alpha": params["alpha"],
+                                 "kd_loss": params.get("loss") or "each task's kd_loss (mse for rte, mrpc, stsb)"}
     output = {
         "benchmark": "kd_real",
         "settings": {**vars(args), **results["settings"]},
-        "machine": "2 shared CPU cores, 1 torch thread, nice -n 10",
-        "splits": results["splits"], "systems": results["systems"], "agreement": results["agreement"],
+        "machine": "2 CPU cores shared with other jobs (load 10-12), 1 torch thread, nice -n 10",
+        "notes": args.note,
+        "students": students, "splits": results["splits"], "systems": results["systems"], "agreement": results["agreement"],
         "cpu_s_by_stage": ledger, "cpu_s_total": round(sum(v["cpu_s"] for v in ledger.values()), 1),
         "train_wall_s_by_run": results["timings_s"],
         "table": (work / "results.md").read_text(),
