@@ -9,6 +9,10 @@ SMART paper's Algorithm 1). The toolkit adds the raw gradient, which at a starti
 is about 1e-5 times smaller than the noise, so its "adversarial" perturbation is the random
 starting noise rescaled (``ascent: raw`` keeps that). The paper's form, projection into an
 epsilon-ball, is ``mode: project`` with ``scale`` as the radius.
+
+Where the gradient vanishes (a token the prediction does not depend on, or a divergence that
+underflows to 0 in float32), the step adds nothing and the perturbation stays the random start,
+rescaled.
 """
 from __future__ import annotations
 
