@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.io import atomic_write_json, atomic_write_text
+from mtdnn_core.io import atomic_write_json
 
 STAGES = ("teachers", "teach", "student", "hard", "baseline", "report")
 PER_TASK = ("task_overrides", "task_data_dirs", "train_fraction")

@@ -1,13 +1,8 @@
-"""Training a student: one-hot soft labels train exactly like hard labels; the commands check
-the run against its soft labels before the first step."""
+"""A student on one-hot soft labels trains exactly like one on hard labels."""
 import json
-import shutil
 
 import pytest
-import torch
-from click.testing import CliRunner
 
-from mtdnn_core.cli import main
 from mtdnn_kd.kinds import kind_for
 from mtdnn_kd.soft_labels import Manifest, SplitRecord, TaskRecord, write_entries, write_manifest
 
