@@ -3,6 +3,7 @@
 * ``mtdnn_host(*plugins)``: a fresh, strict plugin host with the built-ins and the given plugin
   objects (modules or instances with ``@hookimpl`` functions) and no installed entry points,
   so a test never depends on what happens to be installed.
+* ``file_server``: a local HTTP server (range requests) for testing download code.
 * ``tiny_train_config(**overrides)``: a :class:`TrainConfig` for a few CPU steps with the tiny
   random encoder.
 """
@@ -46,3 +47,52 @@ def tiny_tokenizer():
     from mtdnn_core.model.encoder import load_tiny_random_bert
 
     return load_tiny_random_bert()[1]
+
+
+def _range_handler(root: str, requests: list):
+    """A handler serving ``root`` with HTTP range support, recording (path, Range header)."""
+    import http.server
+    from pathlib import Path
+
+    class RangeHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            path = Path(root) / self.path.lstrip("/")
+            if not path.is_file():
+                self.send_error(404)
+                return
+            data = path.read_bytes()
+            header = self.headers.get("Range")
+            requests.append((self.path, header))
+            start = 0
+            if header:
+                start = int(header.split("=")[1].split("-")[0])
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(data) - start))
+            self.end_headers()
+            self.wfile.write(data[start:])
+
+    return RangeHandler
+
+
+@pytest.fixture
+def file_server(tmp_path):
+    """A local HTTP server for download code: files put in ``.root`` are served at ``.url``
+    (range requests honoured, for resumed transfers); ``.requests`` lists (path, Range header)."""
+    import http.server
+    import threading
+    from types import SimpleNamespace
+
+    root = tmp_path / "www"
+    root.mkdir()
+    requests: list = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _range_handler(str(root), requests))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield SimpleNamespace(root=root, url=f"http://127.0.0.1:{httpd.server_address[1]}", requests=requests)
+    httpd.shutdown()
+    httpd.server_close()

@@ -1,9 +1,7 @@
 """Domain-adaptation readers, QNLI ranking, subsets, submission files, download, the recipe."""
 import hashlib
-import http.server
 import io
 import json
-import threading
 import zipfile
 from pathlib import Path
 
@@ -117,46 +115,9 @@ def test_submission_files_follow_the_glue_format(tmp_path):
         assert sorted(archive.namelist()) == ["CoLA.tsv", "RTE.tsv", "STS-B.tsv"]
 
 
-class RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files with HTTP range support, and records the requests."""
-
-    requests: list = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):  # noqa: N802
-        path = Path(self.directory) / self.path.lstrip("/")
-        if not path.is_file():
-            self.send_error(404)
-            return
-        data = path.read_bytes()
-        start = 0
-        header = self.headers.get("Range")
-        RangeHandler.requests.append((self.path, header))
-        if header:
-            start = int(header.split("=")[1].split("-")[0])
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            self.send_response(200)
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        self.wfile.write(data[start:])
-
-
 @pytest.fixture
-def server(tmp_path):
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = lambda *a, **k: RangeHandler(*a, directory=str(root), **k)  # noqa: E731
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    RangeHandler.requests = []
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def server(file_server):
+    return file_server.root, file_server.url
 
 
 def rte_zip(extra: dict | None = None) -> bytes:
@@ -203,7 +164,7 @@ def test_path_traversal_archive_is_refused(server, tmp_path):
         safe_extract(bad, tmp_path / "out")
 
 
-def test_partial_download_resumes_with_a_range_request(server, tmp_path):
+def test_partial_download_resumes_with_a_range_request(server, tmp_path, file_server):
     root, url = server
     data = rte_zip() * 3
     (root / "big.bin").write_bytes(data)
@@ -211,7 +172,7 @@ def test_partial_download_resumes_with_a_range_request(server, tmp_path):
     (tmp_path / "big.bin.part").write_bytes(data[:1000])
     fetch(f"{url}/big.bin", target, hashlib.sha256(data).hexdigest())
     assert target.read_bytes() == data
-    assert RangeHandler.requests[-1] == ("/big.bin", "bytes=1000-")
+    assert file_server.requests[-1] == ("/big.bin", "bytes=1000-")
 
 
 def test_recipe_end_to_end_on_real_rows(tmp_path):

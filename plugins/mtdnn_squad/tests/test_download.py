@@ -1,8 +1,6 @@
 """``mtdnn squad download`` against a local HTTP server: checksums, pinning, resumed transfers."""
 import hashlib
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,45 +10,9 @@ from mtdnn_core.cli import main
 from mtdnn_squad.download import SHA256
 
 
-class RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files with HTTP range support, and records the requests."""
-
-    requests: list = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):  # noqa: N802
-        path = Path(self.directory) / self.path.lstrip("/")
-        if not path.is_file():
-            self.send_error(404)
-            return
-        data = path.read_bytes()
-        start = 0
-        header = self.headers.get("Range")
-        RangeHandler.requests.append((self.path, header))
-        if header:
-            start = int(header.split("=")[1].split("-")[0])
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            self.send_response(200)
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        self.wfile.write(data[start:])
-
-
 @pytest.fixture
-def server(tmp_path):
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = lambda *a, **k: RangeHandler(*a, directory=str(root), **k)  # noqa: E731
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    RangeHandler.requests = []
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def server(file_server):
+    return file_server.root, file_server.url
 
 
 def serve_v2(root: Path, sample: dict) -> dict[str, bytes]:
@@ -88,7 +50,7 @@ def test_the_official_checksums_are_pinned(server, tmp_path, sample):
     assert not list((tmp_path / "t").glob("train-v2.0.json*"))  # the bad download is removed
 
 
-def test_a_partial_download_resumes(server, tmp_path, sample):
+def test_a_partial_download_resumes(server, tmp_path, sample, file_server):
     root, url = server
     blobs = serve_v2(root, sample)
     target = tmp_path / "squad"
@@ -97,5 +59,5 @@ def test_a_partial_download_resumes(server, tmp_path, sample):
     result = CliRunner().invoke(main, ["squad", "download", "--version", "2.0", "--target", str(target), "--mirror", url,
                                        "--checksums", str(sums(blobs, tmp_path / "SUMS"))])
     assert result.exit_code == 0, result.output
-    assert ("/dev-v2.0.json", "bytes=1000-") in RangeHandler.requests
+    assert ("/dev-v2.0.json", "bytes=1000-") in file_server.requests
     assert (target / "dev-v2.0.json").read_bytes() == blobs["dev-v2.0.json"]
