@@ -82,7 +82,7 @@ def main() -> None:
     run(["alum", "pretrain", "--encoder", "all-minilm-l6-v2", "--corpus", DATA / "mlm" / "mlm_train.json",
          "--output", encoder, "--steps", args.alum_steps, "--batch-size", 16, "--max-seq-len", 128,
          "--adv-alpha", 0, "--threads", 1, "--seed", args.seed], log, done)
-    alum = json.loads((encoder / "alum_summary.json").read_text())
+    alum = json.loads((encoder / "pretrain_summary.json").read_text())
 
     untrained = ["--head-config", "similarity=cosine", "--head-config", "pooling=mean"]
     run(["hnn", "evaluate", "--encoder", encoder, "--data-dir", hnn, "--tasks", "wsc273,pdp60", *untrained,

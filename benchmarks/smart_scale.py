@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -110,34 +111,37 @@ def measure_classification(args):
     return result
 
 
-def measure_mlm(args):
-    from mtdnn_alum.adversary import AdversarialPerturbation, PerturbationConfig
-    from mtdnn_alum.mlm import (IGNORE, MaskingConfig, adversarial_term, collate_mlm, encode_blocks, load_mlm_model,
-                                make_blocks, mask_tokens, read_corpus)
-    from mtdnn_alum.perturb import target_module
+def measure_mlm(args, work: Path):
+    """ALUM's term on one masked batch of the corpus, built as ``mtdnn alum pretrain`` builds it
+    (the ``mlm`` task through the trainer, MiniLM given a new masked-LM head)."""
+    from mtdnn_core.config import build_train_config
+    from mtdnn_core.plugins import PluginHost
+    from mtdnn_core.training.pretrain import TASK, _corpus_dir
+    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_alum.regularizers import SMART
 
     torch.manual_seed(0)
-    model, tokenizer = load_mlm_model("all-minilm-l6-v2")
-    rows = encode_blocks(make_blocks(read_corpus(SHARED / "mlm" / "mlm_train.json"), tokenizer, args.max_seq_len),
-                         tokenizer, args.max_seq_len)
-    batch = collate_mlm(rows[: args.batch_size], tokenizer.pad_token_id)
-    inputs, labels = mask_tokens(batch["input_ids"], batch["word_ids"], batch["special"], tokenizer, MaskingConfig(),
-                                 torch.Generator().manual_seed(0))
-    positions = labels != IGNORE
+    config = build_train_config({
+        "tasks": [TASK], "encoder": "all-minilm-l6-v2", "data_dir": str(_corpus_dir(SHARED / "mlm" / "mlm_train.json", work)),
+        "output_dir": str(work / "run"), "plugins": ["alum"], "batch_size": args.batch_size,
+        "max_seq_len": args.max_seq_len, "device": "cpu", "overwrite": True}, "smart_scale")
+    trainer = Trainer(config, PluginHost(config.plugins), progress=False)
+    dataset = trainer.data.train[0]
+    _, batch = next(iter(trainer.loader(trainer.sampler.schedule(0))))
+    model, task = trainer.model, dataset.task
     out = {}
     for mode in ("eval", "train"):
         model.train(mode == "train")
         torch.manual_seed(1)
-        logits = model(input_ids=inputs, attention_mask=batch["attention_mask"]).logits
-        mlm = float(F.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1), ignore_index=IGNORE))
+        logits = model(task.name, batch)
+        mlm = float(F.cross_entropy(logits.float(), batch["labels"]))
         out[mode] = {"mlm_loss": mlm, "settings": {}}
         for name, params in MLM_SETTINGS.items():
-            adversary = AdversarialPerturbation(PerturbationConfig(**params))
+            regularizer = SMART(trainer.registries, alpha=1.0, **params)
             torch.manual_seed(2)
-            term = adversarial_term(model, target_module(model.base_model, adversary.config.where), adversary, inputs,
-                                    batch["attention_mask"], logits, positions)
+            term = regularizer(model, task, batch, logits, None)
             out[mode]["settings"][name] = {"alpha10_term_over_mlm_loss": 10 * float(term) / mlm,
-                                           "adv_divergence": float(term), **adversary.log_values()}
+                                           "adv_divergence": float(term), **regularizer.log_values()}
     return out
 
 
@@ -153,7 +157,7 @@ def main():
         torch.set_num_threads(args.num_threads)
     started = time.perf_counter()
     result = {"benchmark": "smart_scale", "settings": vars(args), "rte_minilm": measure_classification(args),
-              "alum_mlm_minilm": measure_mlm(args)}
+              "alum_mlm_minilm": measure_mlm(args, Path(tempfile.mkdtemp(prefix="smart-scale-")))}
     result["seconds"] = round(time.perf_counter() - started, 1)
     text = json.dumps(result, indent=2)
     print(text)

@@ -9,6 +9,7 @@ regularizer, ``adv_alpha`` as its ``alpha``). The result is written as a Hugging
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -73,14 +74,16 @@ def export_masked_lm(model: Any, tokenizer: Any, task: str, target: Path) -> Pat
 def continue_pretraining(encoder: str, corpus: str | Path, output: str | Path, *, steps: int = 100, batch_size: int = 16,
                          max_len: int = 128, lr: float = 5e-5, mask_prob: float = 0.15, whole_word: bool = False,
                          regularizers: list[dict] | None = None, plugins: list[str] | None = None, seed: int = 1,
-                         eval_every: int | None = None, precision: str = "fp32", device: str = "auto",
+                         eval_every: int | None = None, save_every: int | None = None, precision: str = "fp32",
+                         device: str = "auto",
                          grad_accumulation: int = 1, warmup: float = 0.0, resume: bool = False,
                          report_to: list[str] | None = None, num_threads: int | None = None,
-                         log_every: int | None = None, progress: bool = True) -> dict:
+                         log_every: int | None = None, progress: bool = True, overwrite: bool = False,
+                         model_dir: str | Path | None = None) -> dict:
     """Train ``encoder`` on masked-LM over ``corpus`` for ``steps`` updates (every tenth paragraph
-    held out); write ``OUTPUT/model`` (AutoModelForMaskedLM) and ``OUTPUT/pretrain_summary.json``
-    with the held-out loss before and after. The run itself lives in ``OUTPUT/run`` (resume
-    with ``resume=True``)."""
+    held out); write the model (AutoModelForMaskedLM) to ``model_dir`` (default ``OUTPUT/model``)
+    and ``OUTPUT/pretrain_summary.json`` with the held-out loss before and after. The run itself
+    lives in ``OUTPUT/run`` (continue it with ``resume=True``; ``overwrite=True`` replaces it)."""
     from mtdnn_core.config import build_train_config
     from mtdnn_core.plugins import PluginHost
     from mtdnn_core.training.evaluate import compute_metrics, predict
@@ -92,27 +95,37 @@ def continue_pretraining(encoder: str, corpus: str | Path, output: str | Path, *
         "tasks": [TASK], "encoder": encoder, "data_dir": str(data), "output_dir": str(output / "run"),
         "plugins": list(plugins or []), "epochs": 10**6, "max_steps": steps, "batch_size": batch_size,
         "max_seq_len": max_len, "lr": lr, "warmup": warmup, "seed": seed, "precision": precision, "device": device,
-        "grad_accumulation": grad_accumulation, "eval_every": eval_every, "regularizers": list(regularizers or []),
+        "grad_accumulation": grad_accumulation, "eval_every": eval_every, "save_every": save_every,
+        "regularizers": list(regularizers or []),
         "task_overrides": {TASK: {"head_config": {"mask_prob": mask_prob, "whole_word": whole_word}}},
         "report_to": list(report_to or ["jsonl"]), "num_threads": num_threads,
         "log_every": log_every or max(1, steps // 100),  # a curve of about a hundred points
-        "resume": str(output / "run") if resume else None,
+        "resume": str(output / "run") if resume else None, "overwrite": overwrite,
     }, "continue_pretraining")
     trainer = Trainer(config, PluginHost(config.plugins), progress=progress)
-    before = None
+    before_file = output / "heldout_before.json"  # measured once, before the first update; kept for a resumed run
     if not resume:
         dev = [d for d in trainer.data.eval if d.split == "dev"]
         before = {d.name: compute_metrics(d, predict(trainer.model, d, config.eval_batch_size, trainer.device,
                                                      trainer.pad_id, trainer.autocast), trainer.registries.metrics)
                   for d in dev}
+        if trainer.dist.is_main:
+            atomic_write_json(before_file, before)
+    else:
+        before = json.loads(before_file.read_text()) if before_file.is_file() else None
     summary = trainer.train()
+    if not trainer.dist.is_main:  # rank 0 writes the model and the summary
+        return {}
     after = summary["history"][-1]["metrics"] if summary["history"] else {}
     model = trainer.ema.model if trainer.ema is not None else trainer.model
-    export_masked_lm(model, trainer.tokenizer, TASK, output / "model")
+    model_dir = Path(model_dir) if model_dir is not None else output / "model"
+    export_masked_lm(model, trainer.tokenizer, TASK, model_dir)
     loss_before = (before or {}).get(f"{TASK}_dev", {}).get("mlm_loss")
     loss_after = after.get(f"{TASK}_dev", {}).get("mlm_loss")
-    result = {"encoder": encoder, "corpus": str(corpus), "steps": summary["step"], "model": str(output / "model"),
-              "run": str(output / "run"), "heldout_mlm_loss_before": loss_before, "heldout_mlm_loss_after": loss_after,
+    result = {"encoder": encoder, "corpus": str(corpus), "steps": summary["step"], "model": str(model_dir),
+              "run": str(output / "run"), "train_blocks": sum(len(d) for d in trainer.data.train),
+              "heldout_blocks": sum(len(d) for d in trainer.data.eval if d.split == "dev"),
+              "heldout_mlm_loss_before": loss_before, "heldout_mlm_loss_after": loss_after,
               "heldout_perplexity_after": None if loss_after is None else math.exp(loss_after),
               "regularizers": [r["name"] for r in (regularizers or [])]}
     atomic_write_json(output / "pretrain_summary.json", result)

@@ -18,58 +18,86 @@ def alum():
 
 
 @alum.command()
-@click.option("--encoder", default="all-minilm-l6-v2", help="Encoder name or directory.")
+@click.option("--encoder", default="all-minilm-l6-v2", show_default=True, help="Encoder name or directory.")
 @click.option("--corpus", required=True, type=click.Path(exists=True, dir_okay=False), help="Plain text or JSON lines with 'text'.")
-@click.option("--output", required=True, type=click.Path(file_okay=False), help="Where the Hugging Face model directory goes.")
-@click.option("--steps", type=int, default=100)
-@click.option("--batch-size", type=int, default=16)
-@click.option("--max-seq-len", type=int, default=128)
-@click.option("--lr", type=float, default=5e-5)
-@click.option("--mask-prob", type=float, default=0.15)
+@click.option("--output", required=True, type=click.Path(file_okay=False),
+              help="The Hugging Face model directory (usable as --encoder); the run goes into OUTPUT/run.")
+@click.option("--steps", type=int, default=100, show_default=True, help="Updates.")
+@click.option("--batch-size", type=int, default=16, show_default=True)
+@click.option("--max-seq-len", type=int, default=128, show_default=True)
+@click.option("--lr", type=float, default=5e-5, show_default=True)
+@click.option("--warmup", type=float, default=0.0, show_default=True, help="Share of the updates for linear warm-up.")
+@click.option("--grad-accumulation", type=int, default=1, show_default=True)
+@click.option("--mask-prob", type=float, default=0.15, show_default=True)
 @click.option("--whole-word-mask", is_flag=True, help="Mask whole words rather than sub-tokens.")
-@click.option("--adv-alpha", type=float, default=10.0, help="Weight of the adversarial term (0: plain MLM).")
-@click.option("--adv-layer", default="embeddings", help="embeddings (the layer's output), word_embeddings or layer:N.")
-@click.option("--adv-steps", type=int, default=1, help="Ascent steps.")
-@click.option("--adv-step-size", type=float, default=1e-3, help="Ascent step size.")
-@click.option("--adv-noise-var", type=float, default=1e-5, help="Standard deviation of the starting noise (the original's name).")
-@click.option("--adv-epsilon", type=float, default=1e-6, help="Stabiliser of the normalisation.")
-@click.option("--adv-scale", type=float, default=1.0, help="Norm of the perturbation per token (or radius with --adv-mode project).")
-@click.option("--adv-mode", type=click.Choice(["normalize", "project"]), default="normalize")
-@click.option("--adv-ascent", type=click.Choice(["normalized", "raw", "steepest"]), default="normalized")
-@click.option("--adv-norm", type=click.Choice(["inf", "l2", "l1"]), default="inf")
-@click.option("--log-every", type=int, default=10, help="Steps per line of OUTPUT/alum_log.jsonl.")
-@click.option("--seed", type=int, default=1)
-@click.option("--threads", type=int, default=None)
-def pretrain(encoder, corpus, output, steps, batch_size, max_seq_len, lr, mask_prob, whole_word_mask, adv_alpha,
-             adv_layer, adv_steps, adv_step_size, adv_noise_var, adv_epsilon, adv_scale, adv_mode, adv_ascent, adv_norm,
-             log_every, seed, threads):
+@click.option("--adv-alpha", type=float, default=10.0, show_default=True, help="Weight of the adversarial term (0: plain MLM).")
+@click.option("--adv-layer", default="embeddings", show_default=True,
+              help="embeddings (the layer's output), word_embeddings or layer:N.")
+@click.option("--adv-steps", type=int, default=1, show_default=True, help="Ascent steps.")
+@click.option("--adv-step-size", type=float, default=1e-3, show_default=True, help="Ascent step size.")
+@click.option("--adv-noise-var", type=float, default=1e-5, show_default=True,
+              help="Standard deviation of the starting noise (the original's name).")
+@click.option("--adv-epsilon", type=float, default=1e-6, show_default=True, help="Stabiliser of the normalisation.")
+@click.option("--adv-scale", type=float, default=1.0, show_default=True,
+              help="Norm of the perturbation per token (or radius with --adv-mode project).")
+@click.option("--adv-mode", type=click.Choice(["normalize", "project"]), default="normalize", show_default=True)
+@click.option("--adv-ascent", type=click.Choice(["normalized", "raw", "steepest"]), default="normalized", show_default=True)
+@click.option("--adv-norm", type=click.Choice(["inf", "l2", "l1"]), default="inf", show_default=True)
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True,
+              help="Mixed precision (torch.amp).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, ...")
+@click.option("--eval-every", type=int, default=None, help="Held-out masked-LM loss every N updates (default: at the end).")
+@click.option("--save-every", type=int, default=500, show_default=True,
+              help="Checkpoint every N updates (what --resume continues from); the last two are kept.")
+@click.option("--log-every", type=int, default=None, help="Updates per line of OUTPUT/run/log.jsonl (default: steps / 100).")
+@click.option("--report-to", default="jsonl", show_default=True, help="Reporters, comma-separated (jsonl, tensorboard, ...).")
+@click.option("--resume", is_flag=True, help="Continue the run in OUTPUT/run from its latest checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Replace a run already in OUTPUT/run.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--threads", type=int, default=None, help="CPU threads.")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def pretrain(encoder, corpus, output, steps, batch_size, max_seq_len, lr, warmup, grad_accumulation, mask_prob,
+             whole_word_mask, adv_alpha, adv_layer, adv_steps, adv_step_size, adv_noise_var, adv_epsilon, adv_scale,
+             adv_mode, adv_ascent, adv_norm, precision, device, eval_every, save_every, log_every, report_to, resume,
+             overwrite, seed, threads, progress):
     """Continue masked-LM pre-training of an encoder on a corpus, with ALUM's adversarial term.
 
+    A run of the core trainer on the `mlm` task with the `smart` regularizer (weight
+    --adv-alpha) on the masked positions: checkpoints, --resume, mixed precision, the run's
+    log (OUTPUT/run/log.jsonl: loss, `reg_smart` and its pieces) and reporters. Every tenth
+    paragraph is held out; OUTPUT/pretrain_summary.json has its masked-LM loss before and after.
     The result loads with AutoModelForMaskedLM and works as `mtdnn train --encoder OUTPUT`.
-    OUTPUT/alum_log.jsonl holds the masked-LM loss and the adversarial term every --log-every steps.
 
     \b
     Example:
       mtdnn alum pretrain --corpus mlm_train.json --output alum-minilm/ --steps 200 --whole-word-mask
     """
-    import torch
     from pydantic import ValidationError
 
     from mtdnn_core.errors import ConfigError
-    from mtdnn_alum.adversary import PerturbationConfig
-    from mtdnn_alum.mlm import pretrain as run
+    from mtdnn_core.training.pretrain import continue_pretraining
+    from mtdnn_alum.regularizers import SMARTConfig
 
-    if threads:
-        torch.set_num_threads(threads)
+    params = {"alpha": adv_alpha, "where": adv_layer, "steps": adv_steps, "step_size": adv_step_size,
+              "noise_std": adv_noise_var, "epsilon": adv_epsilon, "scale": adv_scale, "mode": adv_mode,
+              "ascent": adv_ascent, "norm": adv_norm}
     try:
-        adv = PerturbationConfig(where=adv_layer, steps=adv_steps, step_size=adv_step_size, noise_std=adv_noise_var,
-                                 epsilon=adv_epsilon, scale=adv_scale, mode=adv_mode, ascent=adv_ascent, norm=adv_norm)
+        SMARTConfig(**params)  # checked here, so an error names the option
     except ValidationError as exc:
-        raise ConfigError([f"--adv-{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]) from None
-    summary = run(encoder, corpus, output, steps=steps, batch_size=batch_size, max_len=max_seq_len, lr=lr,
-                  mask_prob=mask_prob, whole_word=whole_word_mask, adv_alpha=adv_alpha, adv=adv, seed=seed,
-                  log_every=log_every)
-    click.echo(json.dumps(summary, indent=2))
+        names = {"alpha": "alpha", "where": "layer", "steps": "steps", "step_size": "step-size", "noise_std": "noise-var"}
+        raise ConfigError([f"--adv-{names.get(str(e['loc'][0]), str(e['loc'][0]).replace('_', '-'))}: {e['msg']}"
+                           for e in exc.errors()]) from None
+    regularizers = [{"name": "smart", "params": params}] if adv_alpha > 0 else []
+    summary = continue_pretraining(
+        encoder, corpus, output, steps=steps, batch_size=batch_size, max_len=max_seq_len, lr=lr, warmup=warmup,
+        grad_accumulation=grad_accumulation, mask_prob=mask_prob, whole_word=whole_word_mask, seed=seed,
+        regularizers=regularizers, plugins=["alum"] if regularizers else [], eval_every=eval_every,
+        save_every=save_every,
+        precision=precision, device=device, resume=resume, overwrite=overwrite, num_threads=threads,
+        report_to=[r.strip() for r in report_to.split(",") if r.strip()], log_every=log_every, progress=progress,
+        model_dir=output)
+    if summary:  # rank 0 of a data-parallel run
+        click.echo(json.dumps(summary, indent=2))
 
 
 ORIGINAL_OPTIONS = [

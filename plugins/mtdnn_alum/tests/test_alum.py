@@ -1,4 +1,4 @@
-"""ALUM plugin: divergences, perturbations, SMART, Bregman, masking, pre-training."""
+"""ALUM plugin: divergences, perturbations, SMART, Bregman, pre-training through the trainer."""
 import json
 import math
 from pathlib import Path
@@ -9,7 +9,6 @@ import torch
 from click.testing import CliRunner
 
 from mtdnn_alum import divergences as dv
-from mtdnn_alum.mlm import MaskingConfig, mask_tokens
 from mtdnn_alum.norms import norm_of, project
 from mtdnn_alum.regularizers import SMART, BregmanProximalPoint
 from mtdnn_core.cli import main
@@ -157,25 +156,6 @@ def test_bregman_term_pulls_towards_the_teacher():
     assert max(moved) > 0  # the EMA teacher follows the student
 
 
-def test_masking_statistics():
-    _, tokenizer = load_tiny_random_bert()
-    ids = torch.randint(1000, 20000, (200, 100))
-    special = torch.zeros_like(ids, dtype=torch.bool)
-    special[:, 0] = True
-    word_ids = torch.arange(100).repeat(200, 1) // 2
-    masked, labels = mask_tokens(ids, word_ids, special, tokenizer, MaskingConfig(0.15), torch.Generator().manual_seed(0))
-    chosen = labels != -100
-    assert chosen.float().mean().item() == pytest.approx(0.15 * 99 / 100, abs=0.01)
-    assert not chosen[:, 0].any()
-    as_mask = (masked == tokenizer.mask_token_id) & chosen
-    kept = (masked == ids) & chosen
-    assert as_mask.sum().item() / chosen.sum().item() == pytest.approx(0.8, abs=0.02)
-    assert kept.sum().item() / chosen.sum().item() == pytest.approx(0.1, abs=0.02)
-    _, labels = mask_tokens(ids, word_ids, special, tokenizer, MaskingConfig(0.15, whole_word=True), torch.Generator().manual_seed(0))
-    chosen = (labels != -100).view(200, 50, 2)
-    assert torch.equal(chosen[..., 0], chosen[..., 1])  # both pieces of a word masked together
-
-
 def test_smart_finetune_end_to_end_on_real_rte(tmp_path):
     result = CliRunner().invoke(main, [
         "alum", "finetune", "--plugin", "glue", "--data-dir", str(SHARED / "glue"), "--tasks", "rte,stsb",
@@ -190,27 +170,76 @@ def test_smart_finetune_end_to_end_on_real_rte(tmp_path):
     assert losses and all(math.isfinite(x) for x in losses)
 
 
-def test_alum_pretrain_output_loads_as_masked_lm(tmp_path):
+def _tiny_encoder_without_mlm_head(folder: Path) -> Path:
+    encoder, tokenizer = load_tiny_random_bert()
+    encoder.save_pretrained(folder)  # an encoder without a masked-LM head
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def _pretrain(encoder: Path, out: Path, *extra: str):
+    return CliRunner().invoke(main, ["alum", "pretrain", "--encoder", str(encoder), "--corpus",
+                                     str(SHARED / "mlm" / "mlm_train.json"), "--output", str(out), "--batch-size", "4",
+                                     "--max-seq-len", "64", "--whole-word-mask", "--threads", "2", "--device", "cpu",
+                                     "--no-progress", *extra])
+
+
+def test_alum_pretrain_runs_through_the_trainer_and_loads_as_masked_lm(tmp_path):
     from transformers import AutoModelForMaskedLM, BertModel
 
-    encoder, tokenizer = load_tiny_random_bert()
-    encoder.save_pretrained(tmp_path / "tiny")  # an encoder without a masked-LM head
-    tokenizer.save_pretrained(tmp_path / "tiny")
+    tiny = _tiny_encoder_without_mlm_head(tmp_path / "tiny")
     out = tmp_path / "alum"
-    result = CliRunner().invoke(main, ["alum", "pretrain", "--encoder", str(tmp_path / "tiny"), "--corpus",
-                                       str(SHARED / "mlm" / "mlm_train.json"), "--output", str(out), "--steps", "3",
-                                       "--batch-size", "4", "--max-seq-len", "64", "--whole-word-mask"])
+    result = _pretrain(tiny, out, "--steps", "3", "--log-every", "1")
     assert result.exit_code == 0, result.output
     model = AutoModelForMaskedLM.from_pretrained(out)
     assert model.get_output_embeddings().weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
-    summary = json.loads((out / "alum_summary.json").read_text())
-    assert summary["heldout_blocks"] > 0 and math.isfinite(summary["heldout_mlm_loss_after"])
-    log = [json.loads(line) for line in (out / "alum_log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log] == [3]  # --log-every 10: the last step's line only
-    assert log[0]["adv_term"] == pytest.approx(10 * log[0]["adv_divergence"], rel=1e-5)  # --adv-alpha 10
-    assert log[0]["perturbation_norm"] == pytest.approx(1.0, rel=1e-3)
-    assert log[0]["loss"] == pytest.approx(log[0]["mlm_loss"] + log[0]["adv_term"], rel=1e-5)
+    summary = json.loads((out / "pretrain_summary.json").read_text())
+    assert summary["heldout_blocks"] > 0 and summary["train_blocks"] > summary["heldout_blocks"]
+    assert math.isfinite(summary["heldout_mlm_loss_before"]) and math.isfinite(summary["heldout_mlm_loss_after"])
+    assert summary["regularizers"] == ["smart"]
+    log = [json.loads(line) for line in (out / "run" / "log.jsonl").read_text().splitlines()]
+    train = [r for r in log if "reg_smart" in r]
+    assert [r["step"] for r in train] == [1, 2, 3]
+    for record in train:  # --adv-alpha 10 times the unweighted divergence; unit inf-norm per token
+        assert record["reg_smart"] == pytest.approx(10 * record["reg_smart_adv_divergence"], rel=1e-4)
+        assert record["reg_smart_perturbation_norm"] == pytest.approx(1.0, rel=1e-3)
+    config = json.loads((out / "run" / "config.json").read_text())
+    assert config["regularizers"][0]["params"]["alpha"] == 10 and config["tasks"] == ["mlm"]
     assert isinstance(BertModel.from_pretrained(out), BertModel)  # usable as --encoder
+
+
+def test_alum_pretrain_resumes_exactly_and_refuses_to_reuse_a_run(tmp_path):
+    from safetensors.torch import load_file
+
+    tiny = _tiny_encoder_without_mlm_head(tmp_path / "tiny")
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    for out in (full, cut):
+        result = _pretrain(tiny, out, "--steps", "4", "--save-every", "2")
+        assert result.exit_code == 0, result.output
+    again = _pretrain(tiny, cut, "--steps", "4", "--save-every", "2")
+    assert again.exit_code == 2 and "--resume" in again.output and "--overwrite" in again.output
+    # a run that stopped after its step-2 checkpoint: the step-4 one and the results never written
+    import shutil
+
+    shutil.rmtree(cut / "run" / "checkpoint-0000004")
+    (cut / "run" / "latest.json").write_text(json.dumps({"checkpoint": "checkpoint-0000002", "step": 2, "epoch": 0}))
+    for name in ("model.safetensors", "pretrain_summary.json"):
+        (cut / name).unlink()
+    resumed = _pretrain(tiny, cut, "--steps", "4", "--save-every", "2", "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    a, b = load_file(full / "model.safetensors"), load_file(cut / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # SMART's noise and masks replayed
+    log = [json.loads(line) for line in (cut / "run" / "log.jsonl").read_text().splitlines()]
+    assert [(r["event"], r["step"]) for r in log if r["event"] in ("train", "resume")] == [
+        ("train", 1), ("train", 2), ("resume", 2), ("train", 3), ("train", 4)]  # continued, not started again
+    summary = json.loads((cut / "pretrain_summary.json").read_text())
+    assert summary["steps"] == 4
+    assert summary["heldout_mlm_loss_before"] == json.loads((full / "pretrain_summary.json").read_text())["heldout_mlm_loss_before"]
+
+
+def test_alum_pretrain_option_errors_name_the_option(tmp_path):
+    result = _pretrain(tmp_path / "missing-encoder", tmp_path / "out", "--adv-step-size", "-1")
+    assert result.exit_code == 2 and "--adv-step-size" in result.output and "Traceback" not in result.output
 
 
 def test_divergences_are_finite_on_minus_infinity_padded_logits():

@@ -67,8 +67,10 @@ def test_bare_encoder_is_refused_and_alum_pretrain_makes_it_hnn_ready(tmp_path, 
     result = invoke(*train, "--encoder", tiny_bare, "--output-dir", tmp_path / "bare")
     assert result.exit_code == 2
     assert "has no masked-LM head" in result.output and "mtdnn alum pretrain --encoder" in result.output
-    corpus = tmp_path / "corpus.txt"  # the start of the real masked-LM corpus
-    corpus.write_text(json.loads((SHARED / "mlm" / "mlm_train.json").read_text().splitlines()[0])["text"][:3000])
+    corpus = tmp_path / "corpus.txt"  # the first 20 paragraphs of the real masked-LM corpus (2 held out)
+    records = [json.loads(line)["text"] for line in (SHARED / "mlm" / "mlm_train.json").read_text().splitlines()[:20]]
+    paragraphs = [p for text in records for p in text.split("\n") if p.strip()][:20]
+    corpus.write_text("".join(p[:300] + "\n" for p in paragraphs))
     result = invoke("alum", "pretrain", "--encoder", tiny_bare, "--corpus", corpus,
                     "--output", tmp_path / "mlm", "--steps", 2, "--batch-size", 2, "--max-seq-len", 32, "--adv-alpha", 0)
     assert result.exit_code == 0, result.output
