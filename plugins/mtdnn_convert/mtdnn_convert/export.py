@@ -34,9 +34,7 @@ def export_task(run: str | Path, task: str, target: str | Path, plugins: tuple[s
     from mtdnn_core.plugins import PluginHost
     from mtdnn_core.training.checkpoint import read_meta, resolve_checkpoint
     from mtdnn_core.training.inference import load_for_inference
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
     target = Path(target)
     check_target(target, overwrite)
     checkpoint = resolve_checkpoint(run)

@@ -53,8 +53,11 @@ def test_classification_export_predicts_like_mtdnn(trained_run, small_data, tmp_
 
 def test_regression_export(trained_run, small_data, tmp_path):
     from transformers import pipeline
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.enable_progress_bar()
     export(trained_run, "stsb", tmp_path / "stsb")
+    assert hf_logging.is_progress_bar_enabled()  # the user's setting, not switched off for the process
     config = json.loads((tmp_path / "stsb" / "config.json").read_text())
     assert config["problem_type"] == "regression" and config["id2label"] == {"0": "stsb"}
     dev = small_data["glue"] / "stsb_dev.tsv"
