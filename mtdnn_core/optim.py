@@ -37,16 +37,26 @@ class AdamConfig(BaseModel):
     eps: float = Field(default=1e-8, gt=0)
 
 
+class AdamWConfig(AdamConfig):
+    fused: bool | None = Field(default=None, description=(
+        "torch's fused kernel (one launch for all parameters; skips a non-finite update on the device); "
+        "default: on for CUDA parameters"))
+
+
 class SGDConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     momentum: float = Field(default=0.9, ge=0)
     nesterov: bool = False
 
 
-def adamw(params, lr: float, config: AdamConfig | None = None, **options):
+def adamw(params, lr: float, config: AdamWConfig | None = None, **options):
     """AdamW (decoupled weight decay)."""
-    config = config or AdamConfig(**options)
-    return torch.optim.AdamW(params, lr=lr, betas=config.betas, eps=config.eps)
+    config = config or AdamWConfig(**options)
+    fused = config.fused
+    if fused is None:
+        first = next((p for group in params for p in (group["params"] if isinstance(group, dict) else [group])), None)
+        fused = first is not None and first.device.type == "cuda"
+    return torch.optim.AdamW(params, lr=lr, betas=config.betas, eps=config.eps, fused=fused)
 
 
 class DecoupledAdamax(torch.optim.Adamax):

@@ -6,6 +6,8 @@
 * ``file_server``: a local HTTP server (range requests) for testing download code.
 * ``tiny_train_config(**overrides)``: a :class:`TrainConfig` for a few CPU steps with the tiny
   random encoder.
+* ``nan_loss_plugin(calls)`` / ``nan_loss_task_file(folder)``: a loss that is NaN at the given
+  call numbers, and an RTE task definition that uses it (for testing non-finite handling).
 """
 from __future__ import annotations
 
@@ -21,6 +23,36 @@ def make_host(*plugins: Any, entry_points: tuple[str, ...] = ()):
     for i, plugin in enumerate(plugins):
         host.add_plugin(plugin, name=getattr(plugin, "__name__", f"test-plugin-{i}"))
     return host
+
+
+def nan_loss_plugin(nan_calls: set[int]):
+    """A plugin registering ``nan_ce``: cross-entropy that is NaN at the given (1-based) calls."""
+    import types
+
+    from mtdnn_core import hookimpl
+    from mtdnn_core.losses import CrossEntropy
+
+    plugin = types.ModuleType("nanloss")
+    calls = {"n": 0}
+
+    class SometimesNaN(CrossEntropy):
+        def forward(self, logits, target, weights=None):
+            calls["n"] += 1
+            loss = super().forward(logits, target, weights)
+            return loss * float("nan") if calls["n"] in nan_calls else loss
+
+    plugin.register_losses = hookimpl(lambda registry: registry.add("nan_ce", SometimesNaN))
+    return plugin
+
+
+def nan_loss_task_file(folder) -> str:
+    """An RTE task definition (canonical TSV rows) whose loss is ``nan_ce``."""
+    from pathlib import Path
+
+    path = Path(folder) / "tasks.yml"
+    path.write_text("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n"
+                    "  labels: [not_entailment, entailment]\n  loss: nan_ce\n")
+    return str(path)
 
 
 @pytest.fixture

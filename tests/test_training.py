@@ -10,8 +10,7 @@ from safetensors.torch import load_file
 from mtdnn_core import hookimpl
 from mtdnn_core.cli import main
 from mtdnn_core.errors import TrainingDiverged
-from mtdnn_core.losses import CrossEntropy
-from mtdnn_core.testing import make_host
+from mtdnn_core.testing import make_host, nan_loss_plugin, nan_loss_task_file
 from mtdnn_core.training.trainer import Trainer
 
 TINY = ["--encoder", "tiny-random-bert", "--batch-size", "16", "--max-seq-len", "64", "--lr", "1e-3",
@@ -114,42 +113,21 @@ def test_resume_ends_exactly_where_an_uninterrupted_run_does(tiny_train_config, 
     assert full.optimizer.state_dict()["state"][0]["exp_avg"].equal(resumed.optimizer.state_dict()["state"][0]["exp_avg"])
 
 
-def _loss_plugin(nan_steps):
-    plugin = types.ModuleType("nanloss")
-    calls = {"n": 0}
-
-    class SometimesNaN(CrossEntropy):
-        def forward(self, logits, target, weights=None):
-            calls["n"] += 1
-            loss = super().forward(logits, target, weights)
-            return loss * float("nan") if calls["n"] in nan_steps else loss
-
-    plugin.register_losses = hookimpl(lambda registry: registry.add("nan_ce", SometimesNaN))
-    return plugin
-
-
-def _nan_task_file(tmp_path):
-    path = tmp_path / "tasks.yml"
-    path.write_text("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n"
-                    "  labels: [not_entailment, entailment]\n  loss: nan_ce\n")
-    return str(path)
-
-
 def test_nan_losses_are_skipped_and_counted(tiny_train_config, glue_dir, tmp_path):
-    config = tiny_train_config(task_def=[_nan_task_file(tmp_path)], data_dir=str(glue_dir / "RTE"), tasks=["rte"],
+    config = tiny_train_config(task_def=[nan_loss_task_file(tmp_path)], data_dir=str(glue_dir / "RTE"), tasks=["rte"],
                                max_train_samples=48, max_eval_samples=8)
     canonical = tmp_path / "canon"
     canonical.mkdir()
     rows = [line.split("\t") for line in (glue_dir / "RTE" / "train.tsv").read_text().splitlines()[1:49]]
     (canonical / "rte_train.tsv").write_text("".join(f"{i}\t{label}\t{a}\t{b}\n" for i, a, b, label in rows))
     config = config.model_copy(update={"data_dir": str(canonical)})
-    trainer = Trainer(config, make_host(_loss_plugin({2, 3})), progress=False)
+    trainer = Trainer(config, make_host(nan_loss_plugin({2, 3})), progress=False)
     summary = trainer.train()
     assert summary["nonfinite_skipped"] == 2 and trainer.step == 4  # 6 batches, 2 skipped
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
 
     always = Trainer(config.model_copy(update={"max_nonfinite_in_row": 3, "output_dir": str(tmp_path / "b")}),
-                     make_host(_loss_plugin(set(range(1, 100)))), progress=False)
+                     make_host(nan_loss_plugin(set(range(1, 100)))), progress=False)
     with pytest.raises(TrainingDiverged, match="3 non-finite loss values in a row.*lower --lr"):
         always.train()
 

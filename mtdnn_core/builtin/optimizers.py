@@ -5,7 +5,7 @@ from mtdnn_core.hookspecs import hookimpl
 
 @hookimpl
 def register_optimizers(registry):
-    registry.add("adamw", optim.adamw, config=optim.AdamConfig)
+    registry.add("adamw", optim.adamw, config=optim.AdamWConfig)
     registry.add("adamax", optim.adamax, config=optim.AdamConfig)
     registry.add("radam", optim.radam, config=optim.AdamConfig)
     registry.add("sgd", optim.sgd, config=optim.SGDConfig)

@@ -40,6 +40,7 @@ from mtdnn_core.training.distributed import Distributed
 from mtdnn_core.training.ema import EMA_FILE, WeightAverage
 from mtdnn_core.training.evaluate import compute_metrics, predict, readable_predictions
 from mtdnn_core.training.selection import BestTracker, Criterion, write_best
+from mtdnn_core.training.tally import StepTally
 from mtdnn_core.training.setup import (
     build_encoder,
     check_lengths,
@@ -156,6 +157,11 @@ class Trainer:
             warmup_steps=warmup_steps(config.warmup, self.total_updates), total_steps=self.total_updates,
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
+        # An optimizer that can skip its own update on the device (fused Adam/AdamW take a
+        # ``found_inf`` tensor, as GradScaler gives them) lets the non-finite checks run without a
+        # host read per step; others are checked on the host once per update.
+        self.device_checks = bool(getattr(self.optimizer, "_step_supports_amp_scaling", False)) and not self.scaler.is_enabled()
+        self.tally = StepTally(self.device)
         self.ema = WeightAverage(self.model, config.ema_decay) if config.ema_decay else None
         self.best_pending = False  # the last evaluation was the best: its checkpoint is due
         self.stopped_early = False
@@ -228,12 +234,20 @@ class Trainer:
         self._terms = {}
         return record
 
-    def backward(self, loss: torch.Tensor, weight: float = 1.0) -> bool:
+    def backward(self, loss: torch.Tensor, task: str, weight: float = 1.0) -> bool:
         """Backward unless the loss is NaN/inf (then the batch is skipped and counted; in a
-        data-parallel run by every rank when any rank's loss is). ``weight``: this rank's share."""
-        if not self.dist.all_true(torch.isfinite(loss.detach())):
+        data-parallel run by every rank when any rank's loss is). ``weight``: this rank's share.
+        With device checks the batch's loss is zeroed on the device instead, and :meth:`update`
+        skips the update if its gradient is not finite."""
+        finite = self.dist.all_true(torch.isfinite(loss.detach()))
+        if self.device_checks:
+            self.tally.add(task, loss, finite)
+            loss = torch.where(finite, loss, torch.zeros_like(loss))
+        elif not finite:
             self._nonfinite("loss")
             return False
+        else:
+            self.tally.add(task, loss, finite)
         self.scaler.scale(loss * weight / self.config.grad_accumulation).backward()
         return True
 
@@ -250,14 +264,18 @@ class Trainer:
         """Clip, step optimizer and scheduler; skip (and count) non-finite gradients."""
         self.scaler.unscale_(self.optimizer)
         self.grad_norm = None
-        if self.config.grad_clip:
-            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-            self.grad_norm = norm
-            if not torch.isfinite(norm) and not self.scaler.is_enabled():
-                self.optimizer.zero_grad(set_to_none=True)
-                self._nonfinite("gradient norm")
-                return False
-        self.scaler.step(self.optimizer)
+        if self.device_checks:
+            self._device_checked_step()
+        else:
+            self.tally.end_update(torch.zeros((), dtype=torch.bool, device=self.device))  # counted on the host here
+            if self.config.grad_clip:
+                norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+                self.grad_norm = norm
+                if not torch.isfinite(norm) and not self.scaler.is_enabled():
+                    self.optimizer.zero_grad(set_to_none=True)
+                    self._nonfinite("gradient norm")
+                    return False
+            self.scaler.step(self.optimizer)
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
@@ -267,6 +285,34 @@ class Trainer:
             self.ema.update(self.model)
         self.step += 1
         return True
+
+    def _device_checked_step(self) -> None:
+        """The optimizer step, skipped on the device when the gradient is not finite or every
+        loss of the update was not (no host read). The skipped update still counts as an update:
+        the schedule, the weight average and a Bregman teacher move on, as with GradScaler."""
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        if self.config.grad_clip:
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        else:
+            norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=self.device)
+        self.grad_norm = norm
+        skipped = ~torch.isfinite(norm) | ~self.tally.update_has_finite_loss()
+        self.tally.end_update(skipped)
+        self.optimizer.found_inf = skipped.to(torch.float32)
+        try:
+            self.optimizer.step()
+        finally:
+            del self.optimizer.found_inf
+
+    def _settle(self, losses: bool = True):
+        """Read the device tally (one host read); stop when the non-finite values ran too long."""
+        settled = self.tally.settle(losses)
+        self.nonfinite_total += settled.nonfinite
+        if settled.worst_in_row >= self.config.max_nonfinite_in_row:
+            raise TrainingDiverged(
+                f"{settled.worst_in_row} non-finite loss or gradient values in a row by update {self.step} "
+                f"(epoch {self.epoch}; checked every --log-every updates); stopped. {DIVERGED_ADVICE}")
+        return settled
 
     # -- the loop ------------------------------------------------------------------------
     def train(self, resume: str | Path | None = None) -> dict[str, Any]:
@@ -327,24 +373,17 @@ class Trainer:
         bar = self._progress_bar()
         self.model.train()
         stop = (config.max_steps is not None and self.step >= config.max_steps) or self._out_of_patience()
-        running, counted, started = 0.0, 0, time.perf_counter()
-        per_task: dict[str, list] = {}  # task -> [loss sum, batches] since the last record
+        started = time.perf_counter()
         while self.epoch < config.epochs and not stop:
             schedule = self.sampler.schedule(self.epoch)
-            micro = good = 0  # batches since the last update, and how many of them had a finite loss
+            micro = good = 0  # batches since the last update, and how many of them went backward
             for dataset_index, batch in self.loader(schedule, self.position):
                 batch = move_to(batch, self.device)
                 weight = batch.pop("rank_weight", 1.0)
                 loss = self.forward_loss(dataset_index, batch)
                 task_name = self.data.train[dataset_index].task.name
-                if self.backward(loss, weight):
-                    value = float(loss.detach())
-                    running += value
-                    counted += 1
+                if self.backward(loss, task_name, weight):
                     good += 1
-                    sums = per_task.setdefault(task_name, [0.0, 0])
-                    sums[0] += value
-                    sums[1] += 1
                 micro += 1
                 self.position += 1
                 last = self.position == len(schedule)
@@ -355,17 +394,18 @@ class Trainer:
                     good = 0
                     continue
                 good = 0
-                self.nonfinite_in_row = 0
+                if not self.device_checks:
+                    self.nonfinite_in_row = 0
                 bar.update(1)
                 if self.step % config.log_every == 0 or last:
+                    settled = self._settle()
                     record = {"event": "train", "step": self.step, "epoch": self.epoch, "task": task_name,
-                              "loss": running / max(counted, 1), "lr": self.scheduler.get_last_lr()[0],
-                              "task_loss": {t: total / n for t, (total, n) in per_task.items()},
+                              "loss": settled.loss, "lr": self.scheduler.get_last_lr()[0],
+                              "task_loss": settled.task_loss,
                               "nonfinite_skipped": self.nonfinite_total, **self._term_record(),
                               "elapsed_s": round(time.perf_counter() - started, 2)}
                     self._log(record)
                     bar.set_postfix(loss=f"{record['loss']:.4f}", epoch=self.epoch)
-                    running, counted, per_task = 0.0, 0, {}
                 if self._observe_steps:
                     self.host.on_step_end({
                         "step": self.step, "epoch": self.epoch, "task": task_name, "loss": float(loss.detach()),
@@ -393,6 +433,7 @@ class Trainer:
             self.save()
         if config.epochs == 0:  # evaluation only
             self.evaluate(tag="initial")
+        self._settle(losses=False)
         bar.close()
 
     def _progress_bar(self):
@@ -448,6 +489,7 @@ class Trainer:
     # -- checkpoints ---------------------------------------------------------------------
     def save(self) -> Path | None:
         """Checkpoint (rank 0 writes; every rank's random state is kept, for an exact resume)."""
+        self._settle(losses=False)
         rng_per_rank = self.dist.gather(torch.get_rng_state())
         if not self.dist.is_main:
             self.dist.barrier()
