@@ -361,6 +361,11 @@ class TrainConfig(BaseModel):
     grad_accumulation: int = Field(default=1, ge=1, description="batches per optimizer update")
     precision: Literal["fp32", "bf16", "fp16"] = Field(default="fp32", description="mixed precision with torch.amp")
     device: str = Field(default="auto", description="auto, cpu, cuda, cuda:1, ...")
+    compile: bool = Field(default=False, description=(
+        "torch.compile the encoder (in place: checkpoints unchanged); lengths vary, so after the first "
+        "new length it is compiled once for any length"))
+    compile_mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = Field(
+        default="default", description="torch.compile mode (reduce-overhead: CUDA graphs)")
     regularizers: list[RegularizerConfig] = Field(default_factory=list)
 
     eval_every: int | None = Field(default=None, ge=1, description="also evaluate every N updates")

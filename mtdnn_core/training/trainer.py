@@ -109,6 +109,9 @@ class Trainer:
         self.eval_line = EvaluationLine(self.first_metrics, directions)
         self.reporters = (build_reporters(config.report_to, self.registries.reporters,
                                           RunInfo(self.output_dir, config, dict(self.defs))) if self.dist.is_main else [])
+        if config.compile and config.regularizers:
+            raise MtdnnError("--compile with regularizers: their perturbations hook into the encoder, which a compiled "
+                             "encoder would recompile for; train regularized runs without --compile")
         if self.dist.enabled and config.regularizers:
             raise MtdnnError("regularizers run extra forward passes outside the data-parallel model; train them in one "
                              "process (not under torchrun) for now")
@@ -124,6 +127,8 @@ class Trainer:
         self.data = load_datasets(self.tasks, self.files, self.tokenizer, config, self.host,
                                   Path(config.cache_dir or self.output_dir / "cache"), progress=progress)
         self.model = build_model(self.defs, self.encoder, self.host).to(self.device)
+        if config.compile:  # in place, so parameter names (and checkpoints) stay those of the eager model
+            self.model.encoder.compile(mode=config.compile_mode)
         self.train_model = self.model
         if self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel
