@@ -1,20 +1,26 @@
-"""Training-step overhead of mtdnn against a bare PyTorch loop.
+"""Training-step speed of mtdnn against a bare PyTorch loop and the Hugging Face Trainer.
 
 Both loops train the same encoder and head weights on the same batches of real RTE rows with
 the same optimizer (AdamW), schedule, clipping and precision. mtdnn's step is exactly what its
 trainer runs (the DataLoader reading the batch's rows from the feature store and the task type
 collating them, forward through the multi-task model, loss, NaN check, backward, update); the
-bare loop is hand-written and pads rows it holds in memory as Python lists. Steps alternate in blocks within one process and the
-medians are compared. Prints JSON.
+bare loop is hand-written and pads rows it holds in memory as Python lists. Blocks of steps
+alternate within one process; a block is timed from a synchronised start to a synchronised end
+(so work the host queues ahead counts as it does in training) and the medians per step are
+compared. With ``--batch-sizes`` and ``--variants`` it sweeps batch sizes and mtdnn's options
+(``eager``: defaults; ``compile``: ``--compile``; ``unfused``: AdamW without the fused kernel,
+which also brings back the per-step host checks); MFU against ``--peak-tflops``. Prints JSON.
 
     python benchmarks/train_overhead.py                      # CPU, all-MiniLM-L6-v2
-    python benchmarks/train_overhead.py --device cuda --precision bf16 --encoder bert-base-config
+    python benchmarks/train_overhead.py --device cuda --precision bf16 --encoder bert-base-config \
+        --batch-sizes 32,64,128,256 --variants eager,compile,unfused --hf --peak-tflops 989
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -23,7 +29,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "glue"
+SHARED = Path(os.environ.get("MTDNN_GLUE_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data" / "glue")
 
 
 def bert_base_config_dir(tmp: Path) -> str:
@@ -50,24 +56,55 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(SHARED))
     parser.add_argument("--hf", action="store_true", help="also time the Hugging Face Trainer on the same rows")
     parser.add_argument("--peak-tflops", type=float, default=None, help="the device's peak (e.g. 989 for H100 bf16) for MFU")
+    parser.add_argument("--batch-sizes", default=None, help="comma-separated sweep (overrides --batch-size)")
+    parser.add_argument("--variants", default="eager", help="comma-separated: eager, compile, unfused")
+    parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-
     import tempfile
+
+    tmp = Path(tempfile.mkdtemp())
+    encoder = bert_base_config_dir(tmp / "bert-base") if args.encoder == "bert-base-config" else args.encoder
+    sizes = [int(b) for b in args.batch_sizes.split(",")] if args.batch_sizes else [args.batch_size]
+    results = []
+    for batch_size in sizes:
+        for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
+            try:
+                results.append(measure(args, encoder, batch_size, variant, tmp / f"{batch_size}-{variant}"))
+            except torch.OutOfMemoryError as exc:
+                results.append({"batch_size": batch_size, "variant": variant, "error": f"out of memory: {exc}"[:200]})
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    best = max((r for r in results if "mtdnn_samples_per_s" in r), key=lambda r: r["mtdnn_samples_per_s"], default=None)
+    summary = {"benchmark": "train_overhead", "encoder": args.encoder, "precision": args.precision,
+               "device": results[0].get("device") if results else None, "runs": results,
+               "best": None if best is None else {k: best.get(k) for k in (
+                   "batch_size", "variant", "mtdnn_samples_per_s", "mtdnn_mfu", "mtdnn_vs_hf_speedup")}}
+    text = json.dumps(results[0] if len(results) == 1 else summary, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")
+
+
+def measure(args, encoder: str, batch_size: int, variant: str, tmp: Path) -> dict:
+    """One batch size and one mtdnn variant: bare loop, mtdnn (and the HF Trainer) side by side."""
+    if variant not in ("eager", "compile", "unfused"):
+        raise SystemExit(f"--variants: unknown '{variant}' (eager, compile, unfused)")
 
     from mtdnn_core.config import TrainConfig
     from mtdnn_core.data.batching import move_to
     from mtdnn_core.plugins import PluginHost
     from mtdnn_core.training.trainer import Trainer
 
-    tmp = Path(tempfile.mkdtemp())
-    encoder = bert_base_config_dir(tmp / "bert-base") if args.encoder == "bert-base-config" else args.encoder
     n_batches = args.steps
     config = TrainConfig(
         tasks=["rte"], encoder=encoder, data_dir=args.data_dir, output_dir=str(tmp / "run"), plugins=["glue"],
-        batch_size=args.batch_size, max_seq_len=args.seq_len, max_train_samples=args.batch_size * n_batches,
+        batch_size=batch_size, max_seq_len=args.seq_len, max_train_samples=batch_size * n_batches,
         max_eval_samples=1, device=args.device, precision=args.precision, lr=2e-5, grad_clip=1.0, epochs=1,
-        task_overrides={"rte": {"enable_san": False}},
+        task_overrides={"rte": {"enable_san": False}}, compile=variant == "compile",
+        optimizer_config={"fused": False} if variant == "unfused" else {},
     )
     trainer = Trainer(config, PluginHost(["glue"]), progress=False)
     trainer.model.train()
@@ -117,7 +154,7 @@ def main() -> None:
 
     def mtdnn_step(batch):
         loss = trainer.forward_loss(0, batch)
-        trainer.backward(loss)
+        trainer.backward(loss, "rte")
         trainer.update()
         return loss
 
@@ -126,26 +163,20 @@ def main() -> None:
             torch.cuda.synchronize()
 
     def block(step_fn):
-        times = []
+        """Seconds per step over the block (synchronised only at its start and end)."""
+        sync()
+        start = time.perf_counter()
         if step_fn is mtdnn_step:  # the trainer's own path: loader (fetch + collate) and device copy
-            batches = iter(trainer.loader(schedule))
-            for _ in schedule:
-                sync()
-                start = time.perf_counter()
-                _, batch = next(batches)
+            for _, batch in trainer.loader(schedule):
                 step_fn(move_to(batch, device))
-                sync()
-                times.append(time.perf_counter() - start)
-            return times
-        for _, indices in schedule:
-            sync()
-            start = time.perf_counter()
-            step_fn(indices)
-            sync()
-            times.append(time.perf_counter() - start)
-        return times
+        else:
+            for _, indices in schedule:
+                step_fn(indices)
+        sync()
+        return [(time.perf_counter() - start) / len(schedule)]
 
-    block(bare_step), block(mtdnn_step)  # warm-up
+    for _ in range(2 if variant == "compile" else 1):  # warm-up (compiling: the first and the second length)
+        block(bare_step), block(mtdnn_step)
     measured = {"bare": [], "mtdnn": []}
     for round_ in range(args.rounds):  # alternate which loop goes first, so neither gains from order
         order = [("bare", bare_step), ("mtdnn", mtdnn_step)]
@@ -153,32 +184,34 @@ def main() -> None:
             measured[name] += block(fn)
     med = {k: statistics.median(v) for k, v in measured.items()}
     tokens = sum(min(args.seq_len, max(len(features[i]["input_ids"]) for i in idx)) * len(idx) for _, idx in schedule) / len(schedule)
-    n_params = sum(p.numel() for p in encoder_copy.parameters())
+    useful = sum(len(features[i]["input_ids"]) for _, idx in schedule for i in idx) / len(schedule)
+    # FLOPs per token ~ 6 x the parameters a token's computation touches: the embedding tables are lookups
+    n_params = sum(p.numel() for n, p in encoder_copy.named_parameters() if "embeddings" not in n)
     result = {
-        "benchmark": "train_overhead",
+        "benchmark": "train_overhead", "variant": variant,
         "device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu ({args.threads} threads)",
-        "encoder": args.encoder, "precision": args.precision, "batch_size": args.batch_size, "max_seq_len": args.seq_len,
-        "steps_timed_each": len(measured["bare"]),
+        "encoder": args.encoder, "precision": args.precision, "batch_size": batch_size, "max_seq_len": args.seq_len,
+        "steps_per_block": len(schedule), "blocks_timed_each": len(measured["bare"]),
+        "padded_tokens_per_step": round(tokens, 1), "useful_tokens_per_step": round(useful, 1),
         "bare_step_ms_median": round(1000 * med["bare"], 2),
         "mtdnn_step_ms_median": round(1000 * med["mtdnn"], 2),
         "overhead_ratio": round(med["mtdnn"] / med["bare"], 4),
-        "mtdnn_samples_per_s": round(args.batch_size / med["mtdnn"], 2),
-        "bare_samples_per_s": round(args.batch_size / med["bare"], 2),
+        "mtdnn_samples_per_s": round(batch_size / med["mtdnn"], 2),
+        "bare_samples_per_s": round(batch_size / med["bare"], 2),
         "approx_train_tflops_mtdnn": round(6 * n_params * tokens / med["mtdnn"] / 1e12, 4),
     }
     if args.peak_tflops:
         result["mtdnn_mfu"] = round(result["approx_train_tflops_mtdnn"] / args.peak_tflops, 4)
-    if args.hf:
-        hf_step = time_hf_trainer(encoder, features, [idx for _, idx in schedule], args, tmp / "hf")
+    if args.hf and variant == args.variants.split(",")[0].strip():  # once per batch size
+        hf_step = time_hf_trainer(encoder, features, [idx for _, idx in schedule], args, batch_size, tmp / "hf")
         result["hf_trainer_step_ms_median"] = round(1000 * hf_step, 2)
-        result["hf_trainer_samples_per_s"] = round(args.batch_size / hf_step, 2)
-        result["mtdnn_vs_hf_ratio"] = round(med["mtdnn"] / hf_step, 4)
-    json.dump(result, sys.stdout, indent=2)
-    print()
+        result["hf_trainer_samples_per_s"] = round(batch_size / hf_step, 2)
+        result["mtdnn_vs_hf_speedup"] = round(hf_step / med["mtdnn"], 4)
+    return result
 
 
-def time_hf_trainer(encoder: str, features: list[dict], batches: list[list[int]], args, out: Path) -> float:
-    """Median step time of the Hugging Face Trainer on the same rows (steps bracketed by callbacks)."""
+def time_hf_trainer(encoder: str, features: list[dict], batches: list[list[int]], args, batch_size: int, out: Path) -> float:
+    """Seconds per step of the Hugging Face Trainer on the same rows (after a warm-up round)."""
     from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer, TrainerCallback,
                               TrainingArguments)
 
@@ -188,30 +221,34 @@ def time_hf_trainer(encoder: str, features: list[dict], batches: list[list[int]]
     rows = [{"input_ids": features[i]["input_ids"], "token_type_ids": features[i]["token_type_ids"],
              "attention_mask": [1] * len(features[i]["input_ids"]), "labels": features[i]["label"]}
             for batch in batches for i in batch]
-    times, marks = [], {}
+    marks = {}
+    warm = len(batches)  # the first round warms up; the rest is timed from a synchronised start to the end
+
+    def sync():
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
 
     class Clock(TrainerCallback):
-        def on_step_begin(self, *a, **k):
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            marks["start"] = time.perf_counter()
+        def on_step_begin(self, targs, state, control, **k):
+            if state.global_step == warm:
+                sync()
+                marks["start"] = time.perf_counter()
 
-        def on_step_end(self, *a, **k):
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - marks["start"])
+        def on_train_end(self, targs, state, control, **k):
+            sync()
+            marks["end"], marks["steps"] = time.perf_counter(), state.global_step - warm
 
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
-    targs = TrainingArguments(output_dir=str(out), per_device_train_batch_size=args.batch_size, learning_rate=2e-5,
+    targs = TrainingArguments(output_dir=str(out), per_device_train_batch_size=batch_size, learning_rate=2e-5,
                               max_steps=(args.rounds + 1) * len(batches), max_grad_norm=1.0, save_strategy="no",
                               report_to="none", disable_tqdm=True, logging_strategy="no", use_cpu=args.device == "cpu",
                               bf16=args.precision == "bf16", dataloader_num_workers=0, seed=1)
     Trainer(model=model, args=targs, train_dataset=rows * (args.rounds + 1), data_collator=DataCollatorWithPadding(tokenizer),
             callbacks=[Clock()]).train()
-    return statistics.median(times[len(batches):])
+    return (marks["end"] - marks["start"]) / marks["steps"]
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ class AdamConfig(BaseModel):
 
 class AdamWConfig(AdamConfig):
     fused: bool | None = Field(default=None, description=(
-        "torch's fused kernel (one launch for all parameters; skips a non-finite update on the device); "
-        "default: on for CUDA parameters"))
+        "torch's fused kernel (one pass over all parameters; skips a non-finite update on the device, so a "
+        "training step needs no host read); default: on for CPU and CUDA parameters, as in the HF Trainer"))
 
 
 class SGDConfig(BaseModel):
@@ -55,7 +55,7 @@ def adamw(params, lr: float, config: AdamWConfig | None = None, **options):
     fused = config.fused
     if fused is None:
         first = next((p for group in params for p in (group["params"] if isinstance(group, dict) else [group])), None)
-        fused = first is not None and first.device.type == "cuda"
+        fused = first is not None and first.device.type in ("cpu", "cuda")
     return torch.optim.AdamW(params, lr=lr, betas=config.betas, eps=config.eps, fused=fused)
 
 

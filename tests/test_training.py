@@ -120,7 +120,8 @@ def test_nan_losses_are_skipped_and_counted(tiny_train_config, glue_dir, tmp_pat
     canonical.mkdir()
     rows = [line.split("\t") for line in (glue_dir / "RTE" / "train.tsv").read_text().splitlines()[1:49]]
     (canonical / "rte_train.tsv").write_text("".join(f"{i}\t{label}\t{a}\t{b}\n" for i, a, b, label in rows))
-    config = config.model_copy(update={"data_dir": str(canonical)})
+    # the host-checked path (an optimizer without a fused kernel); tests/test_step_sync.py has the device-checked one
+    config = config.model_copy(update={"data_dir": str(canonical), "optimizer_config": {"fused": False}})
     trainer = Trainer(config, make_host(nan_loss_plugin({2, 3})), progress=False)
     summary = trainer.train()
     assert summary["nonfinite_skipped"] == 2 and trainer.step == 4  # 6 batches, 2 skipped

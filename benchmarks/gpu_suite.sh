@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The throughput measurements on one GPU, in about 7 minutes, each result a JSON file in OUT_DIR:
+#   benchmarks/gpu_suite.sh OUT_DIR [PEAK_TFLOPS]      (PEAK_TFLOPS: dense bf16 peak, 989 for H100/H200 SXM)
+# 1. train_overhead_eager.json: BERT-base, length 128, bf16, batch 32/64/128/256: mtdnn vs bare loop vs
+#    Hugging Face Trainer in one process, MFU; 2. train_overhead_options.json: --compile and AdamW without
+#    the fused kernel at batch 32 and 128; 3./4. glue_mix*.json: useful tokens/s on the real GLUE mix,
+#    mtdnn (eager, compiled) vs HF Trainer padding to 128. Each step has a time limit; status.txt says
+#    which finished. Needs ../shared/data/glue beside the checkout (or MTDNN_GLUE_DIR).
+set -uo pipefail
+out=${1:?usage: benchmarks/gpu_suite.sh OUT_DIR [PEAK_TFLOPS]}
+peak=${2:-989}
+py=${PYTHON:-python}
+mkdir -p "$out"
+cd "$(dirname "$0")/.."
+nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
+run() {
+    local name=$1 limit=$2
+    shift 2
+    local started=$SECONDS
+    timeout "$limit" "$py" "$@" --out "$out/$name.json" > "$out/$name.log" 2>&1
+    echo "$name: exit $? in $((SECONDS - started)) s" | tee -a "$out/status.txt"
+}
+common=(--device cuda --precision bf16 --encoder bert-base-config)
+run train_overhead_eager 150 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes 32,64,128,256 \
+    --variants eager --steps 10 --rounds 3 --hf --peak-tflops "$peak"
+run train_overhead_options 150 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes 32,128 \
+    --variants compile,unfused --steps 10 --rounds 3 --peak-tflops "$peak"
+run glue_mix 60 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size 32 --steps 60
+run glue_mix_compiled 90 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size 32 --steps 60 --compile
