@@ -6,6 +6,7 @@
 #    the fused kernel at batch 32 and 128; 3./4. glue_mix*.json: useful tokens/s on the real GLUE mix,
 #    mtdnn (eager, compiled) vs HF Trainer padding to 128. Each step has a time limit; status.txt says
 #    which finished. Needs ../shared/data/glue beside the checkout (or MTDNN_GLUE_DIR).
+# A dry run of the same script on a CPU: DEVICE=cpu PRECISION=fp32 ENCODER=all-minilm-l6-v2 SIZES=4,8 STEPS=2
 set -uo pipefail
 out=${1:?usage: benchmarks/gpu_suite.sh OUT_DIR [PEAK_TFLOPS]}
 peak=${2:-989}
@@ -20,10 +21,14 @@ run() {
     timeout "$limit" "$py" "$@" --out "$out/$name.json" > "$out/$name.log" 2>&1
     echo "$name: exit $? in $((SECONDS - started)) s" | tee -a "$out/status.txt"
 }
-common=(--device cuda --precision bf16 --encoder bert-base-config)
-run train_overhead_eager 150 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes 32,64,128,256 \
-    --variants eager --steps 10 --rounds 3 --hf --peak-tflops "$peak"
-run train_overhead_options 150 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes 32,128 \
-    --variants compile,unfused --steps 10 --rounds 3 --peak-tflops "$peak"
-run glue_mix 60 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size 32 --steps 60
-run glue_mix_compiled 90 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size 32 --steps 60 --compile
+common=(--device "${DEVICE:-cuda}" --precision "${PRECISION:-bf16}" --encoder "${ENCODER:-bert-base-config}")
+sizes=${SIZES:-32,64,128,256}
+steps=${STEPS:-10}
+first=${sizes%%,*}
+last=${sizes##*,}
+run train_overhead_eager 150 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes "$sizes" \
+    --variants eager --steps "$steps" --rounds 3 --hf --peak-tflops "$peak"
+run train_overhead_options 150 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes "$first,$last" \
+    --variants compile,unfused --steps "$steps" --rounds 3 --peak-tflops "$peak"
+run glue_mix 60 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size "$first" --steps $((steps * 6))
+run glue_mix_compiled 90 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size "$first" --steps $((steps * 6)) --compile

@@ -120,7 +120,9 @@ def measure(args, encoder: str, batch_size: int, variant: str, tmp: Path) -> dic
     decay = [p for n, p in [*encoder_copy.named_parameters(), *dense.named_parameters(), *out.named_parameters()]
              if p.ndim >= 2 and "LayerNorm" not in n]
     no_decay = [p for p in params if all(p is not q for q in decay)]
-    bare_opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=2e-5)
+    fused = bool(trainer.optimizer.defaults.get("fused"))  # the same AdamW kernel as mtdnn's (fused unless "unfused")
+    bare_opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+                                 lr=2e-5, fused=fused)
     bare_sched = torch.optim.lr_scheduler.LambdaLR(bare_opt, lambda s: 1.0)
     store = trainer.data.train[0].store
     features = [{k: v.tolist() if hasattr(v, "tolist") else v for k, v in store[i].items()} for i in range(len(store))]
@@ -192,7 +194,7 @@ def measure(args, encoder: str, batch_size: int, variant: str, tmp: Path) -> dic
         "device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu ({args.threads} threads)",
         "encoder": args.encoder, "precision": args.precision, "batch_size": batch_size, "max_seq_len": args.seq_len,
         "steps_per_block": len(schedule), "blocks_timed_each": len(measured["bare"]),
-        "padded_tokens_per_step": round(tokens, 1), "useful_tokens_per_step": round(useful, 1),
+        "fused_adamw": fused, "padded_tokens_per_step": round(tokens, 1), "useful_tokens_per_step": round(useful, 1),
         "bare_step_ms_median": round(1000 * med["bare"], 2),
         "mtdnn_step_ms_median": round(1000 * med["mtdnn"], 2),
         "overhead_ratio": round(med["mtdnn"] / med["bare"], 4),
