@@ -3,9 +3,9 @@
 #   benchmarks/gpu_suite.sh OUT_DIR [PEAK_TFLOPS]      (PEAK_TFLOPS: dense bf16 peak, 989 for H100/H200 SXM)
 # 1. train_overhead_eager.json: BERT-base, length 128, bf16, batch 32/64/128/256: mtdnn vs bare loop vs
 #    Hugging Face Trainer in one process, MFU; 2. train_overhead_options.json: --compile and AdamW without
-#    the fused kernel at batch 32 and 128; 3./4. glue_mix*.json: useful tokens/s on the real GLUE mix,
+#    the fused kernel at batch 32; 3./4. glue_mix*.json: useful tokens/s on the real GLUE mix,
 #    mtdnn (eager, compiled) vs HF Trainer padding to 128. Each step has a time limit; status.txt says
-#    which finished. Needs ../shared/data/glue beside the checkout (or MTDNN_GLUE_DIR).
+#    which finished (a step cut at its limit leaves its finished rows, one JSON line each, in its .log). Needs ../shared/data/glue beside the checkout (or MTDNN_GLUE_DIR).
 # A dry run of the same script on a CPU: DEVICE=cpu PRECISION=fp32 ENCODER=all-minilm-l6-v2 SIZES=4,8 STEPS=2
 set -uo pipefail
 out=${1:?usage: benchmarks/gpu_suite.sh OUT_DIR [PEAK_TFLOPS]}
@@ -25,10 +25,9 @@ common=(--device "${DEVICE:-cuda}" --precision "${PRECISION:-bf16}" --encoder "$
 sizes=${SIZES:-32,64,128,256}
 steps=${STEPS:-10}
 first=${sizes%%,*}
-last=${sizes##*,}
-run train_overhead_eager 150 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes "$sizes" \
+run train_overhead_eager 120 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes "$sizes" \
     --variants eager --steps "$steps" --rounds 3 --hf --peak-tflops "$peak"
-run train_overhead_options 150 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes "$first,$last" \
+run train_overhead_options 180 benchmarks/train_overhead.py "${common[@]}" --seq-len 128 --batch-sizes "$first" \
     --variants compile,unfused --steps "$steps" --rounds 3 --peak-tflops "$peak"
-run glue_mix 60 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size "$first" --steps $((steps * 6))
-run glue_mix_compiled 90 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size "$first" --steps $((steps * 6)) --compile
+run glue_mix 50 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size "$first" --steps $((steps * 6))
+run glue_mix_compiled 100 benchmarks/glue_mix_throughput.py "${common[@]}" --batch-size "$first" --steps $((steps * 6)) --compile
