@@ -8,6 +8,8 @@
   random encoder.
 * ``nan_loss_plugin(calls)`` / ``nan_loss_task_file(folder)``: a loss that is NaN at the given
   call numbers, and an RTE task definition that uses it (for testing non-finite handling).
+* ``interrupt_at(step)``: a plugin that raises :class:`Interrupt` after that update, a run
+  cut short in process (for testing resume).
 """
 from __future__ import annotations
 
@@ -23,6 +25,26 @@ def make_host(*plugins: Any, entry_points: tuple[str, ...] = ()):
     for i, plugin in enumerate(plugins):
         host.add_plugin(plugin, name=getattr(plugin, "__name__", f"test-plugin-{i}"))
     return host
+
+
+class Interrupt(Exception):
+    """Raised by :func:`interrupt_at`'s plugin."""
+
+
+def interrupt_at(step: int):
+    """A plugin whose ``on_step_end`` raises :class:`Interrupt` once update ``step`` is done."""
+    import types
+
+    from mtdnn_core import hookimpl
+
+    plugin = types.ModuleType("interrupter")
+
+    def on_step_end(state):
+        if state["step"] == step:
+            raise Interrupt
+
+    plugin.on_step_end = hookimpl(on_step_end)
+    return plugin
 
 
 def nan_loss_plugin(nan_calls: set[int]):

@@ -2,29 +2,12 @@
 held-out loss and perplexity."""
 import json
 import math
-import types
 
 import pytest
 import torch
 
-from mtdnn_core import hookimpl
-from mtdnn_core.testing import make_host
+from mtdnn_core.testing import Interrupt, interrupt_at, make_host
 from mtdnn_core.training.trainer import Trainer
-
-
-class Interrupt(Exception):
-    pass
-
-
-def _stop_at(step):
-    plugin = types.ModuleType("stopper")
-
-    def on_step_end(state):
-        if state["step"] == step:
-            raise Interrupt
-
-    plugin.on_step_end = hookimpl(on_step_end)
-    return plugin
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +33,7 @@ def test_masked_lm_mixed_with_a_glue_task_resumes_bit_identically(tiny_train_con
     assert metrics["mlm_dev"]["perplexity"] == pytest.approx(math.exp(metrics["mlm_dev"]["mlm_loss"]), rel=1e-6)
     assert metrics["mlm_dev"]["mlm_loss"] < math.log(30522)  # below a uniform guess over the vocabulary
     cut_dir = str(tmp_path / "cut")
-    cut = Trainer(tiny_train_config(output_dir=cut_dir, **common), make_host(_stop_at(5), entry_points=("glue",)),
+    cut = Trainer(tiny_train_config(output_dir=cut_dir, **common), make_host(interrupt_at(5), entry_points=("glue",)),
                   progress=False)
     with pytest.raises(Interrupt):
         cut.train()

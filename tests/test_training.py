@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from mtdnn_core import hookimpl
 from mtdnn_core.cli import main
 from mtdnn_core.errors import TrainingDiverged
-from mtdnn_core.testing import make_host, nan_loss_plugin, nan_loss_task_file
+from mtdnn_core.testing import Interrupt, interrupt_at, make_host, nan_loss_plugin, nan_loss_task_file
 from mtdnn_core.training.trainer import Trainer
 
 TINY = ["--encoder", "tiny-random-bert", "--batch-size", "16", "--max-seq-len", "64", "--lr", "1e-3",
@@ -79,21 +79,6 @@ def test_strip_writes_an_encoder_that_loads_with_automodel(trained, tmp_path):
     assert torch.equal(encoder.embeddings.word_embeddings.weight, saved["encoder.embeddings.word_embeddings.weight"])
 
 
-class Interrupt(Exception):
-    pass
-
-
-def _stop_at(step):
-    plugin = types.ModuleType("stopper")
-
-    def on_step_end(state):
-        if state["step"] == step:
-            raise Interrupt
-
-    plugin.on_step_end = hookimpl(on_step_end)
-    return plugin
-
-
 @pytest.mark.parametrize("workers", [0, 2])
 def test_resume_ends_exactly_where_an_uninterrupted_run_does(tiny_train_config, glue_dir, tmp_path, workers):
     common = dict(plugins=["glue"], data_dir=str(glue_dir), tasks=["rte", "stsb"], epochs=2, max_train_samples=64,
@@ -102,7 +87,7 @@ def test_resume_ends_exactly_where_an_uninterrupted_run_does(tiny_train_config, 
     full = Trainer(tiny_train_config(output_dir=str(tmp_path / "full"), **common), make_host(entry_points=("glue",)), progress=False)
     full.train()
     interrupted_dir = str(tmp_path / "cut")
-    cut = Trainer(tiny_train_config(output_dir=interrupted_dir, **common), make_host(_stop_at(5), entry_points=("glue",)), progress=False)
+    cut = Trainer(tiny_train_config(output_dir=interrupted_dir, **common), make_host(interrupt_at(5), entry_points=("glue",)), progress=False)
     with pytest.raises(Interrupt):
         cut.train()
     resumed = Trainer(tiny_train_config(output_dir=interrupted_dir, **common), make_host(entry_points=("glue",)), progress=False)

@@ -75,8 +75,7 @@ def continue_pretraining(encoder: str, corpus: str | Path, output: str | Path, *
                          max_len: int = 128, lr: float = 5e-5, mask_prob: float = 0.15, whole_word: bool = False,
                          regularizers: list[dict] | None = None, plugins: list[str] | None = None, seed: int = 1,
                          eval_every: int | None = None, save_every: int | None = None, precision: str = "fp32",
-                         device: str = "auto",
-                         grad_accumulation: int = 1, warmup: float = 0.0, resume: bool = False,
+                         device: str = "auto", grad_accumulation: int = 1, warmup: float = 0.0, resume: bool = False,
                          report_to: list[str] | None = None, num_threads: int | None = None,
                          log_every: int | None = None, progress: bool = True, overwrite: bool = False,
                          model_dir: str | Path | None = None) -> dict:

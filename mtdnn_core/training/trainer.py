@@ -245,14 +245,12 @@ class Trainer:
         With device checks the batch's loss is zeroed on the device instead, and :meth:`update`
         skips the update if its gradient is not finite."""
         finite = self.dist.all_true(torch.isfinite(loss.detach()))
-        if self.device_checks:
-            self.tally.add(task, loss, finite)
-            loss = torch.where(finite, loss, torch.zeros_like(loss))
-        elif not finite:
+        if not self.device_checks and not finite:
             self._nonfinite("loss")
             return False
-        else:
-            self.tally.add(task, loss, finite)
+        self.tally.add(task, loss, finite)
+        if self.device_checks:
+            loss = torch.where(finite, loss, torch.zeros_like(loss))
         self.scaler.scale(loss * weight / self.config.grad_accumulation).backward()
         return True
 
@@ -272,7 +270,7 @@ class Trainer:
         if self.device_checks:
             self._device_checked_step()
         else:
-            self.tally.end_update(torch.zeros((), dtype=torch.bool, device=self.device))  # counted on the host here
+            self.tally.end_update()  # non-finite values are counted on the host on this path
             if self.config.grad_clip:
                 norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
                 self.grad_norm = norm
@@ -295,10 +293,10 @@ class Trainer:
         """The optimizer step, skipped on the device when the gradient is not finite or every
         loss of the update was not (no host read). The skipped update still counts as an update:
         the schedule, the weight average and a Bregman teacher move on, as with GradScaler."""
-        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
         if self.config.grad_clip:
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         else:
+            grads = [p.grad for p in self.model.parameters() if p.grad is not None]
             norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=self.device)
         self.grad_norm = norm
         skipped = ~torch.isfinite(norm) | ~self.tally.update_has_finite_loss()

@@ -17,6 +17,12 @@ def alum():
     """
 
 
+#: the ``smart`` parameter behind each ``alum pretrain`` option (for error messages)
+PRETRAIN_OPTION = {"alpha": "--adv-alpha", "where": "--adv-layer", "steps": "--adv-steps", "step_size": "--adv-step-size",
+                   "noise_std": "--adv-noise-var", "epsilon": "--adv-epsilon", "scale": "--adv-scale",
+                   "mode": "--adv-mode", "ascent": "--adv-ascent", "norm": "--adv-norm"}
+
+
 @alum.command()
 @click.option("--encoder", default="all-minilm-l6-v2", show_default=True, help="Encoder name or directory.")
 @click.option("--corpus", required=True, type=click.Path(exists=True, dir_okay=False), help="Plain text or JSON lines with 'text'.")
@@ -84,18 +90,16 @@ def pretrain(encoder, corpus, output, steps, batch_size, max_seq_len, lr, warmup
     try:
         SMARTConfig(**params)  # checked here, so an error names the option
     except ValidationError as exc:
-        names = {"alpha": "alpha", "where": "layer", "steps": "steps", "step_size": "step-size", "noise_std": "noise-var"}
-        raise ConfigError([f"--adv-{names.get(str(e['loc'][0]), str(e['loc'][0]).replace('_', '-'))}: {e['msg']}"
+        raise ConfigError([f"{PRETRAIN_OPTION.get(str(e['loc'][0]) if e['loc'] else '', '--adv-*')}: {e['msg']}"
                            for e in exc.errors()]) from None
     regularizers = [{"name": "smart", "params": params}] if adv_alpha > 0 else []
     summary = continue_pretraining(
         encoder, corpus, output, steps=steps, batch_size=batch_size, max_len=max_seq_len, lr=lr, warmup=warmup,
         grad_accumulation=grad_accumulation, mask_prob=mask_prob, whole_word=whole_word_mask, seed=seed,
         regularizers=regularizers, plugins=["alum"] if regularizers else [], eval_every=eval_every,
-        save_every=save_every,
-        precision=precision, device=device, resume=resume, overwrite=overwrite, num_threads=threads,
-        report_to=[r.strip() for r in report_to.split(",") if r.strip()], log_every=log_every, progress=progress,
-        model_dir=output)
+        save_every=save_every, precision=precision, device=device, resume=resume, overwrite=overwrite,
+        num_threads=threads, report_to=[r.strip() for r in report_to.split(",") if r.strip()], log_every=log_every,
+        progress=progress, model_dir=output)
     if summary:  # rank 0 of a data-parallel run
         click.echo(json.dumps(summary, indent=2))
 
