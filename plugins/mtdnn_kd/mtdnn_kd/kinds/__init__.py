@@ -96,6 +96,30 @@ def read_numbers(entry: dict, key: str, ndim: int, where: str, required: bool = 
     return arr
 
 
+#: how far a row of soft probabilities may sum from 1 (the file keeps 6 decimals)
+SUM_TOLERANCE = 1e-3
+
+
+def read_distribution(entry: dict, ndim: int, where: str):
+    """``soft`` probabilities: numbers in [0, 1] whose row (each word's row for ``ndim`` 2) sums
+    to 1. Anything else would turn the KL loss into NaN or a wrong target, not an error."""
+    import numpy as np
+
+    soft = read_numbers(entry, "soft", ndim, where)
+    rows = soft.reshape(-1, soft.shape[-1]) if soft.size else soft.reshape(0, 1)
+    if (soft < 0).any() or (soft > 1 + SUM_TOLERANCE).any():
+        bad = float(soft[(soft < 0) | (soft > 1 + SUM_TOLERANCE)].flat[0])
+        raise SoftLabelError(f"{where}: 'soft' holds {bad:g}, not a probability (each must lie in [0, 1]); "
+                             f"write probabilities, not logits (those go under 'logits')")
+    sums = rows.astype(np.float64).sum(axis=-1)
+    off = np.flatnonzero(np.abs(sums - 1.0) > SUM_TOLERANCE)
+    if off.size:
+        which = f"word {int(off[0])}'s " if ndim == 2 else ""
+        raise SoftLabelError(f"{where}: {which}'soft' probabilities sum to {sums[off[0]]:.6g}, not 1 (tolerance "
+                             f"{SUM_TOLERANCE:g}); each row must be a probability distribution")
+    return soft
+
+
 def _rounded(value: Any) -> Any:
     import numpy as np
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from mtdnn_kd.errors import SoftLabelError
-from mtdnn_kd.kinds import Pairing, SoftKind, check_input, read_numbers
+from mtdnn_kd.kinds import Pairing, SoftKind, check_input, read_distribution, read_numbers
 
 
 class ClassCollector:
@@ -45,7 +45,7 @@ class ClassKind(SoftKind):
                 "scores": [t["soft"].tolist() for t in targets], "golds": list(reference["golds"])}
 
     def from_json(self, entry, where):
-        return {"soft": read_numbers(entry, "soft", 1, where), "logits": read_numbers(entry, "logits", 1, where, required=False)}
+        return {"soft": read_distribution(entry, 1, where), "logits": read_numbers(entry, "logits", 1, where, required=False)}
 
     def pair(self, outputs, batch, entries, check_inputs):
         present = [i for i, e in enumerate(entries) if e is not None]

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from mtdnn_kd.errors import SoftLabelError
-from mtdnn_kd.kinds import Pairing, SoftKind, mismatch_message, read_numbers
+from mtdnn_kd.kinds import Pairing, SoftKind, mismatch_message, read_distribution, read_numbers
 
 
 def first_subtokens(word_ids) -> list[tuple[int, int]]:
@@ -82,7 +82,7 @@ class TagKind(SoftKind):
         return "windows", [int(row["word_offset"]), input_fingerprint([row["input_ids"]])]
 
     def from_json(self, entry, where):
-        return {"soft": read_numbers(entry, "soft", 2, where), "logits": read_numbers(entry, "logits", 2, where, required=False)}
+        return {"soft": read_distribution(entry, 2, where), "logits": read_numbers(entry, "logits", 2, where, required=False)}
 
     def offset(self, entry: dict, batch: dict, row: int, check_inputs: bool) -> int:
         """The first word of the window a batch row holds."""
