@@ -10,6 +10,12 @@ is about 1e-5 times smaller than the noise, so its "adversarial" perturbation is
 starting noise rescaled (``ascent: raw`` keeps that). The paper's form, projection into an
 epsilon-ball, is ``mode: project`` with ``scale`` as the radius.
 
+Sizes (``scale`` and ``step_size``) left at their defaults are in units of the norm of a
+vector of ones (1 for inf, sqrt(width) for l2, width for l1, per token): a unit L1 norm per token
+spreads over 384 coordinates of MiniLM and barely moves any of them, so a fixed 1.0 gave the l1
+term about 1/1000 of the inf term's size and left its perturbation at the random start. A size
+given explicitly is the norm itself.
+
 Where the gradient vanishes (a token the prediction does not depend on, or a divergence that
 underflows to 0 in float32), the step adds nothing and the perturbation stays the random start,
 rescaled.
@@ -22,7 +28,9 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mtdnn_alum.norms import ascent_step, norm_of, normalize, project
+from mtdnn_alum.norms import ascent_step, norm_of, normalize, project, unit_size
+
+DEFAULT_STEP = 1e-3  # in units of the norm of a vector of ones
 from mtdnn_alum.perturb import check_place
 
 
@@ -33,10 +41,11 @@ class PerturbationConfig(BaseModel):
     noise_std: float = Field(default=1e-5, ge=0, description="standard deviation of the Gaussian starting noise")
     ascent: Literal["normalized", "raw", "steepest"] = Field(
         default="normalized", description="step direction: g/||g|| (paper), g (original toolkit), sign-like steepest ascent")
-    step_size: float = Field(default=1e-3, gt=0, description="ascent step size")
+    step_size: float | None = Field(default=None, gt=0, description="ascent step size (default: 1e-3 x the norm of a vector of ones)")
     mode: Literal["normalize", "project"] = Field(
         default="normalize", description="normalize: rescale to norm `scale` (original toolkit); project: into the ball of radius `scale` (paper)")
-    scale: float = Field(default=1.0, gt=0, description="the perturbation's norm (normalize) or the ball's radius (project)")
+    scale: float | None = Field(default=None, gt=0, description="the perturbation's norm (normalize) or the ball's radius (project); "
+                                "default: the norm of a vector of ones (1 for inf, sqrt(width) for l2, width for l1)")
     epsilon: float = Field(default=1e-6, ge=0, description="stabiliser of the normalisation: delta / (||delta|| + epsilon)")
     norm: Literal["inf", "l2", "l1"] = "inf"
     granularity: Literal["token", "sentence"] = Field(default="token", description="the norm per token or per sentence")
@@ -56,11 +65,19 @@ class AdversarialPerturbation:
         self.per_token = config.granularity == "token"
         self.last: dict[str, torch.Tensor] = {}
 
-    def bound(self, delta: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def sizes(self, mask: torch.Tensor, width: int) -> tuple[torch.Tensor | float, torch.Tensor | float]:
+        """The bound's size and the step size: as given, or the defaults in units of the norm."""
         c = self.config
+        unit = unit_size(c.norm, self.per_token, mask, width) if c.scale is None or c.step_size is None else 1.0
+        return (unit if c.scale is None else c.scale), (DEFAULT_STEP * unit if c.step_size is None else c.step_size)
+
+    def bound(self, delta: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor | float | None = None) -> torch.Tensor:
+        c = self.config
+        if scale is None:
+            scale = self.sizes(mask.float(), delta.shape[-1])[0]
         if c.mode == "normalize":
-            return c.scale * normalize(delta, c.norm, self.per_token, mask, c.epsilon) * mask
-        return project(delta, c.norm, c.scale, self.per_token, mask) * mask
+            return scale * normalize(delta, c.norm, self.per_token, mask, c.epsilon) * mask
+        return project(delta, c.norm, scale, self.per_token, mask) * mask
 
     def find(self, forward: Callable[[torch.Tensor], torch.Tensor], objective: Callable[[torch.Tensor], torch.Tensor],
              shape: tuple[int, ...], mask: torch.Tensor) -> torch.Tensor:
@@ -70,8 +87,9 @@ class AdversarialPerturbation:
         divergence to increase; ``mask`` ([..., tokens, 1]) is 1 on real tokens."""
         c = self.config
         mask = mask.float()
+        scale, step_size = self.sizes(mask, shape[-1])
         noise = torch.randn(shape, device=mask.device) * c.noise_std * mask
-        delta = noise.clone() if c.steps else self.bound(noise, mask)
+        delta = noise.clone() if c.steps else self.bound(noise, mask, scale)
         for step in range(c.steps):
             delta.requires_grad_(True)
             value = objective(forward(delta))
@@ -79,7 +97,7 @@ class AdversarialPerturbation:
             if step == 0:
                 self.last["start_divergence"] = value.detach().float()
             direction = ascent_step(grad.float(), c.ascent, c.norm, self.per_token, mask)
-            delta = self.bound(delta.detach() + c.step_size * direction, mask)
+            delta = self.bound(delta.detach() + step_size * direction, mask, scale)
         delta = delta.detach()
         self._record(delta, noise, mask)
         return delta

@@ -40,12 +40,14 @@ PRETRAIN_OPTION = {"alpha": "--adv-alpha", "where": "--adv-layer", "steps": "--a
 @click.option("--adv-layer", default="embeddings", show_default=True,
               help="embeddings (the layer's output), word_embeddings or layer:N.")
 @click.option("--adv-steps", type=int, default=1, show_default=True, help="Ascent steps.")
-@click.option("--adv-step-size", type=float, default=1e-3, show_default=True, help="Ascent step size.")
+@click.option("--adv-step-size", type=float, default=None,
+              help="Ascent step size [default: 1e-3 x the norm of a vector of ones: 1e-3 for inf].")
 @click.option("--adv-noise-var", type=float, default=1e-5, show_default=True,
               help="Standard deviation of the starting noise (the original's name).")
 @click.option("--adv-epsilon", type=float, default=1e-6, show_default=True, help="Stabiliser of the normalisation.")
-@click.option("--adv-scale", type=float, default=1.0, show_default=True,
-              help="Norm of the perturbation per token (or radius with --adv-mode project).")
+@click.option("--adv-scale", type=float, default=None,
+              help="Norm of the perturbation per token (or radius with --adv-mode project) [default: the norm of a "
+                   "vector of ones: 1 for inf, sqrt(hidden) for l2, hidden for l1].")
 @click.option("--adv-mode", type=click.Choice(["normalize", "project"]), default="normalize", show_default=True)
 @click.option("--adv-ascent", type=click.Choice(["normalized", "raw", "steepest"]), default="normalized", show_default=True)
 @click.option("--adv-norm", type=click.Choice(["inf", "l2", "l1"]), default="inf", show_default=True)
@@ -108,15 +110,17 @@ ORIGINAL_OPTIONS = [
     click.Option(["--adv_train"], is_flag=True, help="Add SMART's adversarial term (original option name)."),
     click.Option(["--adv_alpha"], type=float, default=1.0, help="Weight of the adversarial term."),
     click.Option(["--adv_k"], type=int, default=1, help="Ascent steps."),
-    click.Option(["--adv_step_size"], type=float, default=1e-3, help="Ascent step size."),
+    click.Option(["--adv_step_size"], type=float, default=None,
+                 help="Ascent step size [default: 1e-3 x the norm of a vector of ones: 1e-3 for inf]."),
     click.Option(["--adv_noise_var"], type=float, default=1e-5,
                  help="Standard deviation of the starting noise (the original multiplies by this value despite its name)."),
     click.Option(["--adv_epsilon"], type=float, default=1e-6,
                  help="Stabiliser of the normalisation delta / (||delta|| + epsilon), as in the original."),
     click.Option(["--adv_p_norm"], type=click.Choice(["inf", "l2", "l1"]), default="inf", help="Norm of the perturbation."),
     click.Option(["--adv_norm_level"], type=click.IntRange(0, 1), default=0, help="0: per token, 1: per sentence."),
-    click.Option(["--adv_scale"], type=float, default=1.0,
-                 help="Norm of the perturbation (normalize) or radius of its ball (project)."),
+    click.Option(["--adv_scale"], type=float, default=None,
+                 help="Norm of the perturbation (normalize) or radius of its ball (project) [default: the norm of a "
+                      "vector of ones: 1 for inf, sqrt(hidden) for l2, hidden for l1]."),
     click.Option(["--adv_mode"], type=click.Choice(["normalize", "project"]), default="normalize",
                  help="normalize: rescale to --adv_scale (original toolkit); project: into the --adv_scale ball (paper)."),
     click.Option(["--adv_ascent"], type=click.Choice(["normalized", "raw", "steepest"]), default="normalized",

@@ -27,6 +27,24 @@ def norm_of(x: torch.Tensor, p: str, per_token: bool, mask: torch.Tensor | None 
     raise ValueError(f"unknown norm '{p}'; use inf, l2 or l1")
 
 
+def unit_size(p: str, per_token: bool, mask: torch.Tensor, width: int) -> torch.Tensor:
+    """The ``p``-norm of a vector of ones over what one norm covers (the hidden width per token,
+    or real tokens x width per sentence): 1 for inf, sqrt(n) for l2, n for l1. A size given in
+    these units moves each coordinate by about the same amount whatever the norm, so the default
+    sizes of the three norms perturb the model alike."""
+    if per_token:
+        n = torch.full_like(mask[..., :1], float(width))
+    else:
+        n = (mask.flatten(1).sum(1) * width).view(-1, *([1] * (mask.dim() - 1)))
+    if p == "inf":
+        return torch.ones_like(n)
+    if p == "l2":
+        return n.sqrt()
+    if p == "l1":
+        return n
+    raise ValueError(f"unknown norm '{p}'; use inf, l2 or l1")
+
+
 def normalize(x: torch.Tensor, p: str, per_token: bool, mask: torch.Tensor | None = None,
               epsilon: float = TINY) -> torch.Tensor:
     """``x / (||x||_p + epsilon)``: unit norm unless ``x`` is small against ``epsilon``; zero
@@ -34,7 +52,7 @@ def normalize(x: torch.Tensor, p: str, per_token: bool, mask: torch.Tensor | Non
     return x / (norm_of(x, p, per_token, mask) + epsilon).clamp_min(TINY)
 
 
-def project(delta: torch.Tensor, p: str, radius: float, per_token: bool, mask: torch.Tensor | None = None) -> torch.Tensor:
+def project(delta: torch.Tensor, p: str, radius: float | torch.Tensor, per_token: bool, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Bring ``delta`` into the ball of ``radius``: clipping for inf, rescaling for l2 and l1 (for
     l1 a point of the ball, not the Euclidean projection). Inside the ball it is unchanged."""
     if p == "inf":

@@ -9,6 +9,7 @@ pieces for the training log.
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 import torch
@@ -19,6 +20,10 @@ from mtdnn_core.errors import ConfigError, did_you_mean
 from mtdnn_core.regularizers import Regularizer
 from mtdnn_alum.adversary import AdversarialPerturbation, PerturbationConfig
 from mtdnn_alum.perturb import perturbed, target_module, width_at
+
+log = logging.getLogger("mtdnn.alum")
+#: a perturbation this close to its random start (cosine) was not chosen by the gradient
+STUCK_COSINE = 0.9
 
 # Used only when a task definition carries no adv_loss (task type names compared lower-cased,
 # so both "Regression" and "regression" match).
@@ -110,6 +115,7 @@ class SMART(_DivergenceRegularizer):
         self.config = config
         self.alpha = config.alpha
         self.adversary = AdversarialPerturbation(PerturbationConfig(**config.model_dump(include=set(PerturbationConfig.model_fields))))
+        self._warned = False
 
     def weight(self, task: TaskDef) -> float:
         return self.task_weight.get(task.name, self.alpha)
@@ -136,6 +142,20 @@ class SMART(_DivergenceRegularizer):
         divergence = self.compare(task, batch, adversarial, logits)
         self._last = {"adv_divergence": divergence.detach().float(), **self.adversary.last}
         return self.weight(task) * divergence
+
+    def log_values(self) -> dict[str, float]:
+        """As the base class; warns once per run when the ascent left the perturbation at its
+        random start (then the term is a random-noise penalty, far weaker than intended)."""
+        values = super().log_values()
+        cosine = values.get("start_noise_cosine")
+        if cosine is not None and cosine > STUCK_COSINE and not self._warned:
+            self._warned = True
+            c = self.config
+            log.warning("%s: the adversarial perturbation stayed at its random start (cosine %.2f with the starting noise); "
+                        "the ascent step is too small against noise_std for norm %s: raise step_size (now %s) or lower "
+                        "noise_std (now %g)", type(self).__name__, cosine, c.norm,
+                        "the default" if c.step_size is None else c.step_size, c.noise_std)
+        return values
 
 
 class PDRConfig(SMARTConfig):

@@ -193,3 +193,47 @@ def test_bad_settings_say_how_to_fix_them():
         SMART(noise_var=1e-5)
     with pytest.raises(ValidationError, match="embeddings, word_embeddings or layer:N"):
         SMART(where="pooler")
+
+
+@pytest.mark.parametrize("norm", ["inf", "l2", "l1"])
+@pytest.mark.parametrize("granularity", ["token", "sentence"])
+def test_default_size_is_the_norm_of_a_vector_of_ones(tiny_padded, norm, granularity):
+    """Left at its default, the size is ||(1, ..., 1)||_p over what one norm covers: 1 (inf),
+    sqrt(n) (l2), n (l1), with n the hidden width per token or real tokens x width per sentence."""
+    model, task, batch = tiny_padded
+    width = model.encoder.config.hidden_size
+    torch.manual_seed(0)
+    smart = SMART(norm=norm, granularity=granularity, epsilon=0.0, noise_std=1e-3)
+    with torch.no_grad():
+        logits = model("t", batch)
+    delta = smart.perturbation(model, task, batch, logits)
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    norms = norm_of(delta, norm, granularity == "token", mask)
+    if granularity == "token":
+        norms = norms.squeeze(-1)[batch["attention_mask"].bool()].flatten().tolist()
+        counts = [width] * len(norms)
+    else:
+        norms = norms.flatten().tolist()
+        counts = [int(n) * width for n in batch["attention_mask"].sum(1)]
+    expected = {"inf": [1.0] * len(counts), "l2": [c ** 0.5 for c in counts], "l1": [float(c) for c in counts]}[norm]
+    assert norms == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_perturbation_left_at_its_random_start_is_warned_about_once(tiny_padded, caplog):
+    """A step far smaller than the starting noise cannot turn it: cosine ~1 with the noise."""
+    model, task, batch = tiny_padded
+    with torch.no_grad():
+        logits = model("t", batch)
+    stuck = SMART(step_size=1e-9, noise_std=1e-3)
+    with caplog.at_level("WARNING", logger="mtdnn.alum"):
+        for _ in range(2):
+            stuck(model, task, batch, logits, None)
+            assert stuck.log_values()["start_noise_cosine"] > 0.9  # per-token rescaling alone turns it slightly
+    warnings = [r for r in caplog.records if "random start" in r.getMessage()]
+    assert len(warnings) == 1 and "step_size" in warnings[0].getMessage()
+    caplog.clear()
+    moving = SMART(step_size=0.5, noise_std=1e-3)
+    with caplog.at_level("WARNING", logger="mtdnn.alum"):
+        moving(model, task, batch, logits, None)
+        assert moving.log_values()["start_noise_cosine"] < 0.9
+    assert not [r for r in caplog.records if "random start" in r.getMessage()]
