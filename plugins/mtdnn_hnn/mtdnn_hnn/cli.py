@@ -45,8 +45,8 @@ def _key_values(values: tuple[str, ...]) -> dict:
 @click.option("--head-config", "head_config", multiple=True, metavar="KEY=VALUE",
               help="With --encoder: head options, e.g. --head-config similarity=cosine.")
 @click.option("--splits", default=None, help="Comma-separated splits (default: every split but train).")
-@click.option("--max-samples", type=int, default=None, help="Only the first N items of each dataset.")
-@click.option("--batch-size", type=int, default=16, show_default=True)
+@click.option("--max-samples", type=click.IntRange(min=1), default=None, help="Only the first N items of each dataset.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--max-seq-len", type=int, default=None, help="Default: the task's (128).")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--num-threads", type=int, default=None)
@@ -85,7 +85,8 @@ def evaluate(checkpoint, encoder, tasks, data_dir, output_dir, head_from, head_c
 
 @hnn.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--rows", type=int, default=3, show_default=True)
+@click.option("--rows", type=click.IntRange(min=0), default=3, show_default=True,
+              help="How many items to print (0: only the count).")
 def show(path, rows):
     """Read a Winograd-style file and print its first ROWS items as parsed (a check of the layout).
 

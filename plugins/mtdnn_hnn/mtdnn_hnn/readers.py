@@ -113,36 +113,62 @@ def _text(value: str) -> str:
 
 
 def read_wsc_xml(path: Path) -> list[PronounSchema]:
-    """``WSCollection.xml``: each ``<schema>`` as a choice between its two answers."""
+    """``WSCollection.xml``: each ``<schema>`` as a choice between its two answers.
+
+    Parsing is bounded: an entity declaration (which could expand without limit) and a reference
+    to an entity the file does not define (which expat would drop from the text) are errors;
+    the predefined entities (``&amp;`` ...) and character references are read as their text.
+    Text arrives in pieces, gathered in lists and joined once per element.
+    """
     schemas: list[PronounSchema] = []
     stack: list[str] = []
     current: dict = {}
     parser = expat.ParserCreate(encoding="UTF-8")  # overrides the file's (wrong) declaration
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def where() -> str:
+        return f"{path}:{parser.CurrentLineNumber}"
 
     def start(tag, attrs):
         stack.append(tag)
         if tag == "schema":
             current.clear()
-            current.update(line=parser.CurrentLineNumber, answers=[], parts={})
+            current.update(line=parser.CurrentLineNumber, answers=[], parts={}, correct=[])
         elif tag == "answer" and stack[-2:-1] == ["answers"]:
-            current["answers"].append("")
+            current["answers"].append([])
 
     def text(data):
         if "schema" not in stack:
             return
         if stack[-1] == "answer" and stack[-2:-1] == ["answers"]:
-            current["answers"][-1] += data
+            current["answers"][-1].append(data)
         elif stack[-2:-1] == ["text"] and stack[-1] in ("txt1", "pron", "txt2"):
-            current["parts"][stack[-1]] = current["parts"].get(stack[-1], "") + data
+            current["parts"].setdefault(stack[-1], []).append(data)
         elif stack[-1] == "correctAnswer":
-            current["correct"] = current.get("correct", "") + data
+            current["correct"].append(data)
 
     def end(tag):
         stack.pop()
         if tag == "schema":
-            schemas.append(_xml_schema(current, f"{path}:{current['line']}", len(schemas)))
+            fields = {"parts": {k: "".join(v) for k, v in current["parts"].items()},
+                      "answers": ["".join(a) for a in current["answers"]], "correct": "".join(current["correct"])}
+            schemas.append(_xml_schema(fields, f"{path}:{current['line']}", len(schemas)))
+
+    def declared(name, is_parameter, *_):
+        kind = "parameter entity" if is_parameter else "entity"
+        raise DataError(f"{where()}: the file declares the XML {kind} '{name}'; entity declarations are not read "
+                        f"(they can expand without bound): remove the DOCTYPE's entities and write their text in place")
+
+    def skipped(name, is_parameter):
+        raise DataError(f"{where()}: '&{name};' is not an entity this reader knows (only &amp; &lt; &gt; &quot; "
+                        f"&apos; and character references such as &#233;); write the character itself")
+
+    def external(context, base, system_id, public_id):
+        raise DataError(f"{where()}: the file refers to an external entity ({system_id}); it is not read")
 
     parser.StartElementHandler, parser.CharacterDataHandler, parser.EndElementHandler = start, text, end
+    parser.EntityDeclHandler, parser.SkippedEntityHandler = declared, skipped
+    parser.ExternalEntityRefHandler = external
     try:
         parser.Parse(path.read_bytes(), True)
     except expat.ExpatError as exc:
