@@ -151,7 +151,8 @@ def export(run, task, out_dir, repo, private, plugins, overwrite):
 @click.option("--pooling", type=click.Choice(["first", "mean", "all"]), default="first", show_default=True,
               help="First token, mean over tokens, or every token (.jsonl only).")
 @click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--max-seq-len", type=int, default=None, help="Truncate longer inputs (default: the run's, else 512).")
+@click.option("--max-seq-len", type=click.IntRange(min=1), default=None,
+              help="Truncate longer inputs (default: the run's, else 512); at most the encoder's positions.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ... or auto (a GPU if there is one).")
 @click.option("--num-threads", type=int, default=None, help="CPU threads for torch.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
@@ -192,6 +193,8 @@ def extract(checkpoint, encoder, input_file, output, layers, pooling, batch_size
         (model, tokenizer), trained_len = sources.by_name(encoder, tuple(plugins)), None
     chosen = parse_layers(layers, sources.num_layers(model))
     max_len = max_seq_len or trained_len or sources.max_positions(model, tokenizer)
+    if max_seq_len is not None:
+        sources.check_max_len(max_seq_len, model, tokenizer, pairs=any(line.pair is not None for line in lines))
     stats = run_extract(model, tokenizer, lines, Path(output), chosen, pooling, batch_size, max_len, device,
                         progress=not no_progress)
     click.echo(f"{stats.lines} line(s), layers {chosen}, {pooling} pooling -> {output} "

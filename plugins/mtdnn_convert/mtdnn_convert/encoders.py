@@ -47,3 +47,28 @@ def max_positions(encoder: Any, tokenizer: Any) -> int:
     limits = [v for v in (getattr(encoder.config, "max_position_embeddings", None), tokenizer.model_max_length)
               if isinstance(v, int) and 0 < v < 100_000]
     return min([512, *limits])
+
+
+def position_limit(encoder: Any, tokenizer: Any) -> int | None:
+    """The longest input the encoder can take: its position embeddings and the tokenizer's
+    ``model_max_length`` (the smaller; a tokenizer's placeholder of 10^30 says nothing)."""
+    limits = [v for v in (getattr(encoder.config, "max_position_embeddings", None), tokenizer.model_max_length)
+              if isinstance(v, int) and 0 < v < 1_000_000]
+    return min(limits) if limits else None
+
+
+def check_max_len(max_len: int, encoder: Any, tokenizer: Any, pairs: bool) -> None:
+    """Refuse a ``--max-seq-len`` without room for the special tokens and one token per text (the
+    tokenizer would silently not truncate), or beyond the encoder's positions."""
+    from mtdnn_convert.errors import ConversionError
+
+    special = tokenizer.num_special_tokens_to_add(pair=pairs)
+    least = special + (2 if pairs else 1)
+    if max_len < least:
+        kind = "a pair of texts" if pairs else "a text"
+        raise ConversionError(f"--max-seq-len {max_len}: too short for {kind}; this tokenizer adds {special} special "
+                              f"token(s), so use at least {least}")
+    limit = position_limit(encoder, tokenizer)
+    if limit is not None and max_len > limit:
+        raise ConversionError(f"--max-seq-len {max_len}: this encoder takes at most {limit} tokens "
+                              f"(max_position_embeddings / the tokenizer's model_max_length); use {limit} or less")
