@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from mtdnn_convert.errors import ConversionError
+from mtdnn_convert.finite import refuse_non_finite
 from mtdnn_convert.outdir import check_target, staged_directory
 from mtdnn_convert.safe_torch import load_weights_only
 from mtdnn_convert.vocab import decide_lower_case, read_vocab, write_tokenizer
@@ -159,6 +160,14 @@ def describe_heads(heads: dict, hidden_size: int) -> list[dict]:
     return out
 
 
+def check_vocab_rows(n_tokens: int, rows: int, vocab_file: Path) -> None:
+    """One word-embedding row per vocabulary line, or the ids would name other words."""
+    if n_tokens != rows:
+        raise ConversionError(f"{vocab_file}: {n_tokens} tokens, but the checkpoint's word embeddings "
+                              f"(bert.embeddings.word_embeddings.weight) have {rows} rows (one per token); pass the "
+                              f"vocab.txt this model was trained with")
+
+
 def _plain(value: Any) -> Any:
     """JSON-safe copy of config values (anything else becomes its repr)."""
     if isinstance(value, dict):
@@ -194,6 +203,9 @@ def convert_mtdnn_pt(source: Path, target: Path, *, vocab_file: Path | None = No
     encoder, heads, ignored = split_state(state, list(ignore), source)
     hf_config, inferred = bert_config(config, encoder, num_attention_heads, source)
     check_encoder(encoder, hf_config, source)
+    refuse_non_finite([(k, v) for k, v in state.items() if k not in ignored and isinstance(v, torch.Tensor)], source)
+    if vocab_file:
+        check_vocab_rows(len(read_vocab(Path(vocab_file))), hf_config.vocab_size, Path(vocab_file))
     records = describe_heads(heads, hf_config.hidden_size)
     notes = [f"ignored {len(ignored)} key(s) matching --ignore"] if ignored else []
     others = sorted(str(k) for k in blob if k not in ("state", "config")) if blob.get("state") is state else []

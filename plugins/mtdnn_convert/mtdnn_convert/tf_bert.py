@@ -17,11 +17,13 @@ import torch
 from mtdnn_convert.bert_config import GoogleBertConfig, load_bert_config
 from mtdnn_convert.bert_names import NamePlan, plan_names
 from mtdnn_convert.errors import ConversionError
+from mtdnn_convert.finite import refuse_non_finite
 from mtdnn_convert.outdir import check_target, staged_directory
 from mtdnn_convert.tf_bundle import BundleReader
 from mtdnn_convert.vocab import LowerCasing, decide_lower_case, read_vocab, write_tokenizer
 
 LISTED = 20  # names shown per problem list
+WORD_EMBEDDINGS = "bert/embeddings/word_embeddings"
 
 
 @dataclass
@@ -84,6 +86,15 @@ def check_plan(plan: NamePlan, reader: BundleReader, where: Path) -> None:
         raise ConversionError(f"{where}: cannot convert this checkpoint:\n" + "\n".join(sections))
 
 
+def check_vocab_size(n_tokens: int, reader: BundleReader, vocab_file: Path) -> None:
+    """One word-embedding row per vocabulary line: more lines give ids past the table, fewer
+    mean another model's vocabulary (every id would name another word)."""
+    rows = reader.info(WORD_EMBEDDINGS).shape[0]
+    if n_tokens != rows:
+        raise ConversionError(f"{vocab_file}: {n_tokens} tokens, but the checkpoint's {WORD_EMBEDDINGS} has {rows} rows "
+                              f"(one per token); pass the vocab.txt released with this checkpoint (--vocab)")
+
+
 def convert_tf_bert(source: Path, target: Path, *, config_file: Path | None = None, vocab_file: Path | None = None,
                     lower_case: bool | None = None, ignore: list[str] = (), hidden_act: str | None = None,
                     overwrite: bool = False, progress: Callable | None = None) -> TfBertReport:
@@ -101,24 +112,21 @@ def convert_tf_bert(source: Path, target: Path, *, config_file: Path | None = No
         raise ConversionError("files the conversion needs are missing:\n" + "\n".join(f"  - {m}" for m in missing))
     config: GoogleBertConfig = load_bert_config(config_file)
     tokens = read_vocab(vocab_file)
-    if len(tokens) > config.vocab_size:
-        raise ConversionError(f"{vocab_file}: {len(tokens)} tokens but {config_file} has vocab_size {config.vocab_size}: "
-                              f"token ids would run past the embedding table; is this the checkpoint's vocab.txt?")
     casing = decide_lower_case(lower_case, config.do_lower_case, tokens)
     reader = BundleReader(prefix)
     plan = plan_names(reader.names(), config, list(ignore))
     check_plan(plan, reader, reader.index_file)
+    check_vocab_size(len(tokens), reader, vocab_file)
 
     tensors = {}
     items = sorted(plan.mapped.items())
     for name, spec in progress(items) if progress else items:
         value = reader.read(name).to(torch.float32)
+        refuse_non_finite([(name, value)], reader.index_file)
         tensors[spec.hf_name] = (value.t() if spec.transpose else value).contiguous()
     if plan.architecture == "BertModel":  # a bare encoder is stored without the "bert." prefix
         tensors = {k.removeprefix("bert."): v for k, v in tensors.items()}
-    notes = []
-    if len(tokens) < config.vocab_size:
-        notes.append(f"{vocab_file.name} has {len(tokens)} tokens for {config.vocab_size} embedding rows; the extra rows are unused")
+    notes: list[str] = []
     with staged_directory(target, overwrite) as tmp:
         config.to_hf(plan.architecture, hidden_act).save_pretrained(tmp)
         save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": "pt"})

@@ -118,7 +118,8 @@ def test_cli_with_a_vocabulary(tmp_path):
 
     original_checkpoint(tmp_path / "m.pt")
     vocab = tmp_path / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "Paris", "is", "big"]) + "\n")
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "Paris", "is", "big"]
+    vocab.write_text("\n".join(words + [f"[unused{i}]" for i in range(BERT["vocab_size"] - len(words))]) + "\n")
     result = CliRunner().invoke(main, ["convert", "mtdnn-pt", str(tmp_path / "m.pt"), str(tmp_path / "out"), "--vocab", str(vocab)])
     assert result.exit_code == 0, result.output
     assert "head scoring_list.0: linear" in result.output and "lower-casing off" in result.output  # cased vocab
