@@ -123,6 +123,12 @@ def _range_handler(root: str, requests: list):
             start = 0
             if header:
                 start = int(header.split("=")[1].split("-")[0])
+                if start >= len(data):  # as real servers answer a range past the end
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{len(data)}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(206)
                 self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
             else:
@@ -137,7 +143,8 @@ def _range_handler(root: str, requests: list):
 @pytest.fixture
 def file_server(tmp_path):
     """A local HTTP server for download code: files put in ``.root`` are served at ``.url``
-    (range requests honoured, for resumed transfers); ``.requests`` lists (path, Range header)."""
+    (range requests honoured, for resumed transfers; a range past the end is answered 416);
+    ``.requests`` lists (path, Range header)."""
     import http.server
     import threading
     from types import SimpleNamespace

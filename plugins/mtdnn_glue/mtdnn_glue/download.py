@@ -51,31 +51,32 @@ def read_checksums(text: str) -> dict[str, str]:
     return sums
 
 
-def fetch(url: str, target: Path, expected: str | None = None, progress=None, timeout: float = 60) -> Path:
+def fetch(url: str, target: Path, expected: str | None = None, progress=None, timeout: float = 60, log=None) -> Path:
     """Download ``url`` to ``target`` through ``target.part``, resuming a partial file; verify
-    ``expected`` (sha256) if given. A mismatch removes the download and raises."""
+    ``expected`` (sha256) if given. A mismatch removes the download and raises. A ``.part``
+    the server cannot resume (HTTP 416: it is as long as, or longer than, the file now served)
+    is downloaded again from the start."""
     target = Path(target)
     part = target.with_name(target.name + ".part")
     target.parent.mkdir(parents=True, exist_ok=True)
     have = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - user-chosen URL
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and have:  # already complete
-            response = None
-        else:
-            raise MtdnnError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise MtdnnError(f"download of {url} failed: {exc.reason} (offline? use --mirror URL)") from None
-    if response is not None:
-        with response:
-            mode = "ab" if have and response.status == 206 else "wb"
+    response = _open(url, have, timeout)
+    if response is None:
+        if log:
+            log(f"{part}: the server cannot resume after {have} bytes (HTTP 416: the file changed or the partial "
+                f"download is stale); downloading {target.name} again from the start")
+        have, response = 0, _open(url, 0, timeout)
+    with response:
+        mode = "ab" if have and response.status == 206 else "wb"
+        try:
             with open(part, mode) as handle:
                 while block := response.read(CHUNK):
                     handle.write(block)
                     if progress:
                         progress(len(block))
+        except OSError as exc:  # a dropped connection or a timeout mid-transfer
+            raise MtdnnError(f"download of {url} was interrupted ({exc}); {part.stat().st_size if part.exists() else 0} "
+                             f"bytes are kept in {part}: run the command again to resume") from None
     actual = file_sha256(part)
     if expected and actual != expected.lower():
         part.unlink()
@@ -85,6 +86,20 @@ def fetch(url: str, target: Path, expected: str | None = None, progress=None, ti
     return target
 
 
+def _open(url: str, have: int, timeout: float):
+    """The response to a GET of ``url`` from byte ``have`` on; None when the server answers
+    416 (range not satisfiable) to a resumed request."""
+    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    try:
+        return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - user-chosen URL
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have:
+            return None
+        raise MtdnnError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise MtdnnError(f"download of {url} failed: {exc.reason} (offline? use --mirror URL)") from None
+
+
 def _is_link(info: zipfile.ZipInfo) -> bool:
     return stat.S_ISLNK(info.external_attr >> 16)
 
@@ -92,7 +107,12 @@ def _is_link(info: zipfile.ZipInfo) -> bool:
 def safe_extract(archive: Path, destination: Path) -> list[Path]:
     """Extract a zip archive, refusing any member that would land outside ``destination``."""
     destination = Path(destination).resolve()
-    with zipfile.ZipFile(archive) as zf:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile:
+        raise DataError(f"{archive}: not a zip archive (a wrong URL or mirror, or an error page served in its "
+                        f"place); nothing was extracted") from None
+    with zf:
         for info in zf.infolist():
             name = info.filename
             resolved = (destination / name).resolve()
@@ -144,8 +164,9 @@ def build_mrpc(folder: Path) -> dict[str, int]:
 
 def download_glue(tasks: list[str], target: Path, mirror: str | None = None, checksums: dict[str, str] | None = None,
                   log=print) -> dict[str, list[str]]:
-    """Download, verify and extract ``tasks`` (GLUE names: cola, sst, ..., mrpc, ax) into ``target``."""
-    target = Path(target)
+    """Download, verify and extract ``tasks`` (GLUE names: cola, sst, ..., mrpc, ax) into ``target``
+    (relative to the working directory when relative)."""
+    target = Path(target).resolve()
     target.mkdir(parents=True, exist_ok=True)
     sums_file = target / "SHA256SUMS"
     known = read_checksums(sums_file.read_text()) if sums_file.is_file() else {}
@@ -161,11 +182,14 @@ def download_glue(tasks: list[str], target: Path, mirror: str | None = None, che
 
     def get(name: str, official_url: str) -> Path:
         url = f"{mirror.rstrip('/')}/{name}" if mirror else official_url
-        path = fetch(url, downloads / name, known.get(name))
+        path = fetch(url, downloads / name, known.get(name), log=log)
         if name not in known:
             known[name] = file_sha256(path)
             log(f"{name}: no published checksum; recorded sha256 {known[name][:16]}... in {sums_file}")
         return path
+
+    def write_sums() -> None:
+        atomic_write_text(sums_file, "".join(f"{v}  {k}\n" for k, v in sorted(known.items())))
 
     for task in tasks:
         if task in ARCHIVES:
@@ -186,7 +210,7 @@ def download_glue(tasks: list[str], target: Path, mirror: str | None = None, che
         else:
             known_tasks = ", ".join([*ARCHIVES, "mrpc", "ax"])
             raise MtdnnError(f"unknown GLUE task '{task}' for download; known: {known_tasks}")
+        write_sums()  # after each task: checksums of files that extracted, kept even if a later task fails
         log(f"{task}: {len(done[task])} file(s)")
-    atomic_write_text(sums_file, "".join(f"{v}  {k}\n" for k, v in sorted(known.items())))
     return done
 
