@@ -8,14 +8,69 @@
   random encoder.
 * ``nan_loss_plugin(calls)`` / ``nan_loss_task_file(folder)``: a loss that is NaN at the given
   call numbers, and an RTE task definition that uses it (for testing non-finite handling).
-* ``interrupt_at(step)``: a plugin that raises :class:`Interrupt` after that update, a run
-  cut short in process (for testing resume).
+* ``interrupt_at(step)``: a plugin that raises :class:`Interrupt` (a Ctrl-C) after that
+  update, a run cut short in process (for testing resume).
+* Real data sets (GLUE, CoNLL-2003, HNN, masked-LM text, SQuAD samples) live outside the
+  repository, in ``$MTDNN_TEST_DATA`` (default: ``../shared/data`` beside the repository).
+  Tests reach them through the ``shared_data`` fixture, ``real_data(*parts)`` or the marker
+  ``@pytest.mark.real_data(*parts)``; each skips the test, with one line saying what is missing
+  and where to point the variable, when the data are not there.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+TEST_DATA_ENV = "MTDNN_TEST_DATA"
+DATA_SETS = "glue/, conll2003/, hnn/, mlm/, squad/"
+
+
+def real_data_dir() -> Path:
+    """Where the real data sets are: ``$MTDNN_TEST_DATA``, else ``shared/data`` beside the
+    repository (the directory above the one holding ``mtdnn_core``)."""
+    value = os.environ.get(TEST_DATA_ENV)
+    return Path(value).expanduser() if value else Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def missing_data(*parts: str) -> str | None:
+    """Why ``real_data_dir()/parts`` cannot be used (one line), or None when it is there."""
+    path = real_data_dir().joinpath(*parts)
+    if path.exists():
+        return None
+    return (f"real data set {path} not found: set {TEST_DATA_ENV} to the folder holding {DATA_SETS} "
+            f"(README.md, 'Tests')")
+
+
+def real_data(*parts: str) -> Path:
+    """``real_data_dir()/parts``, or skip the calling test (or fixture) when it is missing."""
+    reason = missing_data(*parts)
+    if reason is not None:
+        pytest.skip(reason)
+    return real_data_dir().joinpath(*parts)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "real_data(*parts): the test reads real_data_dir()/parts; skipped when missing")
+
+
+def pytest_runtest_setup(item) -> None:
+    for mark in item.iter_markers("real_data"):
+        reason = missing_data(*mark.args)
+        if reason is not None:
+            pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real data sets (``$MTDNN_TEST_DATA``); the test is skipped without it."""
+    root = real_data()
+    if not any(root.iterdir()):
+        pytest.skip(f"real data sets not found: {root} is empty; set {TEST_DATA_ENV} to the folder holding {DATA_SETS} "
+                    f"(README.md, 'Tests')")
+    return root
 
 
 def make_host(*plugins: Any, entry_points: tuple[str, ...] = ()):
@@ -27,8 +82,8 @@ def make_host(*plugins: Any, entry_points: tuple[str, ...] = ()):
     return host
 
 
-class Interrupt(Exception):
-    """Raised by :func:`interrupt_at`'s plugin."""
+class Interrupt(KeyboardInterrupt):
+    """Raised by :func:`interrupt_at`'s plugin: a Ctrl-C at a chosen update."""
 
 
 def interrupt_at(step: int):

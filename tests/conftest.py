@@ -1,17 +1,11 @@
+"""Real data sets come from ``mtdnn_core.testing`` (``$MTDNN_TEST_DATA``): ``shared_data``."""
 from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"the shared data sets are expected at {SHARED_DATA}")
-    return SHARED_DATA
+from mtdnn_core.testing import real_data
 
 
 @pytest.fixture(scope="session")
 def glue_dir(shared_data) -> Path:
-    return shared_data / "glue"
+    return real_data("glue")

@@ -12,6 +12,7 @@ from mtdnn_core.data.corpus import TextCorpus, hold_out, locate_corpus, read_doc
 from mtdnn_core.errors import DataError
 from mtdnn_core.metrics import BUILTIN_METRICS
 from mtdnn_core.task_types.masked_lm import IGNORE_INDEX, MaskedLM
+from mtdnn_core.testing import real_data
 
 TASK = TaskDef(name="mlm", task_type="masked_lm", data_format="MLM")
 WHOLE_WORD = TaskDef(name="mlm", task_type="masked_lm", data_format="MLM", head_config={"whole_word": True, "mask_prob": 0.3})
@@ -20,7 +21,7 @@ WHOLE_WORD = TaskDef(name="mlm", task_type="masked_lm", data_format="MLM", head_
 @pytest.fixture(scope="module")
 def corpus_rows(tiny_tokenizer, shared_data):
     fmt = TextCorpus()
-    examples = fmt.read(shared_data / "mlm" / "mlm_train.json", TASK, MaskedLM())
+    examples = fmt.read(real_data("mlm") / "mlm_train.json", TASK, MaskedLM())
     return fmt.encode(examples[:3], tiny_tokenizer, 64, TASK)
 
 
@@ -52,7 +53,7 @@ def test_blocks_fit_the_length_and_keep_the_text(corpus_rows, tiny_tokenizer):
 
 
 def test_held_out_paragraphs(tmp_path, shared_data):
-    source = shared_data / "mlm" / "mlm_train.json"
+    source = real_data("mlm") / "mlm_train.json"
     paragraphs = sum(len([p for p in text.split("\n") if p.strip()]) for _, text in read_documents(source))
     files = hold_out(source, tmp_path, "mlm")
     count = lambda path: sum(len([p for p in text.split("\n") if p.strip()]) for _, text in read_documents(path))  # noqa: E731

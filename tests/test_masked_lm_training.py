@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from mtdnn_core.testing import Interrupt, interrupt_at, make_host
+from mtdnn_core.testing import Interrupt, interrupt_at, make_host, real_data
 from mtdnn_core.training.trainer import Trainer
 
 
@@ -14,7 +14,7 @@ from mtdnn_core.training.trainer import Trainer
 def corpus(tmp_path_factory, shared_data):
     """The first paragraphs of the real Wikipedia corpus, as JSON lines."""
     folder = tmp_path_factory.mktemp("mlm")
-    first = json.loads((shared_data / "mlm" / "mlm_train.json").read_text().splitlines()[0])
+    first = json.loads((real_data("mlm") / "mlm_train.json").read_text().splitlines()[0])
     text = "\n".join(first["text"].split("\n")[:24])
     (folder / "mlm_train.jsonl").write_text(json.dumps({"id": first["id"], "text": text}) + "\n")
     return folder

@@ -16,8 +16,9 @@ from mtdnn_core.config import TaskDef
 from mtdnn_core.model.encoder import load_tiny_random_bert
 from mtdnn_core.model.heads import PoolerHead
 from mtdnn_core.model.multitask import MultiTaskModel
+from mtdnn_core.testing import real_data_dir
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
+SHARED = real_data_dir()
 P = np.array([0.7, 0.2, 0.1])
 Q = np.array([0.3, 0.3, 0.4])
 EXPECTED = {  # D(P || Q), by the textbook formulas
@@ -156,6 +157,7 @@ def test_bregman_term_pulls_towards_the_teacher():
     assert max(moved) > 0  # the EMA teacher follows the student
 
 
+@pytest.mark.real_data("glue")
 def test_smart_finetune_end_to_end_on_real_rte(tmp_path):
     result = CliRunner().invoke(main, [
         "alum", "finetune", "--plugin", "glue", "--data-dir", str(SHARED / "glue"), "--tasks", "rte,stsb",
@@ -184,6 +186,7 @@ def _pretrain(encoder: Path, out: Path, *extra: str):
                                      "--no-progress", *extra])
 
 
+@pytest.mark.real_data("mlm")
 def test_alum_pretrain_runs_through_the_trainer_and_loads_as_masked_lm(tmp_path):
     from transformers import AutoModelForMaskedLM, BertModel
 
@@ -208,6 +211,7 @@ def test_alum_pretrain_runs_through_the_trainer_and_loads_as_masked_lm(tmp_path)
     assert isinstance(BertModel.from_pretrained(out), BertModel)  # usable as --encoder
 
 
+@pytest.mark.real_data("mlm")
 def test_alum_pretrain_resumes_exactly_and_refuses_to_reuse_a_run(tmp_path):
     from safetensors.torch import load_file
 
@@ -237,6 +241,7 @@ def test_alum_pretrain_resumes_exactly_and_refuses_to_reuse_a_run(tmp_path):
     assert summary["heldout_mlm_loss_before"] == json.loads((full / "pretrain_summary.json").read_text())["heldout_mlm_loss_before"]
 
 
+@pytest.mark.real_data("mlm")
 def test_alum_pretrain_option_errors_name_the_option(tmp_path):
     result = _pretrain(tmp_path / "missing-encoder", tmp_path / "out", "--adv-step-size", "-1")
     assert result.exit_code == 2 and "--adv-step-size" in result.output and "Traceback" not in result.output

@@ -6,12 +6,13 @@ from click.testing import CliRunner
 
 from mtdnn_core.cli import main
 from mtdnn_core.data.formats import PremiseAndOneHypothesis, PremiseOnly
+from mtdnn_core.testing import real_data_dir
 from mtdnn_core.testing import make_host
 from mtdnn_glue import plugin
 from mtdnn_glue.convert import convert_task
 from mtdnn_glue.sample import write_sample
 
-GLUE = Path(__file__).resolve().parents[4] / "shared" / "data" / "glue"
+GLUE = real_data_dir() / "glue"
 
 
 def rows(path):
@@ -33,11 +34,13 @@ def test_task_definitions_load_and_validate():
     ("mrpc", "train", 3668), ("mrpc", "dev", 408), ("qnli", "dev", 5463), ("sst", "dev", 872),
     ("stsb", "train", 5749), ("rte", "test", 3000), ("wnli", "train", 635),
 ])
+@pytest.mark.real_data("glue")
 def test_conversion_keeps_every_row(tmp_path, task, split, count):
     converted = convert_task(task, GLUE, tmp_path)
     assert len(rows(converted[split])) == count  # the published split sizes (MANIFEST.md)
 
 
+@pytest.mark.real_data("glue")
 def test_conversion_quirks(tmp_path):
     mrpc = convert_task("mrpc", GLUE, tmp_path)
     first = rows(mrpc["train"])[0].split("\t")
@@ -65,6 +68,7 @@ def test_sample_data_is_deterministic_and_readable(tmp_path):
     assert len(examples) == 240 and {e.label for e in examples} == {0, 1}
 
 
+@pytest.mark.real_data("glue")
 def test_glue_commands(tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["glue", "convert", str(GLUE), str(tmp_path), "--tasks", "rte,stsb"])

@@ -3,7 +3,6 @@ import hashlib
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,10 +12,11 @@ from mtdnn_core.config import build_train_config
 from mtdnn_core.errors import DataError
 from mtdnn_core.data.features import deterministic_subset
 from mtdnn_core.data.formats import Example
+from mtdnn_core.testing import real_data_dir
 from mtdnn_glue.domain import qnli_to_ranking, read_scitail, read_snli
 from mtdnn_glue.download import build_mrpc, fetch, safe_extract
 
-GLUE = Path(__file__).resolve().parents[4] / "shared" / "data" / "glue"
+GLUE = real_data_dir() / "glue"
 SNLI_JSONL = (
     '{"annotator_labels": ["neutral"], "captionID": "1", "gold_label": "neutral", "pairID": "p1", '
     '"sentence1": "A person on a horse jumps over a broken down airplane.", "sentence1_binary_parse": "( x )", '
@@ -66,6 +66,7 @@ def test_qnli_ranking_transform(tmp_path):
     assert (tmp_path / "r.tsv").read_text() == "q0\t1,2\t1\tWho?\tA.\tB.\n"
 
 
+@pytest.mark.real_data("glue")
 def test_qnli_ranking_on_real_dev_and_training(tmp_path):
     result = CliRunner().invoke(main, ["train", "--plugin", "glue", "--data-dir", str(GLUE), "--tasks", "qnnli",
                                        "--encoder", "tiny-random-bert", "--epochs", "0", "--max-eval-samples", "64",
@@ -87,6 +88,7 @@ def test_subsets_are_deterministic_nested_and_sized():
     assert config.tasks == ["scitail", "snli", "rte"] and config.train_fraction == {"scitail": 0.001, "snli": 0.1}
 
 
+@pytest.mark.real_data("glue")
 def test_mrpc_rebuilt_byte_for_byte_from_the_microsoft_files(tmp_path):
     for name in ("msr_paraphrase_train.txt", "dev_ids.tsv"):
         (tmp_path / name).write_bytes((GLUE / "MRPC" / name).read_bytes())
@@ -95,6 +97,7 @@ def test_mrpc_rebuilt_byte_for_byte_from_the_microsoft_files(tmp_path):
     assert (tmp_path / "dev.tsv").read_bytes() == (GLUE / "MRPC" / "dev.tsv").read_bytes()
 
 
+@pytest.mark.real_data("glue")
 def test_submission_files_follow_the_glue_format(tmp_path):
     run = tmp_path / "run"
     result = CliRunner().invoke(main, ["train", "--plugin", "glue", "--data-dir", str(GLUE), "--tasks", "rte,stsb,cola",
@@ -175,6 +178,7 @@ def test_partial_download_resumes_with_a_range_request(server, tmp_path, file_se
     assert file_server.requests[-1] == ("/big.bin", "bytes=1000-")
 
 
+@pytest.mark.real_data("glue")
 def test_recipe_end_to_end_on_real_rows(tmp_path):
     out = tmp_path / "recipe"
     result = CliRunner().invoke(main, [
@@ -191,6 +195,7 @@ def test_recipe_end_to_end_on_real_rows(tmp_path):
     assert (out / "refined-encoder" / "config.json").is_file()
 
 
+@pytest.mark.real_data("glue")
 def test_san_trains_under_bf16_autocast(tmp_path):
     """The original switched SAN off for fp16 instability; ours trains in bf16 without a skipped step."""
     out = tmp_path / "san"

@@ -8,8 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from mtdnn_core.cli import main
+from mtdnn_core.testing import real_data_dir
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
+SHARED = real_data_dir()
 HNN = SHARED / "hnn"
 TINY = ["--epochs", "1", "--batch-size", "4", "--lr", "1e-3", "--num-threads", "1", "--no-progress"]
 
@@ -31,6 +32,7 @@ def wsc273_answers():
     return answers
 
 
+@pytest.mark.real_data("hnn")
 def test_train_on_dprd_rows_then_transfer_to_wsc273(tmp_path, tiny_mlm):
     run = tmp_path / "run"
     result = invoke("train", "--plugin", "hnn", "--data-dir", HNN, "--tasks", "dprd", "--encoder", tiny_mlm,
@@ -61,6 +63,8 @@ def test_train_on_dprd_rows_then_transfer_to_wsc273(tmp_path, tiny_mlm):
         assert a["lm"] == pytest.approx(b["lm"], abs=1e-4) and a["sim"] == pytest.approx(b["sim"], abs=1e-4)
 
 
+@pytest.mark.real_data("hnn")
+@pytest.mark.real_data("mlm")
 def test_bare_encoder_is_refused_and_alum_pretrain_makes_it_hnn_ready(tmp_path, tiny_bare):
     train = ["train", "--plugin", "hnn", "--data-dir", HNN, "--tasks", "dprd", "--max-train-samples", 4,
              "--max-eval-samples", 4, *TINY]
@@ -78,6 +82,7 @@ def test_bare_encoder_is_refused_and_alum_pretrain_makes_it_hnn_ready(tmp_path, 
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.real_data("hnn")
 def test_trains_next_to_a_glue_task(tmp_path, tiny_mlm):
     pytest.importorskip("mtdnn_glue")
     result = invoke("train", "--plugin", "hnn", "--plugin", "glue", "--tasks", "dprd,rte", "--data-dir", f"dprd={HNN}",
@@ -88,6 +93,7 @@ def test_trains_next_to_a_glue_task(tmp_path, tiny_mlm):
     assert "hybrid_accuracy" in metrics["dprd_test"] and "accuracy" in metrics["rte_dev"]
 
 
+@pytest.mark.real_data("hnn")
 def test_wnli_test_predictions_reach_a_glue_submission(tmp_path, tiny_mlm):
     submission = pytest.importorskip("mtdnn_glue.submission")
     out = tmp_path / "eval"
@@ -103,6 +109,7 @@ def test_wnli_test_predictions_reach_a_glue_submission(tmp_path, tiny_mlm):
     assert {line.split("\t")[1] for line in lines[1:]} <= {"0", "1"}
 
 
+@pytest.mark.real_data("hnn")
 def test_help_and_show():
     result = invoke("hnn", "--help")
     assert result.exit_code == 0 and "evaluate" in result.output and "show" in result.output

@@ -2,16 +2,16 @@
 other; candidate and pronoun spans in the encoded sequences; bad input."""
 import csv
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from mtdnn_core.errors import DataError
+from mtdnn_core.testing import real_data_dir
 from mtdnn_hnn.encoding import candidate_pair, encode_schema, masked_candidate
 from mtdnn_hnn.readers import read_schemas
 from mtdnn_hnn.tasks import locate_wsc273
 
-HNN = Path(__file__).resolve().parents[4] / "shared" / "data" / "hnn"
+HNN = real_data_dir() / "hnn"
 GLUE = HNN.parent / "glue"
 
 # file -> (items, answer/label counts) as published (WNLI test is unlabeled)
@@ -36,6 +36,7 @@ def tsv(path):
         return list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
 
 
+@pytest.mark.real_data("hnn")
 @pytest.mark.parametrize("name", sorted(COUNTS))
 def test_every_file_reads_completely(name):
     schemas = read_schemas(HNN / name)
@@ -47,6 +48,7 @@ def test_every_file_reads_completely(name):
         assert s.sentence[s.pronoun_start : s.pronoun_end] == s.pronoun and len(s.candidates) >= 2
 
 
+@pytest.mark.real_data("hnn")
 def test_split_sentence_answers_are_the_selected_column():
     rows = tsv(HNN / "PDP/pdp60.tsv")
     schemas = read_schemas(HNN / "PDP/pdp60.tsv")
@@ -54,6 +56,7 @@ def test_split_sentence_answers_are_the_selected_column():
     assert Counter(len(s.candidates) for s in schemas) == {2: 45, 3: 12, 4: 1, 5: 2}
 
 
+@pytest.mark.real_data("hnn")
 def test_xml_read_as_utf8_and_agrees_with_the_tsv_on_every_schema():
     xml, table = read_schemas(HNN / "WSC273/WSCollection.xml"), read_schemas(HNN / "WSC273/wsc273.tsv")
     for a, b in zip(xml, table):
@@ -66,6 +69,7 @@ def test_xml_read_as_utf8_and_agrees_with_the_tsv_on_every_schema():
     assert " ".join(xml[-1].sentence.split()) == " ".join(table[-1].sentence.split())
 
 
+@pytest.mark.real_data("hnn")
 def test_wsc273_is_associative_then_non_associative(tmp_path):
     path = locate_wsc273(HNN, tmp_path)["test"]
     schemas = read_schemas(path)
@@ -75,12 +79,15 @@ def test_wsc273_is_associative_then_non_associative(tmp_path):
     assert locate_wsc273(HNN / "WSC273", tmp_path)["test"] == path  # a task's own directory works too
 
 
+@pytest.mark.real_data("hnn")
 def test_dprd_answer_is_the_coref_column():
     rows, schemas = tsv(HNN / "DPRD/test_annotated.tsv"), read_schemas(HNN / "DPRD/test_annotated.tsv")
     assert [s.candidates[s.label].lower() for s in schemas] == [r[3].strip().lower() for r in rows]
     assert [s.pronoun_start for s in schemas] == [int(r[1]) for r in rows]
 
 
+@pytest.mark.real_data("glue")
+@pytest.mark.real_data("hnn")
 def test_wnli_ids_premises_and_labels_are_glue_rows():
     for split in ("dev", "test"):
         glue = tsv(GLUE / "WNLI" / f"{split}.tsv")
@@ -92,6 +99,7 @@ def test_wnli_ids_premises_and_labels_are_glue_rows():
             assert schema.hypothesis == 0  # the hypothesis's noun phrase comes first
 
 
+@pytest.mark.real_data("hnn")
 def test_wnli_targets_only_claim_what_the_label_says():
     schemas = read_schemas(HNN / "WNLI/dev_annotated.tsv")
     true = next(s for s in schemas if s.label == 1)
@@ -100,6 +108,7 @@ def test_wnli_targets_only_claim_what_the_label_says():
     assert false.targets() == [0] + [-1] * (len(false.candidates) - 1)
 
 
+@pytest.mark.real_data("hnn")
 @pytest.mark.parametrize("name", ["WSC273/wsc273.tsv", "PDP/pdp60.tsv", "DPRD/test_annotated.tsv", "WNLI/dev_annotated.tsv"])
 def test_every_candidate_and_pronoun_span_is_found(name, tokenizer):
     """Masked positions hold [MASK] and their targets are the candidate's own tokens; the
@@ -118,6 +127,7 @@ def test_every_candidate_and_pronoun_span_is_found(name, tokenizer):
             assert [sim[p] for p in feature["pronoun_positions"][c]] == pronoun
 
 
+@pytest.mark.real_data("hnn")
 def test_long_sentences_are_cut_around_the_pronoun(tokenizer):
     schema = read_schemas(HNN / "PDP/pdp60.tsv")[0]
     start, end = schema.pronoun_start, schema.pronoun_end

@@ -1,7 +1,6 @@
 """NER plugin: readers, schemes, windows, CRF, metrics (against seqeval), end to end."""
 import itertools
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -10,6 +9,7 @@ from click.testing import CliRunner
 from mtdnn_core.cli import main
 from mtdnn_core.data.features import encode_file
 from mtdnn_core.errors import DataError
+from mtdnn_core.testing import real_data_dir
 from mtdnn_core.testing import make_host
 from mtdnn_core.task_types.sequence_labeling import SequenceLabeling, WordStitcher
 from mtdnn_ner import plugin
@@ -20,7 +20,7 @@ from mtdnn_ner.formats import ConllColumn
 from mtdnn_ner.schemes import convert
 from mtdnn_ner.tasks import definitions
 
-CONLL = Path(__file__).resolve().parents[4] / "shared" / "data" / "conll2003"
+CONLL = real_data_dir() / "conll2003"
 DEFS = definitions()
 
 
@@ -29,6 +29,7 @@ def write(path, text):
     return path
 
 
+@pytest.mark.real_data("conll2003")
 def test_readers_on_both_real_file_styles():
     iob1 = read_conll(CONLL / "eng.testa")
     iob2 = read_conll(CONLL / "valid.txt")
@@ -147,6 +148,7 @@ def test_entity_metrics_match_seqeval(strict):
         assert ours[kind]["support"] == theirs[kind]["support"]
 
 
+@pytest.mark.real_data("conll2003")
 def test_end_to_end_train_predict_and_conll_outputs(tmp_path):
     train_dir = tmp_path / "conll"
     train_dir.mkdir()
@@ -176,6 +178,8 @@ def test_end_to_end_train_predict_and_conll_outputs(tmp_path):
     assert len(labelled[0].rows) == 5 and len(labelled[0].rows[0]) == 3  # word, gold '-', predicted
 
 
+@pytest.mark.real_data("conll2003")
+@pytest.mark.real_data("glue")
 def test_glue_and_ner_tasks_train_together(tmp_path):
     glue = CONLL.parent / "glue"
     result = CliRunner().invoke(main, [

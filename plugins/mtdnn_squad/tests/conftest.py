@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-SAMPLE = Path(__file__).resolve().parents[4] / "shared" / "data" / "squad" / "dev-v2.0-first5.json"
+from mtdnn_core.testing import real_data
+
+SAMPLE = ("squad", "dev-v2.0-first5.json")  # in the real data sets (MTDNN_TEST_DATA)
 
 
 def subset(data: dict, articles: slice, paragraphs: int | None = None, answerable_only: bool = False) -> dict:
@@ -28,7 +30,7 @@ def squad_file(path: Path, context: str, questions: list[dict], version: str = "
 
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
-    return SAMPLE
+    return real_data(*SAMPLE)
 
 
 @pytest.fixture
@@ -37,8 +39,8 @@ def write_squad():
 
 
 @pytest.fixture(scope="session")
-def sample() -> dict:
-    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+def sample(sample_path) -> dict:
+    return json.loads(sample_path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from click.testing import CliRunner
 
 from mtdnn_core.cli import main
 from mtdnn_core.config import complete_task_def, parse_task_defs
+from mtdnn_core.testing import real_data_dir
 from mtdnn_core.testing import make_host
 from mtdnn_squad import plugin
 
-GLUE = Path(__file__).resolve().parents[4] / "shared" / "data" / "glue"
+GLUE = real_data_dir() / "glue"
 TINY = ["--encoder", "tiny-random-bert", "--epochs", "1", "--batch-size", "8", "--lr", "1e-3", "--no-progress",
         "--num-threads", "1", "--device", "cpu"]
 # the original toolkit's experiments/squad/squad_task_def.yml
@@ -95,6 +96,7 @@ def test_train_score_files_official_evaluation_and_predict(tmp_path, squad_dir):
     assert asked["metrics"] == {} and asked["predictions"] == record["predictions"]
 
 
+@pytest.mark.real_data("glue")
 def test_squad_1_1_and_2_0_train_jointly_with_glue(tmp_path, sample, squad_dir):
     v1 = tmp_path / "v1"
     v1.mkdir()
