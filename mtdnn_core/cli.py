@@ -280,8 +280,7 @@ def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, no_p
     from mtdnn_core.training import run_dir
 
     options.update(_split_data_dirs(data_dirs))
-    config = _train_config(config_file, plugins, task_defs, sets, options)
-    run_dir.check(config.output_dir, resume=bool(config.resume), overwrite=config.overwrite)
+    config = run_dir.settle_output(_train_config(config_file, plugins, task_defs, sets, options), config_file)
     host = _host(tuple(config.plugins), strict_plugins)
     trainer = Trainer(config, host, progress=not no_progress)
     summary = trainer.train()
@@ -353,7 +352,7 @@ def predict(plugins, strict_plugins, checkpoint, best, task, data_file, output, 
     model.to(dev)
     result = run_predict(model, dataset, batch_size, dev, tokenizer.pad_token_id or 0)
     metrics = compute_metrics(dataset, result, host.registries.metrics)
-    output = Path(output) if output else Path(data_file).with_suffix(".pred.json")
+    output = _checked_prediction_output(output, data_file, checkpoint)
     atomic_write_json(output, {"task": task, "checkpoint": str(checkpoint), "metrics": metrics,
                                "uids": result["uids"], "predictions": readable_predictions(dataset, result),
                                "scores": result["scores"]})
@@ -362,6 +361,25 @@ def predict(plugins, strict_plugins, checkpoint, best, task, data_file, output, 
         if isinstance(value, float):
             click.echo(f"{name}: {value:.2f}")
     click.echo(f"{len(result['uids'])} predictions written to {output}")
+
+
+def _checked_prediction_output(output: str | None, data_file: str, checkpoint: str) -> Path:
+    """``--output`` (default: beside the data), refused when it would replace the data, a file of
+    the checkpoint or of its run."""
+    import warnings
+
+    from mtdnn_core.output_paths import check_output
+    from mtdnn_core.training import checkpoint as ckpt
+    from mtdnn_core.training.run_dir import RUN_FILES
+
+    run = Path(checkpoint[: -len(":best")] if checkpoint.endswith(":best") else checkpoint)
+    with warnings.catch_warnings():  # said once already, when the checkpoint was read
+        warnings.simplefilter("ignore")
+        resolved = ckpt.resolve_checkpoint(checkpoint)
+    inputs = [("--data", data_file), ("--checkpoint", resolved),
+              *(("--checkpoint", run / name) for name in RUN_FILES)]
+    chosen = Path(output) if output else Path(data_file).with_suffix(".pred.json")
+    return check_output(chosen, inputs, option="--output")
 
 
 @main.command()
@@ -381,8 +399,11 @@ def prepro(plugins, strict_plugins, task_defs, tasks, data_dir, encoder, max_seq
       mtdnn prepro --plugin glue --data-dir glue_data --tasks rte,mrpc --cache-dir cache/
     """
     from mtdnn_core.config import build_train_config
+    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
     from mtdnn_core.training.setup import build_encoder, find_task_files, load_datasets, resolve_tasks, task_data_dirs
 
+    check_output(cache_dir, [("--data-dir", data_dir), *(("--task-def", t) for t in task_defs)], option="--cache-dir",
+                 directory=True, foreign=TRAIN_RUN_MARKERS)
     config = build_train_config({"tasks": [t for t in tasks.split(",") if t], "encoder": encoder, "data_dir": data_dir,
                                  "max_seq_len": max_seq_len, "task_def": list(task_defs), "plugins": list(plugins),
                                  "cache_dir": cache_dir, "output_dir": cache_dir})
@@ -497,7 +518,8 @@ def plugins(as_json, refresh):
 @plugin_option
 @click.argument("checkpoint", callback=lambda ctx, param, value: _existing_checkpoint(value))
 @click.argument("target", type=click.Path())
-def strip(plugins, checkpoint, target):
+@click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists and is not empty (never a run or the CHECKPOINT).")
+def strip(plugins, checkpoint, target, overwrite):
     """Write a checkpoint's encoder alone (task heads removed) as a Hugging Face model directory,
     usable as --encoder TARGET.
 
@@ -506,9 +528,13 @@ def strip(plugins, checkpoint, target):
       mtdnn strip runs/mtdnn refined-encoder/
       mtdnn strip runs/mtdnn:best refined-encoder/
     """
+    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
     from mtdnn_core.training.checkpoint import export_encoder, read_meta, resolve_checkpoint
     from mtdnn_core.training.inference import load_for_inference
 
+    base = checkpoint[: -len(":best")] if checkpoint.endswith(":best") else checkpoint
+    check_output(target, [("CHECKPOINT", base)], option="TARGET", overwrite=overwrite, directory=True, replaces=True,
+                 foreign=(*TRAIN_RUN_MARKERS, "state.json"))
     meta = read_meta(resolve_checkpoint(checkpoint))
     host = _host(tuple(dict.fromkeys([*meta.get("plugins", []), *plugins])), None)
     model, tokenizer, _, _ = load_for_inference(checkpoint, host)
@@ -538,7 +564,10 @@ def plot(runs, out_dir):
     """
     from mtdnn_core.plot import plot_runs
 
+    from mtdnn_core.output_paths import check_output
+
     target = Path(out_dir) if out_dir else (Path(runs[0]) / "plots" if len(runs) == 1 else Path("plots"))
+    check_output(target, [("RUN", run) for run in runs], option="--out", directory=True, allow_inside=True)
     for path in plot_runs(list(runs), target):
         click.echo(str(path))
 

@@ -8,13 +8,25 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mtdnn_core.errors import MtdnnError
+
+
+class WriteError(MtdnnError, OSError):
+    """A write that failed (full disk, no permission): a message naming the file, not a traceback;
+    still an OSError for callers that handle those."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync, then rename over ``path``."""
+    """Write ``data`` to a temp file beside ``path``, fsync, then rename over ``path``; on failure
+    the temp file is removed and ``path`` keeps its previous content."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         umask = os.umask(0)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)  # as a plain open() would create it (mkstemp makes it private)
@@ -23,8 +35,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(exc.errno, f"{path}: writing failed ({exc.strerror or exc}); the file keeps its previous "
+                                        f"content; free space or choose another location") from None
         raise
 
 

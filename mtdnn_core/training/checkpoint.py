@@ -43,28 +43,52 @@ def save_checkpoint(output_dir: Path, name: str, model: torch.nn.Module, tokeniz
     final = output_dir / name
     tmp = output_dir / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_model(model, str(tmp / "model.safetensors"))
-    for file_name, write in (extra or {}).items():
-        write(tmp / file_name)
-    torch.save(trainer_state, tmp / "trainer_state.pt")
-    encoder_dir = tmp / "encoder"
-    model.encoder.config.save_pretrained(encoder_dir)
-    tokenizer.save_pretrained(encoder_dir)
-    (tmp / "state.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    _fsync_tree(tmp)
+    try:
+        tmp.mkdir(parents=True)
+        save_model(model, str(tmp / "model.safetensors"))
+        for file_name, write in (extra or {}).items():
+            write(tmp / file_name)
+        torch.save(trainer_state, tmp / "trainer_state.pt")
+        encoder_dir = tmp / "encoder"
+        model.encoder.config.save_pretrained(encoder_dir)
+        tokenizer.save_pretrained(encoder_dir)
+        (tmp / "state.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        _fsync_tree(tmp)
+    except (OSError, RuntimeError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, RuntimeError) and not _is_write_failure(exc):
+            raise
+        raise CheckpointError(_write_failed(final, output_dir, exc)) from None
     old = None
-    if final.exists():  # the same step saved again: move the live one aside, never delete it first
-        old = output_dir / f".{name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-    os.replace(tmp, final)
-    atomic_write_json(output_dir / LATEST, {"checkpoint": name, "step": meta.get("step"), "epoch": meta.get("epoch")})
+    try:
+        if final.exists():  # the same step saved again: move the live one aside, never delete it first
+            old = output_dir / f".{name}.old-{os.getpid()}"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+        os.replace(tmp, final)
+        atomic_write_json(output_dir / LATEST, {"checkpoint": name, "step": meta.get("step"), "epoch": meta.get("epoch")})
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(_write_failed(final, output_dir, exc)) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     if keep:
         _prune(output_dir, keep, protect=name)
     return final
+
+
+def _is_write_failure(exc: RuntimeError) -> bool:
+    """torch.save reports a failed write (a full disk) as a RuntimeError of its stream writer."""
+    text = str(exc).lower()
+    return "write" in text or isinstance(exc.__cause__, OSError)
+
+
+def _write_failed(final: Path, output_dir: Path, exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    reason = getattr(exc, "strerror", None) or (lines[0] if lines else type(exc).__name__)
+    return (f"{final}: writing the checkpoint failed ({reason}); the partial checkpoint was removed and "
+            f"{output_dir / LATEST} still names the previous complete one; free space, then continue with "
+            f"--resume {output_dir}")
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -197,12 +221,19 @@ def load_trainer_state(checkpoint: Path) -> dict:
 
 
 def export_encoder(model: torch.nn.Module, tokenizer: Any, target: Path) -> Path:
-    """Write the encoder alone (task heads stripped) as a Hugging Face model directory."""
+    """Write the encoder alone (task heads stripped) as a Hugging Face model directory; an
+    existing ``target`` is replaced only once the new one is complete (callers check that the
+    user asked for it: :func:`mtdnn_core.output_paths.check_output`)."""
     target = Path(target)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.encoder.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
+    try:
+        model.encoder.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(f"{target}: writing failed ({exc.strerror or exc}); the partial output was removed; "
+                              f"free space or choose another location") from None
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)

@@ -7,6 +7,10 @@
   settings that only change bookkeeping (evaluation and checkpoint frequency, workers, threads,
   device) may change.
 * ``log.jsonl`` keeps one record per step: records a resumed run replays are dropped.
+* ``--resume RUN`` continues in RUN: without ``--output-dir`` the run's own directory is the
+  output, and another ``--output-dir`` is refused (it would mix two runs' files).
+* The output directory never is, contains or lies inside an input (data, task definitions,
+  config, a local encoder), and is never a dangling symbolic link.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from typing import Any
 
 from mtdnn_core.errors import ConfigError, MtdnnError
 from mtdnn_core.io import atomic_write_text
+from mtdnn_core.output_paths import check_output, same_path
 
 RUN_FILES = ("latest.json", "best.json", "log.jsonl", "metrics.json", "summary.json", "config.json")
 RUN_DIRS = ("scores", "tensorboard")
@@ -48,6 +53,42 @@ def check(directory: str | Path, resume: bool | None = None, overwrite: bool = F
     if resume is False and not overwrite and holds_a_run(directory):
         raise MtdnnError(f"--output-dir {directory}: already holds a run (log.jsonl, checkpoints); continue it with "
                          f"--resume {directory}, replace it with --overwrite, or choose another directory")
+
+
+def run_of(resume: str | Path) -> Path:
+    """The run directory a ``--resume`` value (a run, ``RUN:best`` or one of its checkpoints) continues."""
+    text = str(resume)
+    path = Path(text[: -len(":best")] if text.endswith(":best") else text)
+    if path.name.startswith("checkpoint-") or (path / "state.json").is_file():
+        return path.parent
+    return path
+
+
+def settle_output(config: Any, config_file: str | Path | None = None, inputs: list[tuple[str, Any]] = ()) -> Any:
+    """The config with the output directory a run must use, checked: a resumed run continues in
+    its own directory; the output never endangers an input (``inputs``: further ``(option,
+    path)`` pairs a command reads). Returns the (updated) config."""
+    if config.resume:
+        import warnings
+
+        from mtdnn_core.training.checkpoint import resolve_checkpoint
+
+        with warnings.catch_warnings():  # a fallback is reported when the run is restored
+            warnings.simplefilter("ignore")
+            resolve_checkpoint(config.resume)  # a --resume that names no run fails first, as itself
+        run = run_of(config.resume)
+        if "output_dir" in config.model_fields_set and not same_path(config.output_dir, run):
+            raise MtdnnError(f"--output-dir {config.output_dir} is not the run --resume {config.resume} continues "
+                             f"({run}); a resumed run is written where it was: drop --output-dir (or give "
+                             f"--output-dir {run}), or start a new run without --resume")
+        config = config.model_copy(update={"output_dir": str(run)})
+    inputs = [*inputs, ("--data-dir", config.data_dir), *((f"--data-dir {task}=", d) for task, d in (config.task_data_dirs or {}).items()),
+              *(("--task-def", d) for d in config.task_def), ("--encoder", config.encoder)]
+    if not config.resume:
+        inputs.append(("--config", config_file))
+    check_output(config.output_dir, inputs, option="--output-dir", directory=True)
+    check(config.output_dir, resume=bool(config.resume), overwrite=config.overwrite)
+    return config
 
 
 def prepare(directory: str | Path, resume: bool, overwrite: bool) -> Path:

@@ -1,0 +1,115 @@
+"""Where a command may write: one set of rules for every output option, so that no command
+replaces or deletes what it was given to read, or another tool's files.
+
+* An output that is, contains or sits inside one of the command's inputs is refused (symbolic
+  links resolved, the same file under two names recognised), ``--overwrite`` or not.
+* A dangling symbolic link (the output itself or a directory above it) is refused: writing
+  through it would fail half-way or create files somewhere unexpected.
+* A directory that holds files of another kind of run (``foreign`` markers, e.g. a training run's
+  ``log.jsonl``) is refused; a directory holding the command's own earlier output (``own``
+  markers) is replaced only with ``--overwrite``.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from mtdnn_core.errors import MtdnnError
+
+#: files that mark an ``mtdnn train`` run directory
+TRAIN_RUN_MARKERS = ("log.jsonl", "latest.json", "config.json", "summary.json", "best.json")
+
+
+class OutputPathError(MtdnnError):
+    """An output path that would destroy an input or another run; the message names both paths
+    and the option."""
+
+
+def _resolved(path: Path) -> Path:
+    return Path(os.path.abspath(path)).resolve(strict=False)
+
+
+def same_path(a: str | Path, b: str | Path) -> bool:
+    """``a`` and ``b`` name the same file or directory (links, ``..`` and hard links included)."""
+    a, b = Path(a), Path(b)
+    if a.exists() and b.exists():
+        try:
+            return os.path.samefile(a, b)
+        except OSError:
+            pass
+    return _resolved(a) == _resolved(b)
+
+
+def relation(output: str | Path, source: str | Path) -> str | None:
+    """How ``output`` lies to ``source``: ``"is"``, ``"contains"``, ``"inside"`` or None."""
+    if same_path(output, source):
+        return "is"
+    out, src = _resolved(Path(output)), _resolved(Path(source))
+    if out in src.parents:
+        return "contains"
+    if src in out.parents:
+        return "inside"
+    return None
+
+
+def dangling_link(path: str | Path) -> Path | None:
+    """The first of ``path`` and its parents that is a symbolic link to nothing, else None."""
+    path = Path(os.path.abspath(path))
+    for candidate in (path, *path.parents):
+        if candidate.is_symlink() and not candidate.exists():
+            return candidate
+    return None
+
+
+def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | None]] = (), option: str = "--output",
+                 overwrite: bool = False, directory: bool = False, own: Iterable[str] = (),
+                 foreign: Iterable[str] = (), replaces: bool = False, allow_inside: bool = False) -> Path:
+    """Refuse ``output`` (given as ``option``) before any work is done, when writing there would
+    destroy something the command did not create.
+
+    ``inputs`` pairs an input's option name with its path (None and non-paths are skipped; inputs
+    that do not exist on disk cannot be harmed and are skipped too). ``directory``: the output is a
+    directory; ``own`` are file names that mark this command's earlier output (replaced only with
+    ``overwrite``), ``foreign`` those that mark another tool's run (always refused); ``replaces``:
+    the command replaces the whole directory, so a non-empty one needs ``overwrite``.
+    ``allow_inside``: writing below an input directory is harmless for this command (it only adds
+    new files there). Returns ``output`` as a Path."""
+    output = Path(output)
+    link = dangling_link(output)
+    if link is not None:
+        raise OutputPathError(f"{option} {output}: {link} is a symbolic link to {os.readlink(link)}, which does not "
+                              f"exist; create the target or choose another path")
+    for name, source in inputs:
+        if source is None or str(source) == "" or not Path(source).exists():
+            continue
+        kind = relation(output, source)
+        if kind is None or (kind == "inside" and allow_inside):
+            continue
+        what = {"is": "is the same path as", "contains": "contains", "inside": "lies inside"}[kind]
+        raise OutputPathError(f"{option} {output} {what} the input {name} {source}; writing there would replace or "
+                              f"delete the input (--overwrite never allows this): choose an output outside the input")
+    if output.exists() and output.is_dir() and directory:
+        found = [name for name in foreign if (output / name).exists()]
+        if found:
+            raise OutputPathError(f"{option} {output}: holds another run's files ({', '.join(found)}); this command does "
+                                  f"not replace them, even with --overwrite: choose a new or empty directory")
+        if replaces and not overwrite and any(output.iterdir()):
+            raise OutputPathError(f"{option} {output}: exists and is not empty; pass --overwrite to replace it, or "
+                                  f"choose another directory")
+        mine = [name for name in own if (output / name).exists()]
+        if mine and not overwrite:
+            raise OutputPathError(f"{option} {output}: already holds this command's output ({', '.join(mine)}); "
+                                  f"pass --overwrite to replace it, or choose another directory")
+    elif output.exists() and directory and not output.is_dir():
+        raise OutputPathError(f"{option} {output}: exists and is not a directory; choose another path")
+    elif output.is_dir() and not directory:
+        raise OutputPathError(f"{option} {output}: is a directory; give a file name")
+    return output
+
+
+def describe_write_error(path: str | Path, exc: OSError, option: str | None = None) -> str:
+    """One line for a failed write (a full disk, no permission): the path and what to do."""
+    reason = exc.strerror or str(exc)
+    where = f"{option} {path}" if option else str(path)
+    return f"{where}: writing failed ({reason}); the partial output was removed; free space or choose another location"
