@@ -430,10 +430,12 @@ def validate(plugins, strict_plugins, files):
     """
     import yaml
 
-    from mtdnn_core.config import check_task_defs, load_train_config, parse_task_defs_partially, task_def_lines
+    from mtdnn_core.config import (check_task_defs, load_train_config, parse_task_defs_partially, task_def_lines,
+                                   unavailable_tasks)
 
     host = _host(plugins, strict_plugins)
     problems: list[str] = []
+    notes: list[str] = []  # tasks the loaded plugins cannot train; the rest of their file can
     for file in files:
         try:
             if not Path(file).is_file():
@@ -454,12 +456,19 @@ def validate(plugins, strict_plugins, files):
             else:
                 defs, structural = parse_task_defs_partially(text, file)
                 problems.extend(structural)
-                problems.extend(check_task_defs(defs, host.registries, source=file, lines=task_def_lines(file)))
+                lines = task_def_lines(file)
+                missing = unavailable_tasks(defs, host.registries)
+                notes.extend(f"{file}:{lines.get((name,), '?')}: task '{name}' cannot be trained with the loaded "
+                             f"plugins: {why}" for name, why in missing.items())
+                defs = {name: d for name, d in defs.items() if name not in missing}
+                problems.extend(check_task_defs(defs, host.registries, source=file, lines=lines))
         except ConfigError as exc:
             problems.extend(exc.problems)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     if problems:
         raise ConfigError(problems, ", ".join(files))
-    click.echo(f"ok: {', '.join(files)}")
+    click.echo(f"ok: {', '.join(files)}" + (f" ({len(notes)} task(s) not available, see above)" if notes else ""))
 
 
 def _check_train_config(config, plugins, strict, source: str) -> list[str]:

@@ -8,6 +8,8 @@ every problem of a file is reported at once, each with its file, line and key.
 """
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from mtdnn_core.errors import ConfigError, did_you_mean
+from mtdnn_core.builtin.original_names import ORIGINAL_NAMES, is_original, original_kinds
 
 class TaskDef(BaseModel):
     """One task: what its data looks like, what it predicts and how it is trained and scored."""
@@ -33,6 +36,9 @@ class TaskDef(BaseModel):
     enable_san: bool = False
     dropout_p: float | None = Field(default=None, ge=0.0, lt=1.0)
     split_names: list[str] = Field(default_factory=lambda: ["train", "dev", "test"])
+    encoder_type: str | None = Field(default=None, description=(
+        "the original toolkit's encoder family (BERT, ROBERTA, ...): checked, informational; the run's encoder "
+        "is `encoder`"))
     # native additions
     head: str | None = None
     head_config: dict[str, Any] = Field(default_factory=dict)
@@ -98,15 +104,23 @@ def _load_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
         raise ConfigError([f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"], source) from None
 
     duplicates: list[str] = []
+    values: dict[tuple, yaml.Node] = {}
 
     def walk(node: yaml.Node, path: tuple) -> None:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 key_path = (*path, key.value)
-                if key_path in lines:  # YAML keeps the last one silently: a lost setting
-                    duplicates.append(f"{source}:{key.start_mark.line + 1}: {'.'.join(map(str, key_path))}: "
-                                      f"duplicate key (first at line {lines[key_path]}); keep one")
+                if key_path in lines:  # YAML keeps the last one silently: a lost setting, unless both agree
+                    where = f"{source}:{key.start_mark.line + 1}: {'.'.join(map(str, key_path))}"
+                    if _same_value(values[key_path], value):
+                        warnings.warn_explicit(f"mtdnn: {source}: {'.'.join(map(str, key_path))}: lines {lines[key_path]} "
+                                               f"and {key.start_mark.line + 1} give the same value; one of the two can go",
+                                               UserWarning, source, key.start_mark.line + 1)
+                        continue
+                    duplicates.append(f"{where}: duplicate key (first at line {lines[key_path]}) with a different "
+                                      f"value; keep one")
                 lines[key_path] = key.start_mark.line + 1
+                values[key_path] = value
                 walk(value, key_path)
         elif isinstance(node, yaml.SequenceNode):
             for i, value in enumerate(node.value):
@@ -123,6 +137,18 @@ def _load_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         raise ConfigError([f"{where}: not valid YAML here ({getattr(exc, 'problem', None) or exc})"], source) from None
+
+
+def _same_value(first: yaml.Node, second: yaml.Node) -> bool:
+    """Whether two YAML nodes hold the same data (``False`` and ``0`` differ, as do ``1`` and ``1.0``)."""
+    loader = _LineLoader("")
+    try:
+        a, b = (loader.construct_object(n, deep=True) for n in (first, second))
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
+    return json.dumps(a, sort_keys=True, default=repr) == json.dumps(b, sort_keys=True, default=repr)
 
 
 def _nearest_line(lines: dict[tuple, int], path: tuple) -> int | None:
@@ -144,7 +170,9 @@ def load_task_defs(path: str | Path) -> dict[str, TaskDef]:
 def task_def_lines(path: str | Path) -> dict[tuple, int]:
     """Line of every key of a task-definition file (for messages about names in it)."""
     try:
-        return _load_with_lines(_read_text(Path(path)), str(path))[1]
+        with warnings.catch_warnings():  # the file's loading warns already
+            warnings.simplefilter("ignore")
+            return _load_with_lines(_read_text(Path(path)), str(path))[1]
     except ConfigError:
         return {}
 
@@ -238,8 +266,12 @@ def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "",
 def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, problems: list[str]) -> None:
     """Problems of one definition, appended to ``problems``."""
     where = f"{prefix}{name}"
+    if task.encoder_type is not None and not is_original("encoder type", task.encoder_type):
+        known = ORIGINAL_NAMES["encoder type"]
+        problems.append(f"{where}.encoder_type: no encoder type '{task.encoder_type}'{did_you_mean(task.encoder_type, known)} "
+                        f"(the original toolkit's: {', '.join(known)}; the run's encoder is chosen with --encoder)")
     if task.task_type not in registries.task_types:
-        problems.append(f"{where}.task_type: {_unknown(registries.task_types, task.task_type)}")
+        problems.append(f"{where}.task_type: {_unknown(registries.task_types, task.task_type, registries)}")
         return
     task = complete_task_def(task, registries.task_types)
     kind = registries.task_types.get(task.task_type).factory
@@ -261,7 +293,7 @@ def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, prob
     for key, registry, values in checks:
         for value in values:
             if value not in registry:
-                problems.append(f"{where}.{key}: {_unknown(registry, value)}")
+                problems.append(f"{where}.{key}: {_unknown(registry, value, registries)}")
     if task.head and task.head in registries.heads:
         head_cls = registries.heads.get(task.head).factory
         allowed = getattr(head_cls, "task_types", None)
@@ -286,12 +318,52 @@ def override_task(task: TaskDef, changes: dict[str, Any], source: str = "task_ov
         raise ConfigError([f"{source}.{task.name}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()], source) from None
 
 
-def _unknown(registry: Any, value: str) -> str:
+def unavailable_tasks(defs: dict[str, TaskDef], registries: Any) -> dict[str, str]:
+    """The definitions whose task type or data format no loaded plugin provides although the name
+    is a real one (the original toolkit's, or an installed plugin's), each with what would
+    provide it. Such a task cannot be trained here, but the rest of its file can."""
+    out: dict[str, str] = {}
+    for name, task in defs.items():
+        reasons = []
+        for key, registry in (("task_type", registries.task_types), ("data_format", registries.data_formats)):
+            value = getattr(task, key)
+            if value in registry:
+                continue
+            provider = _provider(registry, value)
+            if provider:
+                reasons.append(f"{registry.kind} '{value}' is {provider}")
+            elif is_original(registry.kind, value):
+                reasons.append(f"{registry.kind} '{value}' (the original toolkit's) is provided by no installed plugin")
+        if reasons:
+            out[name] = "; ".join(reasons)
+    return out
+
+
+def _provider(registry: Any, value: str) -> str:
+    """``"provided by plugin X: add --plugin X"`` when an installed, unloaded plugin provides ``value``."""
+    hint = registry.missing_hint(value) if registry.missing_hint else ""
+    return hint if hint.startswith("provided by") else ""
+
+
+def _unknown(registry: Any, value: str, registries: Any = None) -> str:
+    """Why ``value`` is not a name of ``registry``: never a did-you-mean of another kind of thing,
+    none for a real name that is only not provided here."""
     try:
         registry.get(value)
     except KeyError as exc:
-        return str(exc)
-    return ""
+        message = str(exc)
+    else:
+        return ""
+    if is_original(registry.kind, value):
+        provider = _provider(registry, value) or "provided by no installed plugin"
+        return f"no {registry.kind} '{value}' loaded: the original toolkit's {registry.kind} '{value}' is {provider}"
+    other = [k for k in original_kinds(value) if k != registry.kind]
+    if registries is not None:
+        other += [r.kind for _, r in registries if r is not registry and value in r and r.kind not in other]
+    if other:
+        return (f"'{value}' is a {other[0]}, not a {registry.kind}; {registry.kind}s loaded: "
+                f"{', '.join(sorted(registry.names())) or '(none)'}")
+    return message
 
 
 def parse_dataset_name(name: str) -> tuple[str, float | None]:

@@ -150,7 +150,7 @@ BUILTIN_METRICS = {
     "spearman": (Metric("spearman", spearman, description="Spearman rank correlation"), ["Spearman"]),
     "auc": (Metric("auc", roc_auc, description="ROC AUC of the positive class"), ["AUC"]),
     "confusion_matrix": (Metric("confusion_matrix", confusion_matrix, scale=1, description="rows gold, columns predicted"), ["CMAT"]),
-    "token_accuracy": (Metric("token_accuracy", token_accuracy, description="word-level accuracy"), []),
+    "token_accuracy": (Metric("token_accuracy", token_accuracy, description="word-level accuracy"), ["NERACC"]),
     "mlm_loss": (Metric("mlm_loss", mean_loss, scale=1, higher_is_better=False,
                         description="masked-LM loss: mean negative log-likelihood of the masked tokens"), ["MlmLoss"]),
     "perplexity": (Metric("perplexity", perplexity, scale=1, higher_is_better=False,

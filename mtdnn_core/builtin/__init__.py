@@ -1,5 +1,6 @@
 """The core's own components. Each module here is a plugin, registered through the same hooks
-as third-party plugins (after them, like any other plugin)."""
+as third-party plugins (after them, like any other plugin). ``original_names`` is no plugin: it
+lists the names the original toolkit's task-definition files use, for messages about them."""
 
 MODULES = (
     "mtdnn_core.builtin.task_types",

@@ -5,7 +5,8 @@ from mtdnn_core.hookspecs import hookimpl
 
 @hookimpl
 def register_losses(registry):
-    registry.add("ce", losses.CrossEntropy, aliases=("CeCriterion", "cross_entropy"))
+    # MlmCriterion: the original's masked-LM loss, cross-entropy over the masked tokens
+    registry.add("ce", losses.CrossEntropy, aliases=("CeCriterion", "cross_entropy", "MlmCriterion"))
     registry.add("mse", losses.MeanSquaredError, aliases=("MseCriterion",))
     registry.add("rank_ce", losses.RankingCrossEntropy, aliases=("RankCeCriterion",))
     registry.add("seq_ce", losses.SequenceCrossEntropy, aliases=("SeqCeCriterion",))

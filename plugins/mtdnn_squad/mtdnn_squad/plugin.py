@@ -8,8 +8,8 @@ from mtdnn_core import hookimpl
 def register_task_types(registry):
     from mtdnn_squad.task_types import Span, SpanV2
 
-    registry.add("span", Span(), aliases=("Span",), description="extractive answer span (SQuAD 1.1), long contexts windowed")
-    registry.add("span_v2", SpanV2(), aliases=("SpanYN",), description="answer span or no answer (SQuAD 2.0)")
+    registry.add("span", Span(), aliases=("Span", "SpanClassification"), description="extractive answer span (SQuAD 1.1), long contexts windowed")
+    registry.add("span_v2", SpanV2(), aliases=("SpanYN", "SpanClassificationYN"), description="answer span or no answer (SQuAD 2.0)")
 
 
 @hookimpl
