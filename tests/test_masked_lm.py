@@ -42,6 +42,13 @@ def test_reader_errors_name_the_line(tmp_path):
     assert read_documents(plain) == [("1", "one document"), ("3", "another one")]
 
 
+def test_reader_names_the_line_and_byte_of_text_that_is_not_utf8(tmp_path):
+    latin = tmp_path / "l.txt"
+    latin.write_bytes("fine\nna\xefve\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"l.txt:2: not UTF-8 \(byte 0xef at column 3\); .*iconv -f latin1"):
+        read_documents(latin)
+
+
 def test_blocks_fit_the_length_and_keep_the_text(corpus_rows, tiny_tokenizer):
     assert len(corpus_rows) > 10
     for row in corpus_rows:

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.data.formats import DataFormat, Example
+from mtdnn_core.data.formats import DataFormat, Example, not_utf8
 from mtdnn_core.errors import DataError
 from mtdnn_core.io import atomic_write_text, file_sha256
 
@@ -28,7 +28,17 @@ def read_documents(path: Path) -> list[tuple[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    documents = []
+    try:
+        documents = _documents(path)
+    except UnicodeDecodeError:
+        raise not_utf8(path) from None
+    if not any(text.strip() for _, text in documents):
+        raise DataError(f"{path}: no text")
+    return documents
+
+
+def _documents(path: Path) -> list[tuple[str, str]]:
+    documents: list[tuple[str, str]] = []
     with open(path, encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, 1):
             line = line.strip()
@@ -44,8 +54,6 @@ def read_documents(path: Path) -> list[tuple[str, str]]:
                 documents.append((str(record.get("id", number)), record["text"]))
             else:
                 documents.append((str(number), line))
-    if not any(text.strip() for _, text in documents):
-        raise DataError(f"{path}: no text")
     return documents
 
 

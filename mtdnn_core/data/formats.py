@@ -12,6 +12,8 @@ An empty label means "unlabeled" (test sets).
 """
 from __future__ import annotations
 
+import codecs
+
 import ast
 import csv
 import json
@@ -54,8 +56,22 @@ def not_utf8(path: Path) -> DataError:
                 line.decode("utf-8")
             except UnicodeDecodeError as exc:
                 return DataError(f"{path}:{number}: not UTF-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1}); "
-                                 f"convert the file, e.g. iconv -f latin1 -t utf-8 {Path(path).name} > utf8.tsv")
+                                 f"convert the file, e.g. iconv -f latin1 -t utf-8 {Path(path).name} > "
+                                 f"utf8{Path(path).suffix or '.txt'}")
     return DataError(f"{path}: not UTF-8; convert the file to UTF-8")  # pragma: no cover
+
+
+def check_utf8(path: Path) -> None:
+    """Raise :func:`not_utf8` unless the whole file is UTF-8; read in chunks, so a corpus of any
+    size is checked before a command creates anything."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as handle:
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise not_utf8(path) from None
 
 
 HEADER_WORDS = {"label", "index", "id", "sentence", "sentence1", "sentence2", "question", "quality", "gold_label",

@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from mtdnn_core.data.formats import check_utf8
 from mtdnn_core.errors import DataError
 from mtdnn_core.io import atomic_write_json
 
@@ -28,6 +29,7 @@ def _corpus_dir(corpus: Path, work: Path) -> Path:
     corpus = Path(corpus)
     if not corpus.is_file():
         raise DataError(f"{corpus}: no such corpus file (plain text, or JSON lines with a 'text' field)")
+    check_utf8(corpus)  # before anything is created
     folder = work / "corpus"
     folder.mkdir(parents=True, exist_ok=True)
     link = folder / f"{TASK}_train{corpus.suffix if corpus.suffix in ('.json', '.jsonl', '.txt') else '.txt'}"
