@@ -47,7 +47,7 @@ def _key_values(values: tuple[str, ...]) -> dict:
 @click.option("--splits", default=None, help="Comma-separated splits (default: every split but train).")
 @click.option("--max-samples", type=click.IntRange(min=1), default=None, help="Only the first N items of each dataset.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--max-seq-len", type=int, default=None, help="Default: the task's (128).")
+@click.option("--max-seq-len", type=click.IntRange(min=1), default=None, help="Default: the task's (128).")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--num-threads", type=int, default=None)
 @click.option("--plugin", "plugins", multiple=True, help="More plugins to load.")

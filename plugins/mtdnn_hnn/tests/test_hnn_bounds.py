@@ -30,7 +30,8 @@ def fails(args, *expected):
     return result.output
 
 
-@pytest.mark.parametrize("option, value", [("--max-samples", "-1"), ("--max-samples", "0"), ("--batch-size", "0")])
+@pytest.mark.parametrize("option, value", [("--max-samples", "-1"), ("--max-samples", "0"), ("--batch-size", "0"),
+                                           ("--max-seq-len", "0")])
 def test_evaluate_counts_must_be_positive(tmp_path, option, value):
     out = tmp_path / "eval"
     fails(["hnn", "evaluate", "--encoder", "tiny-random-bert", "--data-dir", HNN, "--tasks", "wsc273",
