@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtdnn_core.registry import Registry
 
 PROJECT = "mtdnn"
-SPEC_VERSION = "1.2"
+SPEC_VERSION = "1.3"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -137,6 +137,17 @@ def resolve_data_dir(name: str) -> Any:
     """Map a symbolic ``--data-dir`` value (e.g. ``glue:sample``) to a real directory.
 
     First non-None answer wins. Added in 1.0.
+    """
+
+
+@hookspec(firstresult=True)
+def export_head(head: Any, task: Any) -> Any:
+    """Describe how a trained head runs without mtdnn, for ``mtdnn export``: return a
+    :class:`mtdnn_core.head_export.HeadExport` (the head's inference source needing only torch,
+    its weights, its options) for the head classes the plugin provides, else ``None``.
+
+    ``head`` is the trained module (eval mode), ``task`` its ``TaskDef``. First non-None answer
+    wins. Added in 1.3.
     """
 
 

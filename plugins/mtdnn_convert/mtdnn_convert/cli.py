@@ -116,9 +116,11 @@ def export(run, task, out_dir, repo, private, plugins, overwrite):
     """One task of an mtdnn run or checkpoint as a Hugging Face model directory.
 
     Pooler heads (tanh) become AutoModelForSequenceClassification models, token heads
-    AutoModelForTokenClassification models, with labels, tokenizer and a model card; the export
-    is checked against the mtdnn model's outputs. Other heads (SAN, CRF, ranking, ...) export the
-    encoder plus mtdnn_head.safetensors and mtdnn_head.json.
+    AutoModelForTokenClassification models, with labels, tokenizer and a model card. Other heads
+    (SAN, CRF, span, a pooler with another activation, a plugin's head) become custom-code
+    models: modeling_mtdnn.py in OUT_DIR, loaded with trust_remote_code=True. Sequence-labelling
+    exports carry a pipeline that windows long sentences as mtdnn does. The export is checked
+    against the mtdnn model's outputs before OUT_DIR appears.
 
     \b
     Examples:
@@ -128,14 +130,15 @@ def export(run, task, out_dir, repo, private, plugins, overwrite):
     from mtdnn_convert.export import export_task
 
     report = export_task(run, task, out_dir, tuple(plugins), overwrite)
-    if report.pipeline_tag:
+    trust = report.custom_code or report.pipeline_tag == "token-classification"
+    if report.custom_code:
+        click.echo(f"'{task}' has no transformers class ({report.fallback_reason}); exported from {report.checkpoint} "
+                   f"as custom code (modeling_mtdnn.py); difference to mtdnn {report.difference:.2g}")
+    else:
         click.echo(f"exported '{task}' from {report.checkpoint}: {report.layout}; "
                    f"max logit difference to mtdnn {report.difference:.2g}")
-        click.echo(f"load it with transformers.pipeline('{report.pipeline_tag}', model='{report.target}')")
-    else:
-        click.echo(f"'{task}' has no Hugging Face equivalent: {report.fallback_reason}.")
-        click.echo(f"wrote the encoder (AutoModel) plus mtdnn_head.safetensors and mtdnn_head.json to {report.target}; "
-                   f"the head loads with mtdnn_convert.head_files.load_head")
+    click.echo(f"load it with transformers.pipeline('{report.pipeline_tag}', model='{report.target}'"
+               + (", trust_remote_code=True)" if trust else ")"))
     if repo:
         from mtdnn_convert.hub import push_to_hub
 
@@ -178,12 +181,14 @@ def extract(checkpoint, encoder, input_file, output, layers, pooling, batch_size
     from mtdnn_convert.errors import ConversionError
     from mtdnn_convert.extract import extract as run_extract, output_kind
     from mtdnn_convert.extract_inputs import parse_layers, read_lines
+    from mtdnn_core.output_paths import check_output
 
     if (checkpoint is None) == (encoder is None):
         raise click.UsageError("give exactly one of --checkpoint RUN and --encoder NAME")
     if batch_size < 1:
         raise ConversionError("--batch-size must be at least 1")
     output_kind(Path(output), pooling)
+    check_output(output, [("--input", input_file), ("--checkpoint", checkpoint), ("--encoder", encoder)], option="--output")
     lines = read_lines(input_file)
     if num_threads:
         torch.set_num_threads(num_threads)

@@ -2,12 +2,14 @@
 
 * ``PoolerHead`` (first token -> Linear(H, H) -> tanh -> Linear(H, n)) is BERT's pooler +
   classifier (``BertForSequenceClassification``: ``pooler.dense`` <- ``dense``, ``classifier``
-  <- ``out``) or RoBERTa's ``RobertaClassificationHead`` (``dense``, ``out_proj``).
+  <- ``out``) or RoBERTa's ``RobertaClassificationHead`` (``dense``, ``out_proj``). A
+  ``RankingHead`` is one with one output, scoring each premise-candidate pair.
 * ``TokenHead`` (Linear(H, n) on every token) is ``*ForTokenClassification.classifier``.
 
-Anything else (SAN, CRF, ranking, a pooler with another activation, a plugin's head) has no
-equivalent. Every mapping is then checked numerically against the mtdnn model (see
-:func:`max_difference`), so a layout this module misjudges is never exported silently wrong.
+Anything else (SAN, CRF, span, a pooler with another activation, a plugin's head) has no
+equivalent and is exported as custom code. Every mapping is then checked numerically against
+the mtdnn model (see :func:`max_difference`), so a layout this module misjudges is never
+exported silently wrong.
 """
 from __future__ import annotations
 
@@ -37,6 +39,15 @@ def _labels(task: Any, n_out: int) -> tuple[dict[int, str], str | None]:
         return {0: task.name or "score"}, "regression"
     names = task.labels if task.labels and len(task.labels) == n_out else [str(i) for i in range(n_out)]
     return dict(enumerate(names)), "single_label_classification"
+
+
+def labels_for(task: Any, spec: Any) -> tuple[dict[int, str], str | None]:
+    """Labels and problem type of a custom-code export (``spec``: the head's ``HeadExport``)."""
+    if spec.pipeline_tag == SEQUENCE:
+        return _labels(task, spec.settings.get("n_out") or task.n_class)
+    if spec.pipeline_tag == TOKEN:
+        return _labels(task, task.n_class)[0], None
+    return {0: "start", 1: "end"}, None
 
 
 def _task_config(encoder: nn.Module, task: Any, n_out: int, dropout: float) -> Any:
@@ -113,9 +124,9 @@ def _token_model(encoder: nn.Module, head: Any, task: Any) -> HfModel:
 
 def hf_model_for(encoder: nn.Module, head: nn.Module, task: Any) -> HfModel:
     """The Hugging Face model equal to ``encoder`` + ``head``, or :class:`NoEquivalent`."""
-    from mtdnn_core.model.heads import PoolerHead, TokenHead
+    from mtdnn_core.model.heads import PoolerHead, RankingHead, TokenHead
 
-    if type(head) is PoolerHead:
+    if type(head) in (PoolerHead, RankingHead):
         model = _sequence_model(encoder, head, task)
     elif type(head) is TokenHead:
         model = _token_model(encoder, head, task)
@@ -130,6 +141,7 @@ def max_difference(hf: HfModel, mtdnn_model: nn.Module, task: str, tokenizer: An
     """Largest absolute logit difference between the export and the mtdnn model on a sample input."""
     texts = ("The export is checked on this sentence.", "And on a second one, as a pair.")
     batch = dict(tokenizer(*texts if hf.pipeline_tag == SEQUENCE else texts[:1], return_tensors="pt"))
+    batch["candidate_mask"] = torch.ones(1, 1, dtype=torch.bool)  # a ranking head scores one candidate
     theirs = hf.model(**batch).logits
     ours = mtdnn_model(task, batch)
     return float((theirs.reshape(ours.shape) - ours).abs().max())

@@ -20,25 +20,54 @@ def _metrics_table(last: dict | None, task: str) -> list[str]:
             *(f"| {d} | {n} | {v:.2f} |" for d, n, v in rows)]
 
 
-def _usage(pipeline_tag: str | None, pair: bool, directory: str) -> list[str]:
+def _usage(pipeline_tag: str | None, pair: bool, directory: str, custom_code: bool, max_len: int) -> list[str]:
+    trust = ", trust_remote_code=True" if custom_code else ""
     if pipeline_tag == "text-classification":
         call = ('clf({"text": "A premise.", "text_pair": "A hypothesis."}, truncation=True)' if pair
                 else 'clf("Some text.", truncation=True)')
         return ["```python", "from transformers import pipeline", "",
-                f'clf = pipeline("text-classification", model="{directory}")', call, "```"]
+                f'clf = pipeline("text-classification", model="{directory}"{trust})', call, "```"]
     if pipeline_tag == "token-classification":
+        lines = ["```python", "from transformers import pipeline", "",
+                 f'tagger = pipeline("token-classification", model="{directory}", trust_remote_code=True)',
+                 'tagger(["EU", "rejects", "German", "call"], is_split_into_words=True, ignore_labels=[])',
+                 "```", "",
+                 "The pipeline (`pipeline_mtdnn.py`, hence `trust_remote_code=True`) answers one entry per word: "
+                 "`entity` (its tag, read at the word's first sub-token, where it was trained), `score`, `index` "
+                 "(the word's number), `word`, `start`/`end`. Labels in `ignore_labels` (default `[\"O\"]`) are "
+                 "left out. A plain string is split on whitespace.",
+                 "",
+                 f"Sentences longer than {max_len} sub-tokens are split into overlapping windows of whole words, each "
+                 "word tagged by the window in which it sits farthest from an edge, as mtdnn predicts them."]
+        if not custom_code:
+            lines += ["", f"`AutoModelForTokenClassification` loads the model alone (no windowing: at most {max_len} "
+                          "tokens at a time)."]
+        return lines
+    if pipeline_tag == "question-answering":
         return ["```python", "from transformers import pipeline", "",
-                f'tagger = pipeline("token-classification", model="{directory}", ignore_labels=[])',
-                'tagger([["EU", "rejects", "German", "call"]], is_split_into_words=True)  # a batch of word lists',
-                "```", "", "Labels were trained on the first sub-token of each word."]
-    return ["The encoder loads with `transformers.AutoModel`; the head is mtdnn's own (`mtdnn_head.json`):",
-            "", "```python", "from mtdnn_convert.head_files import load_head", "",
-            f'encoder, head = load_head("{directory}")   # needs mtdnn and the plugin that provides the head',
-            "```"]
+                f'qa = pipeline("question-answering", model="{directory}", trust_remote_code=True)',
+                'qa(question="Who?", context="Someone did it.")', "```"]
+    return []
+
+
+def _inputs(pipeline_tag: str | None, max_len: int) -> str:
+    if pipeline_tag == "token-classification":
+        return (f"- Sentences longer than {max_len} sub-tokens are split into overlapping windows of whole words, as in "
+                f"training; the tokenizer's `model_max_length` is {max_len}.")
+    return (f"- Inputs longer than {max_len} tokens are truncated (longest first), as in training; "
+            f"the tokenizer's `model_max_length` is {max_len}.")
+
+
+def _custom_code(custom_code: bool) -> list[str]:
+    if not custom_code:
+        return []
+    return ["", "The head has no transformers class: its code is in `modeling_mtdnn.py` (torch and transformers only) and "
+            "loads with `trust_remote_code=True`; without it, loading fails (the `model_type` `mtdnn-export` is "
+            "unknown to transformers) rather than building a random head."]
 
 
 def model_card(task: str, definition: Any, meta: dict, pipeline_tag: str | None, layout: str,
-               max_len: int, directory: str = "OUT_DIR") -> str:
+               max_len: int, directory: str = "OUT_DIR", custom_code: bool = False, notes: tuple[str, ...] = ()) -> str:
     config = meta.get("config", {})
     front = {"library_name": "transformers", "tags": ["mtdnn", "multi-task"]}
     if pipeline_tag:
@@ -57,10 +86,10 @@ def model_card(task: str, definition: Any, meta: dict, pipeline_tag: str | None,
         + (f", jointly with {', '.join(f'`{t}`' for t in others)}" if others else "") + ".",
         f"- Data: `{config.get('task_data_dirs', {}).get(task) or config.get('data_dir') or '?'}`"
         + (f", first {config['max_train_samples']} training rows" if config.get("max_train_samples") else "") + ".",
-        f"- Inputs longer than {max_len} tokens are truncated (longest first), as in training; "
-        f"the tokenizer's `model_max_length` is {max_len}.",
+        _inputs(pipeline_tag, max_len),
         "", "## Metrics", "", *_metrics_table(meta.get("last_metrics"), task),
-        "", "## Use", "", *_usage(pipeline_tag, pair, directory),
+        "", "## Use", "", *_usage(pipeline_tag, pair, directory, custom_code, max_len),
+        *_custom_code(custom_code), *(x for note in notes for x in ("", note)),
         "", "## Training configuration", "",
         "To reproduce, save this block as `config.yml` and run `mtdnn train --config config.yml`:", "",
         "```yaml", yaml.safe_dump(config, sort_keys=False).strip(), "```",

@@ -1,4 +1,5 @@
-"""The conversion plugin's hook implementations: it adds three commands and nothing else."""
+"""The conversion plugin's hook implementations: three commands, and the export of mtdnn's own heads
+that have no transformers class."""
 from __future__ import annotations
 
 from mtdnn_core import hookimpl
@@ -11,3 +12,10 @@ def register_commands(cli):
     cli.add_command(convert)
     cli.add_command(export)
     cli.add_command(extract)
+
+
+@hookimpl
+def export_head(head, task):
+    from mtdnn_convert.core_heads import export_core_head
+
+    return export_core_head(head, task)

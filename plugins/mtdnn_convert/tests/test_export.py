@@ -76,16 +76,18 @@ def test_token_classification_export_matches_on_first_sub_tokens(trained_run, sm
     assert AutoModelForTokenClassification.from_pretrained(tmp_path / "ner").config.id2label[1] == "B-PER"
     dev = small_data["conll"] / "valid.txt"
     ours = mtdnn_predict(trained_run, "ner", dev, tmp_path / "pred.json")
-    tagger = pipeline("token-classification", model=str(tmp_path / "ner"), device="cpu", ignore_labels=[])
+    with pytest.raises(ValueError, match="trust_remote_code"):  # the windowing pipeline is the export's own code
+        pipeline("token-classification", model=str(tmp_path / "ner"), device="cpu")
+    tagger = pipeline("token-classification", model=str(tmp_path / "ner"), device="cpu", trust_remote_code=True)
     sentences = [s.column(0) for s in read_conll(dev)]
     compared = 0
-    for words, tokens, predicted in zip(sentences, tagger(sentences, is_split_into_words=True), ours["predictions"]):
-        starts, position = {}, 0
-        for i, word in enumerate(words):  # the pipeline joins the words with single spaces
-            starts[position] = i
-            position += len(word) + 1
-        first = {starts[t["start"]]: t["entity"] for t in tokens if t["start"] in starts}
-        assert [first[i] for i in range(len(words))] == predicted
+    for words, tagged, predicted in zip(sentences, tagger(sentences, is_split_into_words=True, ignore_labels=[]),
+                                        ours["predictions"]):
+        assert [t["index"] for t in tagged] == list(range(len(words)))
+        assert [t["word"] for t in tagged] == words
+        text = " ".join(words)
+        assert [text[t["start"]:t["end"]] for t in tagged] == words
+        assert [t["entity"] for t in tagged] == predicted
         compared += len(words)
     assert compared > 200
     # the same logits, not only the same arg-max
@@ -99,23 +101,87 @@ def test_token_classification_export_matches_on_first_sub_tokens(trained_run, sm
         assert torch.allclose(exported(**batch).logits, model("ner", batch), atol=1e-5)
 
 
-def test_san_head_exports_the_encoder_and_mtdnn_head_files(trained_run, tmp_path):
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.inference import load_for_inference
-    from mtdnn_convert.head_files import load_head
+def long_sentences(dev, target, per_sentence=8):
+    """Real dev sentences joined into long ones (CoNLL blocks without their blank separators)."""
+    blocks = [b for b in dev.read_text(encoding="utf-8").split("\n\n") if b.strip() and not b.startswith("-DOCSTART-")]
+    joined = ["\n".join(b.strip() for b in blocks[i:i + per_sentence]) for i in range(0, len(blocks), per_sentence)]
+    target.write_text("\n\n".join(joined) + "\n", encoding="utf-8")
+    return target
+
+
+def test_token_export_windows_long_sentences_as_mtdnn(trained_run, small_data, tmp_path):
+    from transformers import AutoTokenizer, pipeline
+
+    from mtdnn_ner.conll import read_conll
+
+    export(trained_run, "ner", tmp_path / "ner")
+    data = long_sentences(small_data["conll"] / "valid.txt", tmp_path / "long.txt")
+    sentences = [s.column(0) for s in read_conll(data)]
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "ner")
+    lengths = [len(tokenizer(words, is_split_into_words=True, verbose=False)["input_ids"]) for words in sentences]
+    assert tokenizer.model_max_length == 64 and sum(n > 64 for n in lengths) >= 2  # these need windows
+    ours = mtdnn_predict(trained_run, "ner", data, tmp_path / "pred.json")
+    tagger = pipeline("token-classification", model=str(tmp_path / "ner"), device="cpu", trust_remote_code=True)
+    tagged = tagger(sentences, is_split_into_words=True, ignore_labels=[])
+    assert [[t["entity"] for t in sentence] for sentence in tagged] == ours["predictions"]
+    assert sum(len(words) for words in sentences) > 300
+
+
+def test_san_head_exports_custom_code_that_predicts_like_mtdnn(trained_run, small_data, tmp_path):
+    from transformers import AutoConfig, AutoModelForSequenceClassification, pipeline
 
     output = export(trained_run, "mrpc", tmp_path / "mrpc")
-    assert "'mrpc' has no Hugging Face equivalent: head 'san'" in output
-    assert {p.name for p in (tmp_path / "mrpc").iterdir()} >= {"config.json", "model.safetensors", "mtdnn_head.json",
-                                                               "mtdnn_head.safetensors", "README.md", "tokenizer.json"}
-    encoder, head = load_head(tmp_path / "mrpc")
-    model, tokenizer, _, _ = load_for_inference(trained_run, PluginHost(["glue", "ner"]))
-    encoded = tokenizer(["A short premise."], ["And its hypothesis."], return_tensors="pt")
-    batch = dict(encoded)  # the SAN head also reads which text each token belongs to (-1: special tokens)
-    batch["segment_ids"] = torch.tensor([[-1 if s is None else s for s in encoded.sequence_ids(0)]])
-    with torch.no_grad():
-        rebuilt = head(encoder(**batch).last_hidden_state, batch)
-        assert torch.allclose(rebuilt, model("mrpc", batch), atol=1e-6)
+    assert "'mrpc' has no transformers class (head 'san'" in output and "trust_remote_code=True" in output
+    assert {p.name for p in (tmp_path / "mrpc").iterdir()} == {"config.json", "model.safetensors", "modeling_mtdnn.py",
+                                                               "README.md", "tokenizer.json", "tokenizer_config.json"}
+    for load in (AutoConfig.from_pretrained, AutoModelForSequenceClassification.from_pretrained):
+        with pytest.raises(ValueError, match="trust_remote_code"):  # never a random classifier
+            load(tmp_path / "mrpc")
+    with pytest.raises(ValueError, match="trust_remote_code"):
+        pipeline("text-classification", model=str(tmp_path / "mrpc"), device="cpu")
+    dev = small_data["glue"] / "mrpc_dev.tsv"
+    ours = mtdnn_predict(trained_run, "mrpc", dev, tmp_path / "pred.json")
+    classify = pipeline("text-classification", model=str(tmp_path / "mrpc"), device="cpu", trust_remote_code=True)
+    theirs = classify([{"text": r[2], "text_pair": r[3]} for r in canonical_rows(dev)], truncation=True, top_k=None)
+    assert len(theirs) == len(ours["predictions"]) == 24
+    labels = AutoConfig.from_pretrained(tmp_path / "mrpc", trust_remote_code=True).id2label
+    for hf, label, scores in zip(theirs, ours["predictions"], ours["scores"]):
+        assert max(hf, key=lambda x: x["score"])["label"] == str(label)  # mrpc has no label names: 0, 1
+        by_label = {x["label"]: x["score"] for x in hf}
+        assert [by_label[labels[i]] for i in range(len(labels))] == pytest.approx(scores, abs=1e-5)
+
+
+def test_custom_code_needs_only_torch_and_transformers(trained_run, tmp_path):
+    import ast
+    import subprocess
+    import sys
+
+    export(trained_run, "mrpc", tmp_path / "mrpc")
+    tree = ast.parse((tmp_path / "mrpc" / "modeling_mtdnn.py").read_text(encoding="utf-8"))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported == {"torch", "transformers"}
+    script = (  # a serving process where no mtdnn package can be imported
+        "import sys\n"
+        "for name in ('mtdnn_core', 'mtdnn_convert', 'mtdnn_glue', 'mtdnn_ner'): sys.modules[name] = None\n"
+        "from transformers import pipeline\n"
+        f"clf = pipeline('text-classification', model={str(tmp_path / 'mrpc')!r}, trust_remote_code=True, device='cpu')\n"
+        "print(clf({'text': 'A premise.', 'text_pair': 'Its paraphrase.'})['label'])\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    config = json.loads((tmp_path / "mrpc" / "config.json").read_text())
+    assert result.stdout.strip().splitlines()[-1] in config["id2label"].values()
+
+
+def test_a_head_no_plugin_exports_is_refused_and_nothing_is_written(trained_run, tmp_path, monkeypatch):
+    from mtdnn_convert.errors import ConversionError
+    from mtdnn_convert.export import export_task
+
+    monkeypatch.setattr("mtdnn_convert.core_heads.export_core_head", lambda head, task: None)
+    with pytest.raises(ConversionError, match="no loaded plugin exports head 'san' .*implement the export_head hook"):
+        export_task(trained_run, "mrpc", tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_failures_leave_no_output(trained_run, tmp_path, monkeypatch):
@@ -168,3 +234,87 @@ def test_a_pooler_with_another_activation_has_no_equivalent():
     encoder, _ = load_tiny_random_bert()
     with pytest.raises(NoEquivalent, match="the pooler head uses GELU; Hugging Face classifiers use tanh"):
         hf_model_for(encoder, PoolerHead(32, tiny_task(), activation="gelu"), tiny_task())
+
+
+def perturbed(module, seed=1):
+    """Weights away from their initial values (zero biases would hide a misplaced one)."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in module.parameters():
+            param.add_(torch.randn(param.shape, generator=generator) * 0.1)
+    return module.eval()
+
+
+def test_a_gelu_pooler_exports_as_custom_code_with_its_own_activation(tmp_path):
+    from transformers import AutoTokenizer
+
+    from mtdnn_convert.core_heads import export_core_head
+    from mtdnn_convert.custom_code import load_custom_model, write_custom_model
+    from mtdnn_core.model.encoder import load_tiny_random_bert, packaged_minilm_path
+    from mtdnn_core.model.heads import PoolerHead
+
+    encoder, tokenizer = load_tiny_random_bert()
+    encoder.eval()
+    head = perturbed(PoolerHead(32, tiny_task(), activation="gelu"))
+    spec = export_core_head(head, tiny_task())
+    write_custom_model(tmp_path, encoder, spec, {0: "l0", 1: "l1", 2: "l2"}, "single_label_classification", tokenizer,
+                       True, 64)
+    AutoTokenizer.from_pretrained(packaged_minilm_path()).save_pretrained(tmp_path)
+    exported = load_custom_model(tmp_path, "AutoModelForSequenceClassification")
+    batch = tokenizer(["A sentence to classify.", "Another, longer sentence to classify here."], padding=True,
+                      return_tensors="pt")
+    with torch.no_grad():
+        hidden = encoder(**batch).last_hidden_state
+        # the mtdnn head by hand: first token -> dense -> exact GELU -> out
+        expected = head.out(torch.nn.functional.gelu(head.dense(hidden[:, 0])))
+        assert torch.allclose(exported(**batch).logits, expected, atol=1e-6)
+
+
+def test_a_ranking_head_is_a_one_score_sequence_classifier():
+    from mtdnn_convert.hf_heads import hf_model_for
+    from mtdnn_core.config import TaskDef
+    from mtdnn_core.model.encoder import load_tiny_random_bert
+    from mtdnn_core.model.heads import RankingHead
+
+    task = TaskDef(name="qnli_rank", task_type="ranking", data_format="PremiseAndMultiHypothesis", n_class=1)
+    encoder, tokenizer = load_tiny_random_bert()
+    encoder.eval()
+    head = perturbed(RankingHead(32, task, dropout=0.0))
+    exported = hf_model_for(encoder, head, task)
+    assert type(exported.model).__name__ == "BertForSequenceClassification"
+    assert exported.model.config.problem_type == "regression"  # the pipeline returns the raw score
+    batch = tokenizer(["Which city?"] * 3, ["Paris is a city.", "It rains.", "A river."], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        scores = head(encoder(**batch).last_hidden_state, {"candidate_mask": torch.ones(1, 3, dtype=torch.bool)})
+        assert torch.allclose(exported.model(**batch).logits.reshape(1, 3), scores, atol=1e-6)
+
+
+def card_code(directory):
+    """The python block of an export's model card, run against the export."""
+    card = (directory / "README.md").read_text(encoding="utf-8")
+    use = card[card.index("## Use"):]
+    code = use[use.index("```python") + len("```python"):use.index("```", use.index("```python") + 3)]
+    *setup, last = code.strip().splitlines()
+    scope = {}
+    exec("\n".join(setup), scope)
+    return card, eval(last, scope)
+
+
+def test_model_cards_say_how_to_call_each_export(trained_run, tmp_path):
+    from transformers import AutoConfig
+
+    export(trained_run, "mrpc", tmp_path / "mrpc")
+    card, answer = card_code(tmp_path / "mrpc")
+    assert answer["label"] in {"0", "1"} and 0 <= answer["score"] <= 1
+    assert "fails (the `model_type` `mtdnn-export` is unknown to transformers)" in card
+    with pytest.raises(ValueError, match="trust_remote_code"):
+        AutoConfig.from_pretrained(tmp_path / "mrpc")
+    assert "Inputs longer than 64 tokens are truncated (longest first)" in card
+    export(trained_run, "ner", tmp_path / "ner")
+    card, answer = card_code(tmp_path / "ner")
+    assert [(x["index"], x["word"], x["start"], x["end"]) for x in answer] == [
+        (0, "EU", 0, 2), (1, "rejects", 3, 10), (2, "German", 11, 17), (3, "call", 18, 22)]
+    labels = AutoConfig.from_pretrained(tmp_path / "ner").id2label.values()
+    assert all(x["entity"] in labels for x in answer)
+    assert "Sentences longer than 64 sub-tokens are split into overlapping windows of whole words" in card
+    assert "truncated" not in card.split("## Training configuration")[0]
