@@ -31,6 +31,15 @@ class PluginError(MtdnnError):
     """A plugin could not be loaded or registered something invalid."""
 
 
+class ObserverError(MtdnnError):
+    """A reporter or observer hook raised; ``observer`` names it, ``original`` is its exception.
+    ``checkpoint`` is set once the run has saved its state (the trainer does), for resuming."""
+
+    def __init__(self, observer: str, hook: str, original: BaseException, checkpoint: str | None = None):
+        self.observer, self.hook, self.original, self.checkpoint = observer, hook, original, checkpoint
+        super().__init__(f"{observer} failed in {hook}: {type(original).__name__}: {original}")
+
+
 class TrainingDiverged(MtdnnError):
     """Too many consecutive non-finite losses."""
 

@@ -90,7 +90,7 @@ def build() -> dict:
     from mtdnn_core.plugins import PluginHost, describe_installed
 
     group = click.Group()
-    host = PluginHost(load_all=True, builtins=False)
+    host = PluginHost(load_all=True, builtins=False, survey=True)
     with warnings.catch_warnings():
         if not host.strict:
             warnings.simplefilter("ignore")

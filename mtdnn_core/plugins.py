@@ -13,9 +13,13 @@ Registries are filled built-ins first, then plugins in name order, so a third-pa
 never take a built-in name; a clashing or invalid entry is refused alone (named with both
 plugins) while everything else of both plugins registers.
 
-A plugin that fails to import or register is reported (name, distribution, version, error)
-and skipped; in strict mode (``--strict-plugins`` or ``MTDNN_STRICT_PLUGINS=1``) the error
-is raised. Hook implementations whose names match no hook spec are errors.
+A plugin the user asked for by name (``--plugin``, ``MTDNN_PLUGINS=name``) that fails to import,
+to register (a hook implementation with a wrong signature, a registration hook that raises, a
+component it registers that is invalid) is an error naming the plugin and why, always: a run
+must not go on without something it asked for. A plugin loaded only because ``all`` were
+selected is reported (name, distribution, version, error) and skipped, unless strict mode
+(``--strict-plugins`` or ``MTDNN_STRICT_PLUGINS=1``) makes that an error too. Hook
+implementations whose names match no hook spec are errors.
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ import pluggy
 
 from mtdnn_core import hookspecs
 from mtdnn_core.builtin import MODULES as BUILTIN_MODULES
-from mtdnn_core.errors import MtdnnError, PluginError
+from mtdnn_core.errors import MtdnnError, ObserverError, PluginError
 from mtdnn_core.registry import KINDS, Origin, Registries
 
 ENTRY_POINT_GROUP = "mtdnn"
@@ -53,6 +57,7 @@ class PluginInfo:
     distribution: str = ""
     version: str = ""
     builtin: bool = False
+    requested: bool = False  # named by the user: failing to load it is an error, not a warning
     error: str | None = None
     registered: dict[str, list[str]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
@@ -64,10 +69,14 @@ def installed_entry_points() -> dict[str, md.EntryPoint]:
 
 
 class PluginHost:
-    """Plugin manager plus registries. Create one per run (tests create one per test)."""
+    """Plugin manager plus registries. Create one per run (tests create one per test).
+
+    ``survey``: a host that loads plugins only to list them (``mtdnn plugins``, ``--help``): a
+    failing plugin is listed as failed, an error only in strict mode, even if named.
+    """
 
     def __init__(self, plugins: list[str] | tuple[str, ...] = (), strict: bool | None = None,
-                 load_all: bool = False, builtins: bool = True):
+                 load_all: bool = False, builtins: bool = True, survey: bool = False):
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.strict = strict_from_env() if strict is None else strict
@@ -75,6 +84,7 @@ class PluginHost:
         self.load_all = load_all or "all" in self.requested
         self.blocked = set(_env_list(ENV_BLOCK))
         self.builtins = builtins
+        self.survey = survey
         self.info: dict[str, PluginInfo] = {}
         self._extra: list[tuple[str, Any]] = []
         self._registries: Registries | None = None
@@ -89,10 +99,13 @@ class PluginHost:
 
     def _fail(self, info: PluginInfo, exc: BaseException) -> None:
         info.error = f"{type(exc).__name__}: {exc}"
-        if self.strict and isinstance(exc, PluginError):
+        if self.strict and isinstance(exc, PluginError) and not info.requested:
             raise exc
-        if self.strict:
-            raise PluginError(f"plugin '{info.name}' ({info.distribution} {info.version}) failed: {info.error}") from exc
+        if self.strict or info.requested:
+            origin = " ".join(x for x in (info.distribution, info.version) if x)
+            raise PluginError(f"plugin '{info.name}'{f' ({origin})' if origin else ''} failed: {info.error}"
+                              + ("" if info.builtin else f"; fix or uninstall it, or leave out --plugin {info.name}"
+                                 if info.requested else "")) from exc
         warnings.warn(
             f"mtdnn: skipping plugin '{info.name}' ({info.distribution} {info.version}): {info.error}",
             RuntimeWarning,
@@ -128,13 +141,15 @@ class PluginHost:
             return
         self._loaded = True
         available = installed_entry_points()
-        wanted = list(available) if self.load_all else [n for n in self.requested if n != "all"]
+        named = [n for n in self.requested if n != "all"] if not self.survey else []
+        selected = [n for n in self.requested if n != "all"]
+        wanted = list(dict.fromkeys([*selected, *available])) if self.load_all else selected
         for name in wanted:
             if name in self.blocked:
                 continue
             ep = available.get(name)
             if ep is None and "." in name:  # a module path: load it without an entry point
-                info = PluginInfo(name, "", "")
+                info = PluginInfo(name, "", "", requested=name in named)
                 try:
                     plugin = importlib.import_module(name)
                 except Exception as exc:  # noqa: BLE001
@@ -151,7 +166,7 @@ class PluginHost:
                     raise PluginError(msg)
                 raise MtdnnError(msg)
             dist = ep.dist
-            info = PluginInfo(name, dist.name if dist else "", dist.version if dist else "")
+            info = PluginInfo(name, dist.name if dist else "", dist.version if dist else "", requested=name in named)
             try:
                 plugin = ep.load()
             except Exception as exc:  # noqa: BLE001
@@ -212,10 +227,14 @@ class PluginHost:
             info = self.info[impl.plugin_name]
             registry.current_origin = Origin(info.name, info.version)
             before = set(registry.names())
+            refused_before = len(registry.refused)
             try:
                 impl.function(*[{"registry": registry}[arg] for arg in impl.argnames])
             except Exception as exc:  # noqa: BLE001
                 self._fail(info, exc)
+            invalid = [r for r in registry.refused[refused_before:] if not r.clash]
+            if invalid and info.requested:  # a broken entry of a plugin the user asked for
+                self._fail(info, PluginError("; ".join(map(str, invalid))))
             added = sorted(set(registry.names()) - before)
             if added:
                 info.registered.setdefault(kind, []).extend(added)
@@ -246,26 +265,43 @@ class PluginHost:
         return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
 
     # -- observer hooks (typed; each a no-op without implementations) -------------------------
+    def _notify(self, hook_name: str, **kwargs: Any) -> Any:
+        """Call an observer hook; an implementation that raises becomes an :class:`ObserverError`
+        naming it (the run saves its state and stops; see the trainer)."""
+        self.load()
+        caller = getattr(self.pm.hook, hook_name)
+        try:
+            return caller(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - any observer's failure is reported, named
+            raise ObserverError(self._culprit(caller, exc), hook_name, exc) from exc
+
+    @staticmethod
+    def _culprit(caller: Any, exc: BaseException) -> str:
+        """The plugin or reporter whose implementation raised: the outermost traceback frame
+        that runs one of the hook's implementations."""
+        codes = {getattr(impl.function, "__code__", None): impl.plugin_name for impl in caller.get_hookimpls()}
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code in codes:
+                return codes[tb.tb_frame.f_code]
+            tb = tb.tb_next
+        return f"an implementation of {caller.name}"
+
     def on_step_end(self, state: dict) -> None:
         """After an optimizer update: ``state`` holds step, epoch, task, loss, lr, grad_norm."""
-        self.load()
-        self.pm.hook.on_step_end(state=state)
+        self._notify("on_step_end", state=state)
 
     def on_evaluate(self, dataset: str, epoch: int, step: int, metrics: dict) -> None:
-        self.load()
-        self.pm.hook.on_evaluate(dataset=dataset, epoch=epoch, step=step, metrics=metrics)
+        self._notify("on_evaluate", dataset=dataset, epoch=epoch, step=step, metrics=metrics)
 
     def on_train_begin(self, run: dict) -> None:
-        self.load()
-        self.pm.hook.on_train_begin(run=run)
+        self._notify("on_train_begin", run=run)
 
     def on_log(self, record: dict) -> None:
-        self.load()
-        self.pm.hook.on_log(record=record)
+        self._notify("on_log", record=record)
 
     def on_train_end(self, summary: dict) -> None:
-        self.load()
-        self.pm.hook.on_train_end(summary=summary)
+        self._notify("on_train_end", summary=summary)
 
     def attach(self, observer: Any, name: str) -> None:
         """Register an object's ``@hookimpl`` methods for a while (a run's reporters); hooks that
@@ -286,8 +322,7 @@ class PluginHost:
             self.pm.unregister(observer)
 
     def write_predictions(self, dataset: Any, output: dict, prefix: Any) -> None:
-        self.load()
-        self.pm.hook.write_predictions(dataset=dataset, output=output, prefix=prefix)
+        self._notify("write_predictions", dataset=dataset, output=output, prefix=prefix)
 
     def failures(self) -> list[PluginInfo]:
         return [i for i in self.info.values() if i.error]
@@ -296,7 +331,7 @@ class PluginHost:
 def describe_installed(names: list[str] | None = None) -> list[PluginInfo]:
     """Installed plugins (all, or ``names``), loaded in a scratch host, with what each registers
     and what was refused (``mtdnn plugins``)."""
-    host = PluginHost(names or [], load_all=names is None, strict=False)
+    host = PluginHost(names or [], load_all=names is None, strict=False, survey=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

@@ -3,10 +3,16 @@
 Each kind of component (heads, losses, ...) has one :class:`Registry`. It checks what plugins
 add (duplicate names, base class, config model) and remembers which plugin and version added
 each entry, so ``mtdnn plugins`` can say where everything came from.
+
+Names (and aliases) are plain identifiers: a letter or ``_`` first, then letters, digits, ``_``,
+``-`` or ``.`` (``tiny-random-bert``, ``CoNLL-NER``). Everything else (spaces, ``,``, ``:``,
+``=``, ``/``) would be ambiguous in ``--tasks a,b``, ``--metric-for-best task:metric`` or
+``--data-dir task=dir``, so it is refused at registration.
 """
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mtdnn_core.errors import ConfigError, PluginError, UnknownNameError
+
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class Refusal:
     name: str
     plugin: Origin
     reason: str
+    clash: bool = False  # another plugin has the name (else: the entry itself is invalid)
 
     def __str__(self) -> str:
         return f"{self.kind} '{self.name}' from {self.plugin}: {self.reason}"
@@ -85,13 +94,15 @@ class Registry:
         """
         problem = self._problem(name, factory, config)
         if problem is not None:
-            self._refuse(str(name), problem)
+            self._refuse(str(name), problem, clash=isinstance(name, str) and self._lookup(name) is not None)
             return
         kept = []
         for alias in aliases:  # a clashing alias is refused alone; the entry keeps its other names
-            clash = self._lookup(alias)
-            if clash is not None or alias in kept:
-                self._refuse(alias, self._clash(alias, clash))
+            clash = self._lookup(alias) if isinstance(alias, str) else None
+            if not _plain_name(alias):
+                self._refuse(str(alias), self._bad_name(f"alias {alias!r} of '{name}'"))
+            elif clash is not None or alias in kept:
+                self._refuse(alias, self._clash(alias, clash), clash=True)
             else:
                 kept.append(alias)
         doc = description or (inspect.getdoc(factory) or "").split("\n")[0]
@@ -99,10 +110,10 @@ class Registry:
         for alias in kept:
             self._aliases[alias] = name
 
-    def _refuse(self, name: str, problem: str) -> None:
+    def _refuse(self, name: str, problem: str, clash: bool = False) -> None:
         if self.strict:
             raise PluginError(f"{self.current_origin}: {problem}")
-        refusal = Refusal(self.kind, name, self.current_origin, problem)
+        refusal = Refusal(self.kind, name, self.current_origin, problem, clash)
         self.refused.append(refusal)
         import warnings
 
@@ -114,8 +125,8 @@ class Registry:
                 f"the first stays (uninstall or disable one of them)")
 
     def _problem(self, name: Any, factory: Any, config: Any) -> str | None:
-        if not isinstance(name, str) or not name:
-            return f"{self.kind} names must be non-empty strings"
+        if not _plain_name(name):
+            return self._bad_name(repr(name))
         if self._lookup(name) is not None:
             return self._clash(name, self._lookup(name))
         if self.instance_of is not None and not isinstance(factory, self.instance_of):
@@ -127,6 +138,10 @@ class Registry:
         if config is not None and not (inspect.isclass(config) and issubclass(config, BaseModel)):
             return f"config of {self.kind} '{name}' must be a pydantic model"
         return None
+
+    def _bad_name(self, what: str) -> str:
+        return (f"{self.kind} name {what} is not a plain name: a letter or '_' first, then letters, digits, "
+                f"'_', '-' or '.' (no spaces, ',', ':', '=' or '/')")
 
     def _lookup(self, name: str) -> Entry | None:
         return self._entries.get(self._aliases.get(name, name))
@@ -169,16 +184,38 @@ class Registry:
         entry = self.get(name)
         config = self.validate_config(name, params)
         if isinstance(config, BaseModel) and _takes_config(entry.factory):
-            obj = entry.factory(**runtime, config=config)  # one place for every default: the model
+            kwargs = {**runtime, "config": config}  # one place for every default: the model
         else:
-            kwargs = config.model_dump() if isinstance(config, BaseModel) else config
-            obj = entry.factory(**runtime, **kwargs)
+            kwargs = {**runtime, **(config.model_dump() if isinstance(config, BaseModel) else config)}
+        self._check_signature(entry, kwargs)
+        obj = entry.factory(**kwargs)
         if self.base is not None and not inspect.isclass(entry.factory) and not isinstance(obj, self.base):
             raise PluginError(
                 f"{entry.origin}: {self.kind} '{name}' returned {type(obj).__name__}, "
                 f"expected a {self.base.__name__}"
             )
         return obj
+
+
+    def _check_signature(self, entry: Entry, kwargs: dict[str, Any]) -> None:
+        """A factory that cannot take what the core passes is the plugin's error, said before
+        the call rather than as a ``TypeError`` from somewhere inside it."""
+        try:
+            signature = inspect.signature(entry.factory)
+        except (TypeError, ValueError):  # builtins without a signature: let the call decide
+            return
+        try:
+            signature.bind(**kwargs)
+        except TypeError as exc:
+            raise PluginError(
+                f"{entry.origin}: {self.kind} '{entry.name}' cannot be built: its factory "
+                f"{getattr(entry.factory, '__qualname__', entry.factory)}{signature} does not accept the arguments "
+                f"the core passes ({', '.join(kwargs) or 'none'}): {exc}; fix the plugin '{entry.origin.plugin}'"
+            ) from None
+
+
+def _plain_name(name: Any) -> bool:
+    return isinstance(name, str) and NAME_PATTERN.fullmatch(name) is not None
 
 
 def _takes_config(factory: Any) -> bool:

@@ -75,6 +75,8 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
             info = host.info.get(plugin)
             if info is None:
                 problems.append(f"{name}.requires: plugin '{plugin}' is not loaded; add --plugin {plugin}")
+            elif info.error:
+                problems.append(f"{name}.requires: plugin '{plugin}' failed to load ({info.error}); fix or reinstall it")
             elif info.version and not _version_ok(info.version, spec):
                 problems.append(f"{name}.requires: plugin '{plugin}' {info.version} does not satisfy '{spec}'")
     if problems:
