@@ -69,3 +69,22 @@ def write_predictions(dataset, output, prefix):
     from mtdnn_ner.outputs import write_conll_predictions
 
     write_conll_predictions(dataset.task, output, prefix)
+
+
+@hookimpl
+def export_head(head, task):
+    """The CRF head as transformers custom code (``mtdnn export``)."""
+    from mtdnn_ner.crf import CRFHead
+
+    if not isinstance(head, CRFHead):
+        return None
+    from pathlib import Path
+
+    from mtdnn_core.head_export import HeadExport
+    from mtdnn_ner import crf_inference
+
+    weights = {k: v.detach().clone() for k, v in head.state_dict().items()}
+    return HeadExport("MtdnnCRFHead", Path(crf_inference.__file__).read_text(encoding="utf-8"), weights,
+                      "token-classification",
+                      notes=("A word's tag is the CRF's Viterbi decision over the words of its window; its `score` "
+                             "is 1.0 (the CRF gives no per-word probability).",))
