@@ -4,7 +4,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import math
+
 import click
+
+
+def _finite(ctx, param, value):
+    """A number option must be finite: NaN compares false with everything and inf hides all."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
+    return value
 
 
 @click.group()
@@ -49,8 +58,9 @@ def download(versions, target, mirror, checksums):
 @click.argument("predictions", type=click.Path(exists=True, dir_okay=False))
 @click.option("--na-prob-file", "-n", type=click.Path(exists=True, dir_okay=False), default=None,
               help="SQuAD 2.0: no-answer scores per question (mtdnn's null_odds.json); adds the best thresholds.")
-@click.option("--na-prob-thresh", "-t", type=float, default=1.0, show_default=True,
-              help="SQuAD 2.0: answer '' where the no-answer score exceeds this (as the official script).")
+@click.option("--na-prob-thresh", "-t", type=float, default=None, callback=_finite,
+              help="SQuAD 2.0: answer '' where the no-answer score exceeds this (as the official script; default "
+                   "1.0; without --na-prob-file every score is 0).")
 @click.option("--version", type=click.Choice(["auto", "1.1", "2.0"]), default="auto", show_default=True,
               help="Which official rules; auto: 2.0 when the file has unanswerable questions or says v2.")
 @click.option("--out-file", "-o", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here.")
@@ -78,7 +88,7 @@ def evaluate(data, predictions, na_prob_file, na_prob_thresh, version, out_file)
 @squad.command()
 @click.argument("nbest", type=click.Path(exists=True, dir_okay=False))
 @click.argument("null_odds", type=click.Path(exists=True, dir_okay=False))
-@click.option("--threshold", type=float, required=True, help="Answer '' where the null odds exceed this.")
+@click.option("--threshold", type=float, required=True, callback=_finite, help="Answer '' where the null odds exceed this.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
               help="Predictions file to write (default: beside NBEST, .predictions-at-THRESHOLD.json).")
 def threshold(nbest, null_odds, threshold, output):
@@ -95,7 +105,7 @@ def threshold(nbest, null_odds, threshold, output):
     from mtdnn_squad.scoring import read_mapping
 
     answers = apply_threshold(read_mapping(Path(nbest), list, "a list of candidates"),
-                              read_mapping(Path(null_odds), (int, float), "a number"), threshold)
+                              read_mapping(Path(null_odds), (int, float), "a number"), threshold, source=nbest)
     name = Path(nbest).name
     base = name.removesuffix(".nbest_predictions.json") if name.endswith(".nbest_predictions.json") else Path(nbest).stem
     target = Path(output) if output else Path(nbest).with_name(f"{base}.predictions-at-{threshold:g}.json")

@@ -97,33 +97,39 @@ def _summary(exact: list[float], f1: list[float], rows: list[int]) -> tuple[floa
 
 
 def best_threshold(predictions: Sequence[str | None], scores: list[float], null_odds: Sequence[float],
-                   has_answer: list[bool]) -> tuple[float, float]:
+                   has_answer: list[bool], odds_order: Sequence[int] | None = None) -> tuple[float, float]:
     """The official ``find_best_thresh``: start from "no answer everywhere", then accept the
     predictions in increasing order of their null odds; return the best total (x100) and the
-    null-odds value where it is reached."""
+    null-odds value where it is reached. Equal null odds are taken in ``odds_order`` (each
+    question's position in the null-odds file: the official script sorts that file's entries
+    with a stable sort), by default in the questions' order."""
     current = best = sum(1 for has in has_answer if not has)
     threshold = 0.0
-    for i in sorted(range(len(scores)), key=lambda k: null_odds[k]):
+    order = range(len(scores)) if odds_order is None else odds_order
+    for i in sorted(range(len(scores)), key=lambda k: (null_odds[k], order[k])):
         if has_answer[i]:
             current += scores[i]
         elif predictions[i]:
             current -= 1
         if current > best:
-            best, threshold = current, float(null_odds[i])
+            best, threshold = current, null_odds[i]
     return 100.0 * best / len(scores), threshold
 
 
 def evaluate_v2(golds: Sequence[Sequence[str]], predictions: Sequence[str | None],
-                null_odds: Sequence[float] | None = None, na_prob_thresh: float | None = None) -> dict[str, float]:
+                null_odds: Sequence[float] | None = None, na_prob_thresh: float | None = None,
+                odds_order: Sequence[int] | None = None) -> dict[str, float]:
     """The official 2.0 results: ``exact, f1, total``, ``HasAns_*``, ``NoAns_*`` and, given null
-    odds, ``best_exact(_thresh)`` and ``best_f1(_thresh)``. With ``na_prob_thresh`` (the official
-    script's ``--na-prob-thresh``, default there 1.0), a question whose null odds exceed it counts
-    as answered "no answer"; ``None`` scores the predictions as they are."""
+    odds, ``best_exact(_thresh)`` and ``best_f1(_thresh)`` (ties: see :func:`best_threshold`).
+    With ``na_prob_thresh`` (the official script's ``--na-prob-thresh``, default there 1.0), a
+    question whose null odds exceed it counts as answered "no answer"; without null odds every
+    question's are 0, as in the official script (so a threshold below 0 answers nothing).
+    ``None`` scores the predictions as they are."""
     exact, f1 = raw_scores_v2(golds, predictions)
     has_answer = [bool(answers) for answers in golds]
     exact_t, f1_t = list(exact), list(f1)
-    if null_odds is not None and na_prob_thresh is not None:
-        for i, odds in enumerate(null_odds):
+    if na_prob_thresh is not None:
+        for i, odds in enumerate(null_odds if null_odds is not None else [0.0] * len(golds)):
             if odds > na_prob_thresh:
                 exact_t[i] = f1_t[i] = float(not has_answer[i])
     rows = list(range(len(golds)))
@@ -135,8 +141,8 @@ def evaluate_v2(golds: Sequence[Sequence[str]], predictions: Sequence[str | None
             values = _summary(exact_t, f1_t, subset)
             result[f"{name}_exact"], result[f"{name}_f1"], result[f"{name}_total"] = values
     if null_odds is not None and rows:
-        result["best_exact"], result["best_exact_thresh"] = best_threshold(predictions, exact, null_odds, has_answer)
-        result["best_f1"], result["best_f1_thresh"] = best_threshold(predictions, f1, null_odds, has_answer)
+        result["best_exact"], result["best_exact_thresh"] = best_threshold(predictions, exact, null_odds, has_answer, odds_order)
+        result["best_f1"], result["best_f1_thresh"] = best_threshold(predictions, f1, null_odds, has_answer, odds_order)
     missing = sum(1 for p in predictions if p is None)
     if missing:
         result["missing"] = missing

@@ -9,6 +9,7 @@ threshold, in both directions (the n-best list keeps the best span of every ques
 the threshold on dev, apply it to test predictions without running the model again."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mtdnn_core.io import atomic_write_json
@@ -25,16 +26,22 @@ def write_squad_predictions(output: dict, prefix: Path) -> list[Path]:
     return written
 
 
-def apply_threshold(nbest: dict[str, list[dict]], null_odds: dict[str, float], threshold: float) -> dict[str, str]:
+def apply_threshold(nbest: dict[str, list[dict]], null_odds: dict[str, float], threshold: float,
+                    source: str = "the n-best file") -> dict[str, str]:
     """Question id -> answer: the best non-empty n-best text, or "" where the null odds exceed
-    ``threshold`` (or no span was found)."""
+    ``threshold`` (or no span was found). A candidate that is not an object with a ``text``
+    string is an error naming it: skipping it would change the answer silently."""
+    from mtdnn_core.errors import DataError
+
     missing = [uid for uid in nbest if uid not in null_odds]
     if missing:
-        from mtdnn_core.errors import DataError
-
-        raise DataError(f"no null odds for {len(missing)} question(s) of the n-best file, e.g. {missing[0]}")
+        raise DataError(f"no null odds for {len(missing)} question(s) of {source}, e.g. {missing[0]}")
     answers = {}
     for uid, entries in nbest.items():
-        best = next((e["text"] for e in entries if e.get("text")), "")
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
+                raise DataError(f"{source}: question {uid}: candidate {i} is not an object with a \"text\" string "
+                                f"(got {json.dumps(entry)[:80]})")
+        best = next((e["text"] for e in entries if e["text"]), "")
         answers[uid] = "" if null_odds[uid] > threshold else best
     return answers

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from mtdnn_core.errors import DataError
@@ -19,6 +20,8 @@ def read_mapping(path: Path, kind: type | tuple[type, ...], what: str) -> dict:
     for key, item in value.items():
         if not isinstance(item, kind) or isinstance(item, bool):
             raise DataError(f"{path}: question {key}: expected {what}, got {type(item).__name__}")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise DataError(f"{path}: question {key}: {item} is not a finite number")
     return value
 
 
@@ -27,9 +30,16 @@ def detect_version(path: Path, examples) -> str:
     return "2.0" if declared.startswith("v2") or any(e.is_impossible for e in examples) else "1.1"
 
 
-def score_file(data: Path, predictions: Path, na_prob_file: Path | None = None, na_prob_thresh: float = 1.0,
+#: the official 2.0 script's ``--na-prob-thresh`` default
+DEFAULT_NA_PROB_THRESH = 1.0
+
+
+def score_file(data: Path, predictions: Path, na_prob_file: Path | None = None, na_prob_thresh: float | None = None,
                version: str = "auto") -> tuple[dict, list[str]]:
-    """The official result for a predictions file, and notes on missing or unknown question ids."""
+    """The official result for a predictions file, and notes on missing or unknown question ids.
+    ``na_prob_thresh`` ``None``: the official default (SQuAD 2.0 only)."""
+    if na_prob_thresh is not None and not math.isfinite(na_prob_thresh):
+        raise DataError(f"--na-prob-thresh: {na_prob_thresh} is not a finite number")
     examples = read_squad(data)
     if any(not e.labeled for e in examples):
         raise DataError(f"{data}: the questions have no gold answers; nothing to score against")
@@ -49,12 +59,17 @@ def score_file(data: Path, predictions: Path, na_prob_file: Path | None = None, 
     if version == "1.1":
         if na_prob_file:
             raise DataError("--na-prob-file applies to SQuAD 2.0 only (use --version 2.0)")
+        if na_prob_thresh is not None:
+            raise DataError("--na-prob-thresh applies to SQuAD 2.0 only (use --version 2.0)")
         return evaluate_v1(golds, answers), notes
-    odds = None
+    odds = order = None
     if na_prob_file:
         table = read_mapping(na_prob_file, (int, float), "a number")
         lacking = [uid for uid in ids if uid not in table]
         if lacking:
             raise DataError(f"{na_prob_file}: no no-answer score for {len(lacking)} question(s), e.g. {lacking[0]}")
-        odds = [float(table[uid]) for uid in ids]
-    return evaluate_v2(golds, answers, odds, na_prob_thresh if odds is not None else None), notes
+        odds = [table[uid] for uid in ids]
+        position = {uid: i for i, uid in enumerate(table)}  # equal scores: the file's order decides
+        order = [position[uid] for uid in ids]
+    thresh = DEFAULT_NA_PROB_THRESH if na_prob_thresh is None else na_prob_thresh
+    return evaluate_v2(golds, answers, odds, thresh, order), notes
