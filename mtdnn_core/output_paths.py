@@ -17,8 +17,8 @@ from pathlib import Path
 
 from mtdnn_core.errors import MtdnnError
 
-#: files that mark an ``mtdnn train`` run directory
-TRAIN_RUN_MARKERS = ("log.jsonl", "latest.json", "config.json", "summary.json", "best.json")
+#: names (glob patterns) that mark an ``mtdnn train`` run directory
+TRAIN_RUN_MARKERS = ("log.jsonl", "latest.json", "summary.json", "best.json", "checkpoint-*")
 
 
 class OutputPathError(MtdnnError):
@@ -71,7 +71,8 @@ def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | No
     ``inputs`` pairs an input's option name with its path (None and non-paths are skipped; inputs
     that do not exist on disk cannot be harmed and are skipped too). ``directory``: the output is a
     directory; ``own`` are file names that mark this command's earlier output (replaced only with
-    ``overwrite``), ``foreign`` those that mark another tool's run (always refused); ``replaces``:
+    ``overwrite``), ``foreign`` names or glob patterns that mark another tool's run (always
+    refused); ``replaces``:
     the command replaces the whole directory, so a non-empty one needs ``overwrite``.
     ``allow_inside``: writing below an input directory is harmless for this command (it only adds
     new files there). Returns ``output`` as a Path."""
@@ -90,7 +91,7 @@ def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | No
         raise OutputPathError(f"{option} {output} {what} the input {name} {source}; writing there would replace or "
                               f"delete the input (--overwrite never allows this): choose an output outside the input")
     if output.exists() and output.is_dir() and directory:
-        found = [name for name in foreign if (output / name).exists()]
+        found = [name for name in foreign if any(output.glob(name))]
         if found:
             raise OutputPathError(f"{option} {output}: holds another run's files ({', '.join(found)}); this command does "
                                   f"not replace them, even with --overwrite: choose a new or empty directory")

@@ -132,6 +132,10 @@ def extract(encoder: Any, tokenizer: Any, lines: list[InputLine], output: Path, 
                     tokens = tokenizer.convert_ids_to_tokens(encodings[index]["input_ids"]) if pooling == "all" else None
                     handle.write((_json_record(index, vectors, layers, tokens) + "\n").encode("utf-8"))
         os.replace(tmp_name, output)
+    except OSError as exc:  # a full disk: one message, no partial file, the old output kept
+        Path(tmp_name).unlink(missing_ok=True)
+        raise ConversionError(f"--output {output}: writing failed ({exc.strerror or exc}); the partial output was "
+                              f"removed; free space or choose another location") from None
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise

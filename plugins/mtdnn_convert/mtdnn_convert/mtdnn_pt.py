@@ -185,7 +185,8 @@ def convert_mtdnn_pt(source: Path, target: Path, *, vocab_file: Path | None = No
     from safetensors.torch import save_file
 
     source, target = Path(source), Path(target)
-    check_target(target, overwrite)
+    inputs = [("FILE", source), ("--vocab", vocab_file), ("--tokenizer", tokenizer)]
+    check_target(target, overwrite, inputs)
     if vocab_file and tokenizer:
         raise ConversionError("pass --vocab or --tokenizer, not both")
     if vocab_file and not Path(vocab_file).is_file():
@@ -213,7 +214,7 @@ def convert_mtdnn_pt(source: Path, target: Path, *, vocab_file: Path | None = No
         notes.append(f"not converted (not weights of the model): top-level {', '.join(others)}")
     if inferred:
         notes.append(f"read off the tensor shapes (not in 'config'): {', '.join(inferred)}")
-    with staged_directory(target, overwrite) as tmp:
+    with staged_directory(target, overwrite, inputs) as tmp:
         hf_config.save_pretrained(tmp)
         save_file({k: v.float().contiguous() for k, v in sorted(encoder.items())}, str(tmp / "model.safetensors"),
                   metadata={"format": "pt"})

@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
 
 from mtdnn_convert.errors import ConversionError
 
 
-def check_target(target: Path, overwrite: bool) -> None:
-    """Refuse, before any work is done, to replace a file or a non-empty directory by accident."""
+def check_target(target: Path, overwrite: bool, inputs: Iterable[tuple[str, str | Path | None]] = ()) -> None:
+    """Refuse, before any work is done, to replace a file or a non-empty directory by accident,
+    an input (``(option, path)`` pairs: OUT_DIR is, contains or lies inside it) or a training run,
+    even with ``overwrite``."""
+    check_output(target, inputs, option="OUT_DIR", overwrite=overwrite, directory=True, foreign=TRAIN_RUN_MARKERS)
     if target.exists() and not target.is_dir():
         raise ConversionError(f"{target} is a file; the output must be a directory")
     if target.is_dir() and any(target.iterdir()) and not overwrite:
@@ -21,15 +26,20 @@ def check_target(target: Path, overwrite: bool) -> None:
 
 
 @contextmanager
-def staged_directory(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
+def staged_directory(target: str | Path, overwrite: bool = False,
+                     inputs: Iterable[tuple[str, str | Path | None]] = ()) -> Iterator[Path]:
     """Yield a temporary directory beside ``target``; on success it replaces ``target``, on any
-    error it is removed, so a failed command leaves no partial output."""
+    error (a full disk too) it is removed, so a failed command leaves no partial output."""
     target = Path(target)
-    check_target(target, overwrite)
+    check_target(target, overwrite, inputs)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         yield tmp
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ConversionError(f"{target}: writing failed ({exc.strerror or exc}); the partial output was removed, "
+                              f"{target} is as it was; free space or choose another directory") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

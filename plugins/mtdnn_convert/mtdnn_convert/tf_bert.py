@@ -101,11 +101,13 @@ def convert_tf_bert(source: Path, target: Path, *, config_file: Path | None = No
     from safetensors.torch import save_file
 
     target = Path(target)
-    check_target(target, overwrite)
+    check_target(target, overwrite, [("CKPT", source)])
     prefix = find_checkpoint(Path(source))
     folder = prefix.parent
     config_file = Path(config_file) if config_file else folder / "bert_config.json"
     vocab_file = Path(vocab_file) if vocab_file else folder / "vocab.txt"
+    inputs = [("CKPT", p) for p in folder.glob(f"{prefix.name}.*")] + [("--config", config_file), ("--vocab", vocab_file)]
+    check_target(target, overwrite, inputs)
     missing = [f"{p}: missing ({hint})" for p, hint in ((config_file, "pass --config"), (vocab_file, "pass --vocab"))
                if not p.is_file()]
     if missing:
@@ -127,7 +129,7 @@ def convert_tf_bert(source: Path, target: Path, *, config_file: Path | None = No
     if plan.architecture == "BertModel":  # a bare encoder is stored without the "bert." prefix
         tensors = {k.removeprefix("bert."): v for k, v in tensors.items()}
     notes: list[str] = []
-    with staged_directory(target, overwrite) as tmp:
+    with staged_directory(target, overwrite, inputs) as tmp:
         config.to_hf(plan.architecture, hidden_act).save_pretrained(tmp)
         save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": "pt"})
         write_tokenizer(vocab_file, tmp, casing.value, config.max_position_embeddings)
