@@ -45,9 +45,11 @@ def download(versions, target, mirror, checksums):
     Example:
       mtdnn squad download --version 2.0 --target squad_data/
     """
+    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
     from mtdnn_glue.download import read_checksums
     from mtdnn_squad.download import download_squad
 
+    check_output(target, [("--checksums", checksums)], option="--target", directory=True, foreign=TRAIN_RUN_MARKERS)
     sums = read_checksums(Path(checksums).read_text()) if checksums else None
     done = download_squad(list(versions), Path(target), mirror, sums, log=click.echo)
     click.echo(f"{len(done)} file(s) in {target}; train with: mtdnn train --plugin squad --data-dir {target} --tasks squadv2")
@@ -73,8 +75,12 @@ def evaluate(data, predictions, na_prob_file, na_prob_thresh, version, out_file)
       mtdnn squad evaluate dev-v2.0.json predictions.json --na-prob-file null_odds.json
     """
     from mtdnn_core.io import atomic_write_text
+    from mtdnn_core.output_paths import check_output
     from mtdnn_squad.scoring import score_file
 
+    if out_file:
+        check_output(out_file, [("DATA", data), ("PREDICTIONS", predictions), ("--na-prob-file", na_prob_file)],
+                     option="--out-file")
     result, notes = score_file(Path(data), Path(predictions), Path(na_prob_file) if na_prob_file else None,
                                na_prob_thresh, version)
     for note in notes:
@@ -101,14 +107,16 @@ def threshold(nbest, null_odds, threshold, output):
           scores/squadv2_dev.epoch2.null_odds.json --threshold -1.5
     """
     from mtdnn_core.io import atomic_write_json
+    from mtdnn_core.output_paths import check_output
     from mtdnn_squad.outputs import apply_threshold
     from mtdnn_squad.scoring import read_mapping
 
-    answers = apply_threshold(read_mapping(Path(nbest), list, "a list of candidates"),
-                              read_mapping(Path(null_odds), (int, float), "a number"), threshold, source=nbest)
     name = Path(nbest).name
     base = name.removesuffix(".nbest_predictions.json") if name.endswith(".nbest_predictions.json") else Path(nbest).stem
     target = Path(output) if output else Path(nbest).with_name(f"{base}.predictions-at-{threshold:g}.json")
+    check_output(target, [("NBEST", nbest), ("NULL_ODDS", null_odds)], option="--output")
+    answers = apply_threshold(read_mapping(Path(nbest), list, "a list of candidates"),
+                              read_mapping(Path(null_odds), (int, float), "a number"), threshold, source=nbest)
     atomic_write_json(target, answers)
     empty = sum(1 for a in answers.values() if not a)
     click.echo(f"{len(answers)} predictions ({empty} without an answer) written to {target}")
