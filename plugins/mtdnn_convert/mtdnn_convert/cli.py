@@ -28,7 +28,7 @@ def convert():
 
 
 @convert.command("tf-bert")
-@click.argument("ckpt", type=click.Path(exists=True))
+@click.argument("ckpt", type=click.Path())  # a checkpoint prefix names no file itself: checked by the converter
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="bert_config.json (default: beside the checkpoint).")
 @click.option("--vocab", "vocab_file", type=click.Path(dir_okay=False), help="vocab.txt (default: beside the checkpoint).")

@@ -26,6 +26,7 @@ import torch
 
 from mtdnn_convert.errors import ConversionError
 from mtdnn_convert.extract_inputs import InputLine
+from mtdnn_convert.outdir import current_umask
 
 Pooling = Literal["first", "mean", "all"]
 JSON_SUFFIXES, NPY_SUFFIXES = (".jsonl", ".json"), (".npy",)
@@ -118,6 +119,7 @@ def extract(encoder: Any, tokenizer: Any, lines: list[InputLine], output: Path, 
     encodings = encode_lines(lines, tokenizer, max_len)
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    os.fchmod(fd, 0o666 & ~current_umask())  # as a plain open() would create it (mkstemp makes it private)
     try:
         with os.fdopen(fd, "wb") as handle, tqdm(total=len(lines), unit="line", disable=not progress,
                                                  file=sys.stderr) as bar:

@@ -25,6 +25,28 @@ def check_target(target: Path, overwrite: bool, inputs: Iterable[tuple[str, str 
         raise ConversionError(f"{target} exists and is not empty; pass --overwrite to replace it, or choose another directory")
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _plain_modes(root: Path) -> None:
+    """Give everything under ``root`` the mode a plain ``mkdir``/``open`` makes under the umask:
+    some writers (safetensors) create their files private, and another account or a serving
+    container must be able to read the output as it could any other file the user writes."""
+    mask = current_umask()
+    for path in root.rglob("*"):
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            os.chmod(path, 0o777 & ~mask)
+        elif path.is_file():
+            executable = path.stat().st_mode & 0o111
+            os.chmod(path, (0o666 | executable) & ~mask)
+
+
 @contextmanager
 def staged_directory(target: str | Path, overwrite: bool = False,
                      inputs: Iterable[tuple[str, str | Path | None]] = ()) -> Iterator[Path]:
@@ -34,8 +56,10 @@ def staged_directory(target: str | Path, overwrite: bool = False,
     check_target(target, overwrite, inputs)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it (mkdtemp makes it private)
     try:
         yield tmp
+        _plain_modes(tmp)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ConversionError(f"{target}: writing failed ({exc.strerror or exc}); the partial output was removed, "
