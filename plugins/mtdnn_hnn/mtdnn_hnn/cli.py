@@ -51,8 +51,10 @@ def _key_values(values: tuple[str, ...]) -> dict:
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--num-threads", type=int, default=None)
 @click.option("--plugin", "plugins", multiple=True, help="More plugins to load.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace an earlier evaluation's metrics.json in --output-dir (never a training run's).")
 def evaluate(checkpoint, encoder, tasks, data_dir, output_dir, head_from, head_config, splits, max_samples,
-             batch_size, max_seq_len, device, num_threads, plugins):
+             batch_size, max_seq_len, device, num_threads, plugins, overwrite):
     """Accuracy of the LM scorer, the similarity scorer and their combination on HNN tasks.
 
     \b
@@ -61,10 +63,17 @@ def evaluate(checkpoint, encoder, tasks, data_dir, output_dir, head_from, head_c
     """
     import torch
 
+    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
     from mtdnn_core.plugins import PluginHost
     from mtdnn_core.training import checkpoint as ckpt
     from mtdnn_hnn.evaluation import HEADER, EvalRequest, evaluate as run, require_known
 
+    default_out = Path(checkpoint) / "hnn-eval" if checkpoint else Path("hnn-eval")
+    check_output(output_dir or default_out, [("--data-dir", data_dir), ("--encoder", encoder)], option="--output-dir",
+                 overwrite=overwrite, directory=True, own=("metrics.json",), foreign=(*TRAIN_RUN_MARKERS, "state.json"))
+    # beside the run's own files (the default CHECKPOINT/hnn-eval) is fine; the run itself is not
+    check_output(output_dir or default_out, [("--checkpoint", checkpoint)], option="--output-dir", directory=True,
+                 allow_inside=True)
     if num_threads:
         torch.set_num_threads(num_threads)
     names = [t.strip() for t in tasks.split(",") if t.strip()]
@@ -73,7 +82,6 @@ def evaluate(checkpoint, encoder, tasks, data_dir, output_dir, head_from, head_c
         loaded = [*ckpt.read_meta(ckpt.resolve_checkpoint(checkpoint)).get("plugins", []), *loaded]
     host = PluginHost(list(dict.fromkeys(loaded)))
     require_known(host, names)
-    default_out = Path(checkpoint) / "hnn-eval" if checkpoint else Path("hnn-eval")
     request = EvalRequest(tasks=names, data_dir=Path(data_dir), output_dir=Path(output_dir) if output_dir else default_out,
                           checkpoint=Path(checkpoint) if checkpoint else None, encoder=encoder, head_from=head_from,
                           head_config=_key_values(head_config), splits=splits.split(",") if splits else None,

@@ -44,7 +44,7 @@ def test_train_on_dprd_rows_then_transfer_to_wsc273(tmp_path, tiny_mlm):
     result = invoke("hnn", "evaluate", "--checkpoint", run, "--data-dir", HNN, "--tasks", "wsc273", "--num-threads", 1)
     assert result.exit_code == 0, result.output
     result = invoke("hnn", "evaluate", "--checkpoint", run, "--data-dir", HNN, "--tasks", "dprd", "--max-samples", 12,
-                    "--num-threads", 1)
+                    "--num-threads", 1, "--overwrite")  # the first evaluation's metrics.json is replaced
     assert result.exit_code == 0, result.output
     wsc = scores(run / "hnn-eval" / "scores" / "wsc273_test.hnn.json")
     answers = wsc273_answers()
