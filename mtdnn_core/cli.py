@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from mtdnn_core.errors import ConfigError, MtdnnError
+from mtdnn_core.errors import ConfigError, MtdnnError, ObserverError
 
 BUILTIN_COMMANDS = ("train", "predict", "prepro", "validate", "plugins", "strip", "plot")
 
@@ -52,7 +52,7 @@ class MtdnnGroup(click.Group):
             from mtdnn_core.plugins import PluginHost
 
             group = click.Group()
-            host = PluginHost(load_all=True, builtins=False)
+            host = PluginHost(load_all=True, builtins=False, survey=True)
             with warnings.catch_warnings():
                 if not host.strict:
                     warnings.simplefilter("ignore")
@@ -87,6 +87,10 @@ class MtdnnGroup(click.Group):
                 rows.append((name, command.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def parse_args(self, ctx, args):
+        ctx.meta["mtdnn.args"] = list(args)  # the command line as given, for the resume command
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:
@@ -205,13 +209,15 @@ class TrainCommand(click.Command):
 def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
     import yaml
 
+    from mtdnn_core.config import load_yaml
+
     out = {}
     for item in values:
         if "=" not in item:
             raise ConfigError([f"--set {item}: expected KEY=VALUE"], "--set")
         key, raw = item.split("=", 1)
         try:
-            out[key.strip().replace("-", "_")] = yaml.safe_load(raw)
+            out[key.strip().replace("-", "_")] = load_yaml(raw, f"--set {key.strip()}")
         except yaml.YAMLError as exc:
             raise ConfigError([f"--set {item}: the value is not valid YAML ({getattr(exc, 'problem', exc)}); "
                                f"quote it, e.g. --set '{key}={{a: 1}}'"], "--set") from None
@@ -283,10 +289,42 @@ def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, no_p
     config = run_dir.settle_output(_train_config(config_file, plugins, task_defs, sets, options), config_file)
     host = _host(tuple(config.plugins), strict_plugins)
     trainer = Trainer(config, host, progress=not no_progress)
-    summary = trainer.train()
+    try:
+        summary = trainer.train()
+    except KeyboardInterrupt:
+        click.echo(f"interrupted at update {trainer.step}; {_resume_advice(config.output_dir)}", err=True)
+        sys.exit(130)
+    except ObserverError as exc:
+        saved = f"checkpoint saved: {exc.checkpoint}" if exc.checkpoint else "no update made yet, nothing to save"
+        raise MtdnnError(f"{exc}; the run stopped ({saved}). Fix or remove {exc.observer} "
+                         f"(--report-to, --plugin), then {_resume_advice(config.output_dir)}") from None
     if trainer.dist.is_main:  # under torchrun, rank 0 speaks for the run
         _print_summary(summary)
     trainer.dist.close()
+
+
+def _resume_advice(output_dir: str) -> str:
+    """Where the run's newest checkpoint is and the command line that continues from it: the
+    one given, with ``--resume OUTPUT_DIR`` (and without ``--overwrite``)."""
+    import shlex
+
+    from mtdnn_core.training.checkpoint import read_meta, resolve_checkpoint
+
+    args = click.get_current_context().meta.get("mtdnn.args", ["train", "..."])
+    kept, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--resume":
+            skip = True
+        elif not (arg.startswith("--resume=") or arg == "--overwrite"):
+            kept.append(arg)
+    try:
+        latest = resolve_checkpoint(output_dir)
+        where = f"last checkpoint: {latest} (update {read_meta(latest).get('step')})"
+    except (MtdnnError, OSError):
+        return f"no checkpoint was written yet; start again with: {shlex.join(['mtdnn', *args])}"
+    return f"{where}; resume with: {shlex.join(['mtdnn', *kept, '--resume', str(output_dir)])}"
 
 
 def _print_summary(summary: dict) -> None:
@@ -299,7 +337,10 @@ def _print_summary(summary: dict) -> None:
         shown = ", ".join(f"{k} {v:.2f}" for k, v in metrics.items() if isinstance(v, float))
         click.echo(f"  {dataset:<24} {shown or '(no labels)'}")
     out = summary["output_dir"]
-    if summary.get("metric_for_best"):
+    if summary.get("metric_for_best") and summary["best_step"] is None:
+        click.echo(f"best {summary['metric_for_best']}: no evaluation scored it, so there is no best checkpoint; "
+                   f"use --checkpoint {out}")
+    elif summary.get("metric_for_best"):
         stopped = " (stopped early)" if summary.get("stopped_early") else ""
         best = "-" if summary["best_value"] is None else f"{summary['best_value']:.4g}"
         click.echo(f"best {summary['metric_for_best']}: {best} at update {summary['best_step']}{stopped}; "

@@ -94,6 +94,60 @@ class _LineLoader(yaml.SafeLoader):
     """A safe loader that remembers the line of every mapping key."""
 
 
+# Aliases (``*name``) may repeat anchored parts, but a few hundred bytes of nested aliases expand
+# to billions of nodes ("billion laughs") and hang whatever walks the result; a real config
+# repeats far less than this.
+MAX_ALIAS_EXPANSION = 10_000
+
+
+def check_alias_expansion(root: yaml.Node | None, source: str) -> None:
+    """Refuse a composed YAML document whose aliases add more than :data:`MAX_ALIAS_EXPANSION`
+    nodes once expanded, or refer to themselves. Linear in the document's size."""
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    aliases = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # iterative post-order: a deep document must not exhaust the recursion limit
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            open_nodes.discard(key)
+            continue
+        if key in sizes:
+            aliases += 1
+            continue
+        if key in open_nodes:
+            mark = node.start_mark
+            raise ConfigError([f"{source}:{mark.line + 1}: an alias refers to the anchor it is inside of (a "
+                               f"recursive structure); write the values out"], source)
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(_children(node)))
+    composed = len(sizes)
+    expanded = sizes[id(root)]
+    if expanded - composed > MAX_ALIAS_EXPANSION:
+        raise ConfigError([f"{source}: its aliases (*name) expand it from {composed} to {expanded} values, more than "
+                           f"{MAX_ALIAS_EXPANSION} added; write the repeated parts out or use fewer aliases"], source)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """Safe-load one YAML value (``--set KEY=VALUE``), its alias expansion bounded."""
+    check_alias_expansion(yaml.compose(text, Loader=yaml.SafeLoader), source)
+    return yaml.safe_load(text)
+
+
 def _load_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
     lines: dict[tuple, int] = {}
     try:
@@ -102,6 +156,7 @@ def _load_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         raise ConfigError([f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"], source) from None
+    check_alias_expansion(root, source)
 
     duplicates: list[str] = []
     values: dict[tuple, yaml.Node] = {}

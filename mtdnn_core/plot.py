@@ -31,8 +31,19 @@ class RunCurves:
     metrics: dict[str, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)  # dataset -> metric -> points
 
 
+def _text(path: Path) -> str:
+    """A run file's text; bytes that are not UTF-8 are an error naming the file and line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MtdnnError(f"{path}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                         f"mtdnn writes its run files as UTF-8, so this one was changed or damaged") from None
+
+
 def _records(path: Path) -> list[dict]:
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = _text(path).splitlines()
     records = []
     for number, line in enumerate(lines, 1):
         try:
@@ -68,7 +79,7 @@ def read_run(run_dir: str | Path, label: str | None = None) -> RunCurves:
                 curves.learning_rate.append((step, record["lr"]))
     if history.is_file():
         try:
-            evaluations = json.loads(history.read_text(encoding="utf-8"))
+            evaluations = json.loads(_text(history))
         except ValueError:
             raise MtdnnError(f"{history}: not valid JSON") from None
         for record in evaluations:
@@ -146,4 +157,7 @@ def plot_runs(runs: list[str | Path], out: str | Path) -> list[Path]:
         names = sorted({m for c in curves for m in c.metrics.get(dataset, {})})
         panels = {name: {c.label: c.metrics.get(dataset, {}).get(name, []) for c in curves} for name in names}
         written.append(line_chart(panels, out / f"{dataset}.png", title=dataset, integer_x=True))
+    if not written:
+        raise MtdnnError(f"nothing to plot: {', '.join(map(str, runs))} hold(s) no training record in log.jsonl and no "
+                         f"evaluation in metrics.json (empty files, or a run that stopped before its first logged update)")
     return written

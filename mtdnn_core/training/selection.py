@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.errors import ConfigError, MtdnnError
+from mtdnn_core.errors import ConfigError, MtdnnError, did_you_mean
 from mtdnn_core.io import atomic_write_json
 
 BEST = "best.json"
@@ -30,8 +30,12 @@ class Criterion:
     higher_is_better: dict[str, bool]  # metric name -> direction (missing: higher is better)
 
     @classmethod
-    def parse(cls, spec: str, first_metrics: dict[str, str], higher_is_better: dict[str, bool]) -> Criterion:
-        """Check ``spec`` against the run's tasks and metrics before training starts."""
+    def parse(cls, spec: str, first_metrics: dict[str, str], higher_is_better: dict[str, bool],
+              computes: dict[str, list[str]] | None = None) -> Criterion:
+        """Check ``spec`` against the run's tasks and metrics before training starts; with
+        ``computes`` (each dev/test set the run scores -> the metrics it computes there), also
+        that the named dataset is scored and computes the named metric, so a run never trains
+        towards a number it will not have."""
         spec = spec.strip()
         if spec != MEAN:
             target, sep, metric = spec.partition(":")
@@ -40,8 +44,16 @@ class Criterion:
                                   "metric_for_best")
             task = target.split("_", 1)[0]
             if task not in first_metrics:
-                raise ConfigError([f"metric_for_best: '{target}' is not one of the run's tasks ({', '.join(first_metrics)})"],
-                                  "metric_for_best")
+                raise ConfigError([f"metric_for_best: '{target}' is not one of the run's tasks"
+                                   f"{did_you_mean(target, [*first_metrics, *(computes or {})])} "
+                                   f"({', '.join(first_metrics)})"], "metric_for_best")
+            if computes is not None:
+                _check_computed(spec, target, task, metric, computes)
+        elif computes is not None:
+            unscored = [t for t in first_metrics if not any(d.split("_", 1)[0] == t for d in computes)]
+            if unscored:
+                raise ConfigError([f"metric_for_best: 'mean' needs a dev/test set of every task; none for "
+                                   f"{', '.join(unscored)}; add one or name a task (TASK:METRIC)"], "metric_for_best")
         return cls(spec, dict(first_metrics), dict(higher_is_better))
 
     def _oriented(self, metric: str, value: Any) -> float | None:
@@ -82,6 +94,26 @@ class Criterion:
     def shown(self, score: float | None) -> str:
         """A score as people read it."""
         return "-" if score is None else f"{self.value(score):.4g}"
+
+
+def _check_computed(spec: str, target: str, task: str, metric: str, computes: dict[str, list[str]]) -> None:
+    if target in computes:
+        datasets = [target]
+    elif target == task:
+        datasets = [d for d in computes if d.split("_", 1)[0] == task]
+        if not datasets:
+            raise ConfigError([f"metric_for_best: '{spec}': the run scores no dev/test set of task '{task}' "
+                               f"(scored: {', '.join(computes) or 'none'}); add its dev file or name another task"],
+                              "metric_for_best")
+    else:
+        raise ConfigError([f"metric_for_best: '{spec}': '{target}' is not a dev/test set of this run"
+                           f"{did_you_mean(target, computes)} (scored: {', '.join(computes) or 'none'})"],
+                          "metric_for_best")
+    available = list(dict.fromkeys(m for d in datasets for m in computes[d]))
+    if metric not in available:
+        raise ConfigError([f"metric_for_best: '{spec}': '{target}' does not compute '{metric}'"
+                           f"{did_you_mean(metric, available)} (its metrics: {', '.join(available) or 'none'}; "
+                           f"e.g. {target}:{available[0] if available else 'METRIC'})"], "metric_for_best")
 
 
 @dataclass

@@ -28,7 +28,7 @@ from mtdnn_core import __version__
 from mtdnn_core.config import TrainConfig
 from mtdnn_core.data.batching import move_to
 from mtdnn_core.data.loader import batch_loader
-from mtdnn_core.errors import MtdnnError, TrainingDiverged
+from mtdnn_core.errors import MtdnnError, ObserverError, TrainingDiverged
 from mtdnn_core.io import atomic_write_json
 from mtdnn_core.optim import param_groups, warmup_steps
 from mtdnn_core.plugins import PluginHost
@@ -104,7 +104,10 @@ class Trainer:
         metrics = self.registries.metrics
         self.first_metrics = {n: metrics.get(d.metric_meta[0]).factory.name for n, d in self.defs.items() if d.metric_meta}
         directions = {e.factory.name: e.factory.higher_is_better for e in metrics}
-        self.tracker = (BestTracker(Criterion.parse(config.metric_for_best, self.first_metrics, directions), config.early_stopping)
+        computes = {f"{task}_{split}": [metrics.get(m).factory.name for m in self.defs[task].metric_meta]
+                    for task, splits in self.files.items() for split in splits if split != "train"}
+        self.tracker = (BestTracker(Criterion.parse(config.metric_for_best, self.first_metrics, directions, computes),
+                                    config.early_stopping)
                         if config.metric_for_best else None)
         self.eval_line = EvaluationLine(self.first_metrics, directions)
         self.reporters = (build_reporters(config.report_to, self.registries.reporters,
@@ -326,27 +329,50 @@ class Trainer:
             ckpt.remove_stale_temporaries(self.output_dir)
         self.dist.barrier()
         with attached(self.host, self.reporters), self._console():
-            self._observe()
-            if resume:
-                self.restore(ckpt.resolve_checkpoint(resume))
-            if self.dist.is_main:
-                atomic_write_json(self.output_dir / "config.json", config.model_dump())
-            if self.dist.is_main:
-                self.host.on_train_begin({"output_dir": str(self.output_dir), "config": config.model_dump(),
-                                      "tasks": list(self.defs), "step": self.step, "total_steps": self.total_updates})
-            self._loop()
-            summary = {"step": self.step, "epoch": self.epoch, "nonfinite_skipped": self.nonfinite_total,
-                       "history": self.history, "output_dir": str(self.output_dir)}
-            if self.tracker is not None:
-                summary.update(best_step=self.tracker.best_step, metric_for_best=config.metric_for_best,
-                               best_value=None if self.tracker.best_score is None else
-                               self.tracker.criterion.value(self.tracker.best_score),
-                               stopped_early=self.stopped_early)
-            if self.dist.is_main:
-                atomic_write_json(self.output_dir / "summary.json", summary)
-            if self.dist.is_main:
-                self.host.on_train_end(summary)
+            try:
+                summary = self._train(resume)
+            except ObserverError as exc:
+                saved = self._save_after_failure(exc)
+                exc.checkpoint = None if saved is None else str(saved)
+                raise
         self.dist.barrier()
+        return summary
+
+    def _save_after_failure(self, exc: ObserverError) -> Path | None:
+        """A reporter or observer failed between two updates: the run stops, but never without a
+        checkpoint of the updates made so far (unless the newest one already holds them)."""
+        LOGGER.error(f"{exc}; saving a checkpoint, then stopping")
+        latest = None
+        with contextlib.suppress(MtdnnError, OSError):
+            latest = ckpt.resolve_checkpoint(self.output_dir)
+        if latest is not None and ckpt.read_meta(latest).get("step") == self.step:
+            return latest
+        if self.step == 0 or not self.dist.is_main:
+            return latest
+        return self.save()
+
+    def _train(self, resume: str | Path | None) -> dict[str, Any]:
+        config = self.config
+        self._observe()
+        if resume:
+            self.restore(ckpt.resolve_checkpoint(resume))
+        if self.dist.is_main:
+            atomic_write_json(self.output_dir / "config.json", config.model_dump())
+        if self.dist.is_main:
+            self.host.on_train_begin({"output_dir": str(self.output_dir), "config": config.model_dump(),
+                                      "tasks": list(self.defs), "step": self.step, "total_steps": self.total_updates})
+        self._loop()
+        summary = {"step": self.step, "epoch": self.epoch, "nonfinite_skipped": self.nonfinite_total,
+                   "history": self.history, "output_dir": str(self.output_dir)}
+        if self.tracker is not None:
+            summary.update(best_step=self.tracker.best_step, metric_for_best=config.metric_for_best,
+                           best_value=None if self.tracker.best_score is None else
+                           self.tracker.criterion.value(self.tracker.best_score),
+                           stopped_early=self.stopped_early)
+        if self.dist.is_main:
+            atomic_write_json(self.output_dir / "summary.json", summary)
+        if self.dist.is_main:
+            self.host.on_train_end(summary)
         return summary
 
     def _observe(self) -> None:

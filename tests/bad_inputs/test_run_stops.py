@@ -1,0 +1,119 @@
+"""A run that stops early keeps its checkpoint and says how to continue: a failing reporter,
+Ctrl-C; a --metric-for-best the run will never compute is refused before anything loads."""
+import importlib
+import json
+import shlex
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from mtdnn_core.cli import main
+
+# every task file row of the workspace is 2 rows: with --batch-size 8 one update per epoch
+REPORTER = """\
+from pathlib import Path
+
+from mtdnn_core import hookimpl
+
+
+class Boom:
+    def __init__(self, run):
+        self.flag = Path(run.output_dir).parent / "boom.flag"
+
+    @hookimpl
+    def on_step_end(self, state):
+        if state["step"] == 2 and self.flag.exists():
+            raise RuntimeError("reporter backend unreachable")
+
+
+@hookimpl
+def register_reporters(registry):
+    registry.add("boom", Boom)
+"""
+CTRL_C = """\
+from mtdnn_core import hookimpl
+
+
+@hookimpl
+def on_step_end(state):
+    if state["step"] == 2:
+        raise KeyboardInterrupt
+"""
+
+
+@pytest.fixture
+def module(tmp_path, monkeypatch):
+    """``write(name, source)``: the module ``stopplugins.NAME``, for ``--plugin stopplugins.NAME``."""
+    package = tmp_path / "src" / "stopplugins"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(package.parent))
+    for name in [m for m in sys.modules if m.split(".")[0] == "stopplugins"]:  # another test's package
+        monkeypatch.delitem(sys.modules, name)
+    importlib.invalidate_caches()
+
+    def write(name: str, source: str) -> str:
+        (package / f"{name}.py").write_text(source)
+        return f"stopplugins.{name}"
+
+    return write
+
+
+def _resume_args(output: str) -> list[str]:
+    command = output.split("resume with: ", 1)[1].splitlines()[0]
+    args = shlex.split(command)
+    assert args[0] == "mtdnn"
+    return args[1:]
+
+
+def _checkpoints(run):
+    return sorted(p.name for p in run.glob("checkpoint-*"))
+
+
+def test_a_failing_reporter_leaves_a_checkpoint_and_the_resume_command(ws, module):
+    (ws.root / "boom.flag").write_text("")
+    plugin = module("boom", REPORTER)
+    ws.run_existed = True  # the run directory is kept, with its checkpoints
+    args = ws.train("pair", "--plugin", plugin, "--epochs", "3", "--report-to", "jsonl,boom")
+    output = ws.fails(args, "reporter:boom failed in on_step_end", "RuntimeError: reporter backend unreachable",
+                      f"checkpoint saved: {ws.out / 'checkpoint-0000002'}", "resume with: mtdnn train")
+    # update 2 was made: its checkpoint is written although the epoch's own save never came
+    assert _checkpoints(ws.out) == ["checkpoint-0000001", "checkpoint-0000002"]
+    assert json.loads((ws.out / "latest.json").read_text())["checkpoint"] == "checkpoint-0000002"
+    (ws.root / "boom.flag").unlink()  # the reporter is fixed
+    resumed = CliRunner().invoke(main, _resume_args(output))
+    assert resumed.exit_code == 0, resumed.output
+    assert "finished: 3 updates" in resumed.output
+
+
+def test_ctrl_c_says_where_the_last_checkpoint_is_and_how_to_resume(ws, module):
+    plugin = module("ctrlc", CTRL_C)
+    ws.run_existed = True
+    args = ws.train("pair", "--plugin", plugin, "--epochs", "3")
+    output = ws.fails(args, "interrupted at update 2", f"last checkpoint: {ws.out / 'checkpoint-0000001'} (update 1)",
+                      f"--resume {ws.out}", code=130)
+    assert "Aborted" not in output
+    resume = _resume_args(output)
+    assert resume[: len(args)] == [str(a) for a in args] and resume[len(args):] == ["--resume", str(ws.out)]
+    resume[resume.index("--plugin"): resume.index("--plugin") + 2] = []  # no more Ctrl-C
+    resumed = CliRunner().invoke(main, resume)
+    assert resumed.exit_code == 0, resumed.output
+    assert "finished: 3 updates" in resumed.output
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("pair:f1", ["'pair' does not compute 'f1'", "its metrics: accuracy", "e.g. pair:accuracy"]),
+    ("pair:acuracy", ["does not compute 'acuracy'", "did you mean 'accuracy'"]),
+    ("pair_test:accuracy", ["'pair_test' is not a dev/test set of this run", "did you mean 'pair_dev'", "scored: pair_dev"]),
+    ("pari:accuracy", ["'pari' is not one of the run's tasks", "did you mean 'pair'"]),
+])
+def test_metric_for_best_that_the_run_does_not_compute(ws, spec, expected):
+    ws.fails(ws.train("pair", "--metric-for-best", spec), "metric_for_best", *expected)
+    assert not ws.out.exists()
+
+
+def test_metric_for_best_of_a_task_without_a_dev_set(ws):
+    (ws.data / "pair_dev.tsv").unlink()
+    ws.fails(ws.train("pair,single", "--metric-for-best", "pair:accuracy"), "scores no dev/test set of task 'pair'")
+    ws.fails(ws.train("pair,single", "--metric-for-best", "mean"), "'mean' needs a dev/test set of every task; none for pair")
