@@ -19,21 +19,30 @@ def glue():
 @glue.command()
 @click.argument("glue_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--tasks", default=None, help="Comma-separated tasks (default: all found).")
+@click.option("--tasks", default=None, help="Comma-separated tasks (default: all found of the GLUE benchmark; "
+                                            "qnnli, snli and scitail when named).")
 def convert(glue_dir, out_dir, tasks):
     """Convert GLUE_DIR (as the GLUE download script lays it out) to canonical files in OUT_DIR.
 
     \b
     Example:
       mtdnn glue convert ~/glue_data canonical/
+      mtdnn glue convert ~/glue_data canonical/ --tasks qnnli    # QNLI as ranking
     """
-    from mtdnn_glue.convert import GLUE, convert_task
+    from mtdnn_glue.convert import GLUE, convert_derived, convert_task
+    from mtdnn_glue.plugin import task_defs
 
-    names = tasks.split(",") if tasks else list(GLUE)
+    known = list(task_defs())
+    names = [t for t in tasks.split(",") if t] if tasks else list(GLUE)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown GLUE task(s) {', '.join(unknown)}; known: {', '.join(known)}", param_hint="--tasks")
     for name in names:
-        if name not in GLUE:
-            raise click.BadParameter(f"unknown GLUE task '{name}'; known: {', '.join(GLUE)}", param_hint="--tasks")
-        for split, path in convert_task(name, Path(glue_dir), Path(out_dir)).items():
+        converted = (convert_task(name, Path(glue_dir), Path(out_dir)) if name in GLUE
+                     else convert_derived(name, Path(glue_dir), Path(out_dir)))
+        if not converted:
+            click.echo(f"{name:<6} nothing found in {glue_dir}", err=True)
+        for split, path in converted.items():
             rows = sum(1 for _ in open(path, encoding="utf-8"))
             click.echo(f"{name:<6} {split:<16} {rows:>7} rows -> {path}")
 

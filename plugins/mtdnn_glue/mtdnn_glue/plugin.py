@@ -17,15 +17,21 @@ def task_defs():
     return parse_task_defs(resource.read_text(encoding="utf-8"), "mtdnn_glue/glue_task_def.yml")
 
 
-@hookimpl
-def register_tasks(registry):
-    from mtdnn_core.tasks import Task
+def locator(name: str):
+    """How task ``name`` finds its data: canonical files, or converted from the original layout."""
     from mtdnn_glue.convert import locate
     from mtdnn_glue.domain import locate_qnli_ranking, locate_scitail, locate_snli
 
     special = {"snli": locate_snli, "scitail": locate_scitail, "qnnli": locate_qnli_ranking}
+    return special.get(name) or locate(name)
+
+
+@hookimpl
+def register_tasks(registry):
+    from mtdnn_core.tasks import Task
+
     for name, definition in task_defs().items():
-        registry.add(name, Task(definition, locate=special.get(name) or locate(name)), description=f"GLUE {name}")
+        registry.add(name, Task(definition, locate=locator(name)), description=f"GLUE {name}")
 
 
 @hookimpl
