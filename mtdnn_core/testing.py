@@ -41,7 +41,7 @@ def missing_data(*parts: str) -> str | None:
     if path.exists():
         return None
     return (f"real data set {path} not found: set {TEST_DATA_ENV} to the folder holding {DATA_SETS} "
-            f"(README.md, 'Tests')")
+            f"(README.md, 'Tests and the real data sets')")
 
 
 def real_data(*parts: str) -> Path:
@@ -69,7 +69,7 @@ def shared_data() -> Path:
     root = real_data()
     if not any(root.iterdir()):
         pytest.skip(f"real data sets not found: {root} is empty; set {TEST_DATA_ENV} to the folder holding {DATA_SETS} "
-                    f"(README.md, 'Tests')")
+                    f"(README.md, 'Tests and the real data sets')")
     return root
 
 
