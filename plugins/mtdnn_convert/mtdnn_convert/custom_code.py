@@ -5,8 +5,8 @@ The export directory holds ``modeling_mtdnn.py`` (the encoder wrapper of
 ``export_head`` hook), a ``config.json`` whose ``model_type`` transformers does not know and whose
 ``auto_map`` names those classes (so loading without ``trust_remote_code=True`` fails instead of
 building a random head), and ``model.safetensors`` with ``encoder.*`` and ``head.*`` weights.
-Sequence-labelling exports also carry ``pipeline_mtdnn.py``, the token-classification pipeline
-that windows long sentences as mtdnn does.
+Sequence-labelling and span exports also carry ``pipeline_mtdnn.py``, the token-classification
+or question-answering pipeline that windows and decodes as ``mtdnn predict`` does.
 """
 from __future__ import annotations
 
@@ -26,8 +26,12 @@ MODEL_CLASSES = {  # pipeline tag -> (Auto class, class in modeling_mtdnn.py)
     "token-classification": ("AutoModelForTokenClassification", "MtdnnForTokenClassification"),
     "question-answering": ("AutoModelForQuestionAnswering", "MtdnnForQuestionAnswering"),
 }
-TOKEN_PIPELINE = {"token-classification": {"impl": f"{PIPELINE}.MtdnnTokenClassificationPipeline",
-                                           "pt": ["AutoModelForTokenClassification"], "tf": [], "type": "text"}}
+PIPELINES = {  # pipeline tag -> the export's own pipeline for it (mtdnn's windowing and decoding)
+    "token-classification": {"impl": f"{PIPELINE}.MtdnnTokenClassificationPipeline",
+                             "pt": ["AutoModelForTokenClassification"], "tf": [], "type": "text"},
+    "question-answering": {"impl": f"{PIPELINE}.MtdnnQuestionAnsweringPipeline",
+                           "pt": ["AutoModelForQuestionAnswering"], "tf": [], "type": "text"},
+}
 _FUTURE = re.compile(r"^from __future__ import .*$", re.MULTILINE)
 
 
@@ -37,10 +41,10 @@ def modeling_source(head_source: str) -> str:
     return source(MODELING).rstrip() + "\n\n\n# ---- the task head ----\n" + _FUTURE.sub("", head_source).strip() + "\n"
 
 
-def add_token_pipeline(directory: Path, config: dict) -> None:
-    """Ship the windowing token-classification pipeline and register it for the task."""
+def add_pipeline(directory: Path, config: dict, pipeline_tag: str) -> None:
+    """Ship the pipeline that windows and decodes as mtdnn does, registered for ``pipeline_tag``."""
     (directory / f"{PIPELINE}.py").write_text(source(PIPELINE), encoding="utf-8")
-    config["custom_pipelines"] = TOKEN_PIPELINE
+    config["custom_pipelines"] = {pipeline_tag: PIPELINES[pipeline_tag]}
 
 
 def write_custom_model(directory: Path, encoder: nn.Module, spec: Any, labels: dict[int, str], problem_type: str | None,
@@ -64,8 +68,8 @@ def write_custom_model(directory: Path, encoder: nn.Module, spec: Any, labels: d
         "label2id": {v: k for k, v in labels.items()},
         "problem_type": problem_type,
     }
-    if spec.pipeline_tag == "token-classification":
-        add_token_pipeline(directory, config)
+    if spec.pipeline_tag in PIPELINES:
+        add_pipeline(directory, config, spec.pipeline_tag)
     (directory / f"{MODELING}.py").write_text(modeling_source(spec.source), encoding="utf-8")
     (directory / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n", encoding="utf-8")
     weights = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}

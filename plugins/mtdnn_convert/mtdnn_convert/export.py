@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from mtdnn_convert.custom_code import add_token_pipeline, load_custom_model, write_custom_model
+from mtdnn_convert.custom_code import add_pipeline, load_custom_model, write_custom_model
 from mtdnn_convert.errors import ConversionError
 from mtdnn_convert.hf_heads import TOKEN, NoEquivalent, hf_model_for, labels_for, max_difference
 from mtdnn_convert.model_card import model_card
@@ -114,7 +114,7 @@ def export_task(run: str | Path, task: str, target: str | Path, plugins: tuple[s
             layout = f"exported as `{type(hf.model).__name__}` ({hf.layout})"
             if pipeline_tag == TOKEN:
                 config = json.loads((tmp / "config.json").read_text(encoding="utf-8"))
-                add_token_pipeline(tmp, config)
+                add_pipeline(tmp, config, TOKEN)
                 (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         else:
             labels, problem = labels_for(definition, spec)

@@ -51,6 +51,9 @@ def _usage(pipeline_tag: str | None, pair: bool, directory: str, custom_code: bo
 
 
 def _inputs(pipeline_tag: str | None, max_len: int) -> str:
+    if pipeline_tag == "question-answering":
+        return (f"- A question and its context go into windows of {max_len} tokens, a long context into several "
+                f"(see Use), as in training; the tokenizer's `model_max_length` is {max_len}.")
     if pipeline_tag == "token-classification":
         return (f"- Sentences longer than {max_len} sub-tokens are split into overlapping windows of whole words, as in "
                 f"training; the tokenizer's `model_max_length` is {max_len}.")

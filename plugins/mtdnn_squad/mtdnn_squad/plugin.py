@@ -65,3 +65,31 @@ def write_predictions(dataset, output, prefix):
         from mtdnn_squad.outputs import write_squad_predictions
 
         write_squad_predictions(output, prefix)
+
+
+@hookimpl
+def export_head(head, task):
+    """The span head as transformers custom code (``mtdnn export``), with the task's windowing
+    and decoding settings for the exported question-answering pipeline."""
+    from mtdnn_squad.head import SpanHead
+
+    if not isinstance(head, SpanHead):
+        return None
+    from pathlib import Path
+
+    from mtdnn_core.head_export import HeadExport
+    from mtdnn_squad import span_inference
+    from mtdnn_squad.settings import span_settings
+
+    settings = span_settings(task).model_dump()
+    settings["allows_no_answer"] = task.task_type.lower() in ("span_v2", "spanyn", "spanclassificationyn")
+    note = (f"The pipeline (`pipeline_mtdnn.py`) decodes as `mtdnn predict`: the question cut to "
+            f"{settings['max_query_length']} tokens, the context in windows sharing {settings['doc_stride']} tokens, "
+            f"each window's {settings['n_best']} best spans of at most {settings['max_answer_length']} tokens scored by "
+            f"start + end logit, the best distinct text over all windows. It answers `answer`, `start`/`end` "
+            f"(characters of the context) and `score` (the answer's probability among those candidates)"
+            + (f"; with `null_odds` (the lowest CLS score minus the best span's) above {settings['null_threshold']} "
+               f"the answer is \"\"." if settings["allows_no_answer"] else "."))
+    return HeadExport("MtdnnSpanHead", Path(span_inference.__file__).read_text(encoding="utf-8"),
+                      {k: v.detach().clone() for k, v in head.state_dict().items()}, "question-answering", settings,
+                      (note,))

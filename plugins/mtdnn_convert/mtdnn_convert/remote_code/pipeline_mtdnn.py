@@ -115,3 +115,113 @@ class MtdnnTokenClassificationPipeline(TokenClassificationPipeline):
             entities.append({"entity": label, "score": score, "index": index, "word": word,
                              "start": starts[index], "end": starts[index] + len(word)})
         return entities
+
+
+def mtdnn_best_spans(start_logits, end_logits, is_context, n_best, max_answer_length):
+    """The `n_best` highest-scoring spans (start, end) of one window, best first: both ends
+    context tokens, start <= end, at most `max_answer_length` tokens, score start + end logit."""
+    length = len(start_logits)
+    starts = np.arange(length)[:, None]
+    ends = starts + np.arange(max_answer_length)[None, :]
+    valid = (ends < length) & is_context[:, None]
+    ends = np.minimum(ends, length - 1)
+    valid &= is_context[ends]
+    scores = np.where(valid, start_logits[:, None] + end_logits[ends], -np.inf)
+    flat = scores.ravel()
+    count = min(n_best, int(valid.sum()))
+    if count == 0:
+        return []
+    top = np.argpartition(-flat, count - 1)[:count]
+    top = top[np.argsort(-flat[top], kind="stable")]
+    return [(int(i // max_answer_length), int(ends.ravel()[i])) for i in top]
+
+
+class MtdnnQuestionAnsweringPipeline(ChunkPipeline):
+    """`qa(question=..., context=...)` (or a dict, or a list of dicts) -> `{"answer", "start",
+    "end", "score"}` as mtdnn predicts it: the question cut to `max_query_length` tokens, the
+    context in windows sharing `doc_stride` tokens, each window's `n_best` spans of at most
+    `max_answer_length` tokens scored by start + end logit, the best distinct text over all
+    windows. `score` is its probability among those candidates (softmax of the scores). With
+    "no answer" allowed, `null_odds` is the lowest CLS score minus the best span's, and the
+    answer is "" (start = end = 0) when it exceeds `null_threshold`."""
+
+    def _sanitize_parameters(self, **kwargs):
+        return {}, {}, {}
+
+    def __call__(self, *args, **kwargs):
+        if args:
+            inputs = args[0]
+        else:
+            inputs = {"question": kwargs.pop("question"), "context": kwargs.pop("context")}
+        if isinstance(inputs, dict):
+            return super().__call__([inputs], **kwargs)[0]
+        return super().__call__(list(inputs), **kwargs)
+
+    def preprocess(self, inputs, **kwargs):
+        import torch
+
+        settings, max_len = self.model.config.head_settings, self.model.config.max_seq_len
+        question, context = inputs["question"].lstrip(), inputs["context"]
+        offsets = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        if len(offsets) > settings["max_query_length"]:
+            question = question[: offsets[settings["max_query_length"] - 1][1]]
+        encoded = self.tokenizer(question, context, truncation="only_second", max_length=max_len,
+                                 stride=settings["doc_stride"], return_overflowing_tokens=True,
+                                 return_offsets_mapping=True, return_token_type_ids=True)
+        n = len(encoded["input_ids"])
+        for i in range(n):
+            sequence = encoded.sequence_ids(i)
+            input_ids = encoded["input_ids"][i]
+            window = {
+                "context": context,
+                "starts": np.array([s if sid == 1 else -1 for (s, _), sid in zip(encoded["offset_mapping"][i], sequence)]),
+                "ends": np.array([e if sid == 1 else -1 for (_, e), sid in zip(encoded["offset_mapping"][i], sequence)]),
+                "cls": input_ids.index(self.tokenizer.cls_token_id) if self.tokenizer.cls_token_id in input_ids else 0,
+            }
+            model_inputs = {k: torch.tensor([encoded[k][i]]) for k in ("input_ids", "attention_mask", "token_type_ids")
+                            if k in encoded}
+            yield {**model_inputs, "mtdnn_window": window, "is_last": i == n - 1}
+
+    def _forward(self, model_inputs):
+        window = model_inputs.pop("mtdnn_window")
+        is_last = model_inputs.pop("is_last")
+        output = self.model(**model_inputs)
+        return {"start_logits": output.start_logits, "end_logits": output.end_logits, "mtdnn_window": window,
+                "is_last": is_last}
+
+    def postprocess(self, all_outputs, **kwargs):
+        settings = self.model.config.head_settings
+        candidates, null, context = [], None, all_outputs[0]["mtdnn_window"]["context"]
+        for output in all_outputs:
+            window = output["mtdnn_window"]
+            start = output["start_logits"][0].float().numpy()
+            end = output["end_logits"][0].float().numpy()
+            for s, e in mtdnn_best_spans(start, end, window["starts"] != -1, settings["n_best"],
+                                         settings["max_answer_length"]):
+                candidates.append((int(window["starts"][s]), int(window["ends"][e]), float(start[s]) + float(end[e])))
+            cls_score = float(start[window["cls"]]) + float(end[window["cls"]])
+            if null is None or cls_score < null:
+                null = cls_score
+        kept = {}
+        for first, last, score in sorted(candidates, key=lambda c: -c[2]):
+            text = context[first:last]
+            if text not in kept:
+                kept[text] = (first, last, score)
+            if len(kept) == settings["n_best"]:
+                break
+        scores = [score for _, _, score in kept.values()]
+        if settings["allows_no_answer"]:
+            scores.append(null)
+        probabilities = np.exp(np.asarray(scores, dtype=np.float64) - max(scores)) if scores else np.array([])
+        probabilities = probabilities / probabilities.sum() if scores else probabilities
+        if kept:
+            text, (first, last, score) = next(iter(kept.items()))
+            answer = {"answer": text, "start": first, "end": last, "score": float(probabilities[0])}
+        else:
+            answer = {"answer": "", "start": 0, "end": 0, "score": 0.0}
+        if settings["allows_no_answer"]:
+            odds = null - kept[answer["answer"]][2] if kept else 1e9
+            answer["null_odds"] = odds
+            if odds > settings["null_threshold"]:
+                answer = {"answer": "", "start": 0, "end": 0, "score": float(probabilities[-1]), "null_odds": odds}
+        return answer
