@@ -31,8 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from mtdnn_core.testing import real_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+SHARED = real_data_dir()
 MTDNN = str(Path(sys.executable).with_name("mtdnn"))
 
 

@@ -20,8 +20,10 @@ import sys
 import time
 from pathlib import Path
 
+from mtdnn_core.testing import real_data_dir
+
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = real_data_dir()
 MTDNN = str(Path(sys.executable).with_name("mtdnn"))
 PAPER = {"source": "HNN, arXiv 1907.11983, BERT-large", "wsc273": 75.1, "pdp60": 90.0, "wnli_test_ensemble": 89.0}
 KEYS = {"hybrid_accuracy": "hybrid", "lm_accuracy": "lm", "sim_accuracy": "sim", "majority_baseline": "majority"}

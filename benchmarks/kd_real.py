@@ -25,7 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "glue"
+from mtdnn_core.testing import real_data_dir
+
+SHARED = real_data_dir() / "glue"
 TASKS = ("rte", "mrpc", "stsb")
 
 

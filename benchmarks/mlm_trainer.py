@@ -14,7 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "mlm" / "mlm_train.json"
+from mtdnn_core.testing import real_data_dir
+
+CORPUS = real_data_dir() / "mlm" / "mlm_train.json"
 
 
 def tensorboard_scalars(log_dir: Path) -> dict[str, int]:

@@ -18,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from mtdnn_core.testing import real_data_dir
+
+SHARED = real_data_dir()
 
 
 def run_mtdnn(tasks, args, out, data_dirs):

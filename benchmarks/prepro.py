@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "glue"
+SHARED = real_data_dir() / "glue"
 TASKS = "pairs:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n  labels: ['0', '1']\n"
 
 STARTUP = """
@@ -32,6 +32,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from mtdnn_core.config import TrainConfig
 from mtdnn_core.plugins import PluginHost
+from mtdnn_core.testing import real_data_dir
 from mtdnn_core.training.trainer import Trainer
 t1 = time.perf_counter()
 config = TrainConfig(**json.loads(sys.argv[1]))

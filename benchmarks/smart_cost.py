@@ -15,7 +15,9 @@ from pathlib import Path
 
 import torch
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "glue"
+from mtdnn_core.testing import real_data_dir
+
+SHARED = real_data_dir() / "glue"
 
 
 def main():

@@ -30,7 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "glue"
+from mtdnn_core.testing import real_data_dir
+
+SHARED = real_data_dir() / "glue"
 GLUE_DIRS = {"rte": "RTE", "mrpc": "MRPC", "stsb": "STS-B"}
 SMART = {"name": "smart", "params": {}}
 

@@ -21,7 +21,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from mtdnn_core.testing import real_data_dir
+
+SHARED = real_data_dir()
 SETTINGS = {
     "old plugin default (epsilon-ball 1e-5 on word embeddings)": (
         "smart", {"where": "word_embeddings", "mode": "project", "scale": 1e-5, "ascent": "steepest", "noise_std": 1e-5 ** 0.5}),

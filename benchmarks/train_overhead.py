@@ -29,7 +29,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-SHARED = Path(os.environ.get("MTDNN_GLUE_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data" / "glue")
+from mtdnn_core.testing import real_data_dir
+
+SHARED = Path(os.environ.get("MTDNN_GLUE_DIR") or real_data_dir() / "glue")
 
 
 def bert_base_config_dir(tmp: Path) -> str:

@@ -1,7 +1,6 @@
 """The adversarial perturbation has the size it is configured to have, is normalised as the
 original toolkit does, and changes the model enough to matter on real data."""
 import csv
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -17,14 +16,14 @@ from mtdnn_core.config import TaskDef
 from mtdnn_core.model.encoder import load_hf_encoder, load_tiny_random_bert, packaged_minilm_path
 from mtdnn_core.model.heads import PoolerHead
 from mtdnn_core.model.multitask import MultiTaskModel
+from mtdnn_core.testing import real_data
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 RTE = TaskDef(name="rte", task_type="Classification", data_format="PremiseAndOneHypothesis", n_class=2, loss="ce",
               adv_loss="sym_kl")
 
 
 def real_rte_batch(tokenizer, rows=8, max_len=64):
-    with open(SHARED / "glue" / "RTE" / "train.tsv", encoding="utf-8") as handle:
+    with open(real_data("glue", "RTE", "train.tsv"), encoding="utf-8") as handle:  # skips when missing
         lines = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1 : rows + 1]
     enc = tokenizer([r[1] for r in lines], [r[2] for r in lines], padding=True, truncation=True, max_length=max_len,
                     return_token_type_ids=True, return_tensors="pt")
