@@ -64,7 +64,8 @@ def dangling_link(path: str | Path) -> Path | None:
 
 def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | None]] = (), option: str = "--output",
                  overwrite: bool = False, directory: bool = False, own: Iterable[str] = (),
-                 foreign: Iterable[str] = (), replaces: bool = False, allow_inside: bool = False) -> Path:
+                 foreign: Iterable[str] = (), replaces: bool = False, exclusive: bool = False,
+                 allow_inside: bool = False, again: str = "pass --overwrite to replace it") -> Path:
     """Refuse ``output`` (given as ``option``) before any work is done, when writing there would
     destroy something the command did not create.
 
@@ -73,9 +74,12 @@ def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | No
     directory; ``own`` are file names that mark this command's earlier output (replaced only with
     ``overwrite``), ``foreign`` names or glob patterns that mark another tool's run (always
     refused); ``replaces``:
-    the command replaces the whole directory, so a non-empty one needs ``overwrite``.
+    the command replaces the whole directory, so a non-empty one needs ``overwrite``;
+    ``exclusive``: the command fills the directory with files of fixed names, so a non-empty one
+    must hold its own earlier output (an ``own`` name).
     ``allow_inside``: writing below an input directory is harmless for this command (it only adds
-    new files there). Returns ``output`` as a Path."""
+    new files there). ``again``: what to do about the command's own earlier output. Returns
+    ``output`` as a Path."""
     output = Path(output)
     link = dangling_link(output)
     if link is not None:
@@ -99,9 +103,12 @@ def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | No
             raise OutputPathError(f"{option} {output}: exists and is not empty; pass --overwrite to replace it, or "
                                   f"choose another directory")
         mine = [name for name in own if (output / name).exists()]
+        if exclusive and not mine and any(output.iterdir()):
+            raise OutputPathError(f"{option} {output}: not empty, and none of it is this command's earlier output "
+                                  f"({', '.join(own)}); choose a new or empty directory")
         if mine and not overwrite:
             raise OutputPathError(f"{option} {output}: already holds this command's output ({', '.join(mine)}); "
-                                  f"pass --overwrite to replace it, or choose another directory")
+                                  f"{again}, or choose another directory")
     elif output.exists() and directory and not output.is_dir():
         raise OutputPathError(f"{option} {output}: exists and is not a directory; choose another path")
     elif output.is_dir() and not directory:

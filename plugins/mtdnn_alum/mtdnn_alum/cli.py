@@ -23,6 +23,10 @@ PRETRAIN_OPTION = {"alpha": "--adv-alpha", "where": "--adv-layer", "steps": "--a
                    "mode": "--adv-mode", "ascent": "--adv-ascent", "norm": "--adv-norm"}
 
 
+#: what ``alum pretrain`` writes into OUTPUT (besides the model's files)
+PRETRAIN_FILES = ("run", "corpus", "heldout_before.json", "pretrain_summary.json")
+
+
 @alum.command()
 @click.option("--encoder", default="all-minilm-l6-v2", show_default=True, help="Encoder name or directory.")
 @click.option("--corpus", required=True, type=click.Path(exists=True, dir_okay=False), help="Plain text or JSON lines with 'text'.")
@@ -83,9 +87,14 @@ def pretrain(encoder, corpus, output, steps, batch_size, max_seq_len, lr, warmup
     from pydantic import ValidationError
 
     from mtdnn_core.errors import ConfigError
+    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
     from mtdnn_core.training.pretrain import continue_pretraining
     from mtdnn_alum.regularizers import SMARTConfig
 
+    # OUTPUT holds the run, the corpus link, the model and the summaries: new, empty or its own
+    check_output(output, [("--corpus", corpus), ("--encoder", encoder)], option="--output", overwrite=overwrite or resume,
+                 directory=True, own=PRETRAIN_FILES, foreign=TRAIN_RUN_MARKERS, exclusive=True,
+                 again="continue it with --resume, replace it with --overwrite")
     params = {"alpha": adv_alpha, "where": adv_layer, "steps": adv_steps, "step_size": adv_step_size,
               "noise_std": adv_noise_var, "epsilon": adv_epsilon, "scale": adv_scale, "mode": adv_mode,
               "ascent": adv_ascent, "norm": adv_norm}
