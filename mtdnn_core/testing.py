@@ -12,7 +12,7 @@
   update, a run cut short in process (for testing resume).
 * Real data sets (GLUE, CoNLL-2003, HNN, masked-LM text, SQuAD samples) live outside the
   repository, in ``$MTDNN_TEST_DATA`` (default: ``../shared/data`` beside the repository).
-  Tests reach them through the ``shared_data`` fixture, ``real_data(*parts)`` or the marker
+  Tests reach them through the ``shared_data`` and ``glue_dir`` fixtures, ``real_data(*parts)`` or the marker
   ``@pytest.mark.real_data(*parts)``; each skips the test, with one line saying what is missing
   and where to point the variable, when the data are not there.
 """
@@ -71,6 +71,12 @@ def shared_data() -> Path:
         pytest.skip(f"real data sets not found: {root} is empty; set {TEST_DATA_ENV} to the folder holding {DATA_SETS} "
                     f"(README.md, 'Tests and the real data sets')")
     return root
+
+
+@pytest.fixture(scope="session")
+def glue_dir(shared_data) -> Path:
+    """The GLUE distribution (``glue/RTE/train.tsv``, ...) of the real data sets."""
+    return real_data("glue")
 
 
 def make_host(*plugins: Any, entry_points: tuple[str, ...] = ()):

@@ -1,16 +1,16 @@
 """Counts mean what they say, and the WSC XML reader is bounded: no entity is expanded or
 dropped, and a file's text is assembled in linear time."""
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from mtdnn_core.cli import main
 from mtdnn_core.errors import DataError
+from mtdnn_core.testing import real_data_dir
 from mtdnn_hnn.readers import read_wsc_xml
 
-HNN = Path(__file__).resolve().parents[4] / "shared" / "data" / "hnn"
+HNN = real_data_dir() / "hnn"
 SCHEMA = ("<schema><text><txt1>{txt1}</txt1><pron>he</pron><txt2>left.</txt2></text>"
           "<answers><answer>{answer}</answer><answer>Ann</answer></answers><correctAnswer>A</correctAnswer></schema>")
 
@@ -32,6 +32,7 @@ def fails(args, *expected):
 
 @pytest.mark.parametrize("option, value", [("--max-samples", "-1"), ("--max-samples", "0"), ("--batch-size", "0"),
                                            ("--max-seq-len", "0")])
+@pytest.mark.real_data("hnn")
 def test_evaluate_counts_must_be_positive(tmp_path, option, value):
     out = tmp_path / "eval"
     fails(["hnn", "evaluate", "--encoder", "tiny-random-bert", "--data-dir", HNN, "--tasks", "wsc273",
