@@ -1,5 +1,7 @@
-"""Heads without a Hugging Face equivalent travel as ``mtdnn_head.safetensors`` (weights) and
-``mtdnn_head.json`` (what to build: head name, options, task definition), beside the encoder."""
+"""Exports made before custom-code exports carried a head without a Hugging Face equivalent as
+``mtdnn_head.safetensors`` (weights) and ``mtdnn_head.json`` (what to build: head name, options,
+task definition) beside the encoder; :func:`load_head` still reads them. ``mtdnn export`` now
+writes custom code instead (:mod:`mtdnn_convert.custom_code`)."""
 from __future__ import annotations
 
 import json

@@ -318,3 +318,32 @@ def test_model_cards_say_how_to_call_each_export(trained_run, tmp_path):
     assert all(x["entity"] in labels for x in answer)
     assert "Sentences longer than 64 sub-tokens are split into overlapping windows of whole words" in card
     assert "truncated" not in card.split("## Training configuration")[0]
+
+
+@pytest.mark.parametrize("use_token_types", [True, False])
+def test_exported_segment_ids_are_the_tokenizers_sequence_ids(use_token_types):
+    """What mtdnn's features hold (sequence ids, -1 for special tokens and padding), computed by
+    the exported code from what the tokenizer gives, with or without token types."""
+    import importlib.util
+
+    from transformers import AutoTokenizer
+
+    from mtdnn_convert.remote_code import HERE
+    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.testing import real_data
+
+    spec = importlib.util.spec_from_file_location("exported_modeling", HERE / "modeling_mtdnn.py")
+    modeling = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(modeling)
+    tokenizer = AutoTokenizer.from_pretrained(packaged_minilm_path())
+    lines = real_data("glue", "RTE", "dev.tsv").read_text(encoding="utf-8").splitlines()[1:41]
+    rows = [line.split("\t")[1:3] for line in lines]
+    pairs = tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation="longest_first", max_length=64,
+                      padding=True, return_tensors="pt")
+    singles = tokenizer([r[1] for r in rows], truncation=True, max_length=64, padding=True, return_tensors="pt")
+    for encoding in (pairs, singles):
+        expected = [[-1 if s is None or not m else s for s, m in zip(encoding.sequence_ids(i), encoding["attention_mask"][i])]
+                    for i in range(len(rows))]
+        got = modeling.segment_ids(encoding["input_ids"], encoding["attention_mask"], encoding["token_type_ids"],
+                                   tokenizer.all_special_ids, use_token_types)
+        assert got.tolist() == expected
