@@ -17,6 +17,24 @@ from mtdnn_core.cli import (
 )
 
 
+def _run_path(value: str) -> str:
+    """The run of a ``--teacher [TASK=]RUN[:best]`` value."""
+    name, sep, path = value.partition("=")
+    run = path if sep and name and not Path(value).exists() and "/" not in name else value
+    return run[: -len(":best")] if run.endswith(":best") else run
+
+
+def _data_inputs(dirs: dict) -> list[tuple[str, str]]:
+    return [("--data-dir", dirs.get("data_dir")), *(("--data-dir", d) for d in dirs.get("task_data_dirs", {}).values())]
+
+
+def _check_out(out_dir: str, inputs: list) -> None:
+    """``--out`` is never an input (a teacher run, the data), nor inside one, nor a training run."""
+    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
+
+    check_output(out_dir, inputs, option="--out", directory=True, foreign=(*TRAIN_RUN_MARKERS, "state.json"))
+
+
 @click.group()
 def kd():
     """Knowledge distillation (MT-DNN-KD): teacher ensembles -> soft labels -> one multi-task student.
@@ -60,6 +78,7 @@ def teach(plugins, teachers, tasks, data_dirs, out_dir, temperature, splits, max
     from mtdnn_kd.teach import TeachSettings, teach as run_teach
 
     dirs = _split_data_dirs(data_dirs)
+    _check_out(out_dir, [*(("--teacher", _run_path(t)) for t in teachers), *_data_inputs(dirs)])
     settings = TeachSettings(temperature=temperature, splits=[s for s in splits.split(",") if s] if splits else None,
                              max_train_samples=max_train_samples, max_eval_samples=max_eval_samples,
                              max_seq_len=max_seq_len, batch_size=batch_size, device=device, num_threads=num_threads)
@@ -117,8 +136,9 @@ def train(plugins, strict_plugins, soft_labels, alpha, kd_loss, allow_missing, n
               "check_inputs": not no_input_check}
     if kd_loss:
         params["loss"] = kd_loss
-    config = distillation_config(_train_config(config_file, plugins, task_defs, sets, options), params)
-    run_dir.check(config.output_dir, resume=bool(config.resume), overwrite=config.overwrite)
+    config = run_dir.settle_output(_train_config(config_file, plugins, task_defs, sets, options), config_file,
+                                   [("--soft-labels", soft_labels)])
+    config = distillation_config(config, params)
     host = _host(tuple(config.plugins), strict_plugins)
     trainer = Trainer(config, host, progress=not no_progress)
     coverage = check_run(trainer, SoftLabels(soft_labels), check_inputs=not no_input_check, allow_missing=allow_missing,
@@ -172,6 +192,7 @@ def recipe(plugins, tasks, data_dirs, out_dir, n_teachers, teacher_seeds, seed, 
 
     base = {k: v for k, v in options.items() if v is not None}
     base.update(_split_data_dirs(data_dirs))
+    _check_out(out_dir, _data_inputs(base))
     base.update(_parse_sets(sets))
     seeds = [int(s) for s in teacher_seeds.split(",") if s] if teacher_seeds else list(range(1, n_teachers + 1))
     settings = RecipeSettings(tasks=[t.strip() for t in tasks.split(",") if t.strip()], base=base, teacher_seeds=seeds,
