@@ -44,7 +44,9 @@ def _corpus_dir(corpus: Path, work: Path) -> Path:
 
 def export_masked_lm(model: Any, tokenizer: Any, task: str, target: Path) -> Path:
     """Write the encoder with ``task``'s masked-LM head as an ``AutoModelForMaskedLM`` directory;
-    architectures whose head naming is unknown get the encoder alone (with a warning)."""
+    architectures whose head naming is unknown get the encoder alone (with a warning). The
+    encoder's pooler is written too (masked-LM classes have none and skip it when loading), so
+    the directory loads as the whole encoder (``AutoModel``, ``--encoder``) with nothing missing."""
     import torch
     from transformers import AutoModelForMaskedLM
 
@@ -68,7 +70,10 @@ def export_masked_lm(model: Any, tokenizer: Any, task: str, target: Path) -> Pat
             for mine, name in names.items():
                 full.get_parameter(name).copy_(head[mine])
         full.tie_weights()
-        full.save_pretrained(target)
+        state = full.state_dict()
+        prefix = f"{full.base_model_prefix}." if full.base_model is not full else ""
+        state.update({prefix + k: v for k, v in encoder.state_dict().items() if k.startswith("pooler.")})
+        full.save_pretrained(target, state_dict=state)
     tokenizer.save_pretrained(target)
     return target
 
