@@ -78,7 +78,7 @@ def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | No
     ``exclusive``: the command fills the directory with files of fixed names, so a non-empty one
     must hold its own earlier output (an ``own`` name).
     ``allow_inside``: writing below an input directory is harmless for this command (it only adds
-    new files there). ``again``: what to do about the command's own earlier output. Returns
+    new files there; an existing file there is still refused). ``again``: what to do about the command's own earlier output. Returns
     ``output`` as a Path."""
     output = Path(output)
     link = dangling_link(output)
@@ -89,6 +89,9 @@ def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | No
         if source is None or str(source) == "" or not Path(source).exists():
             continue
         kind = relation(output, source)
+        if kind == "inside" and allow_inside and output.is_file():
+            raise OutputPathError(f"{option} {output} is a file of the input {name} {source}; writing there would "
+                                  f"replace it: choose a new file name")
         if kind is None or (kind == "inside" and allow_inside):
             continue
         what = {"is": "is the same path as", "contains": "contains", "inside": "lies inside"}[kind]

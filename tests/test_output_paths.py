@@ -55,3 +55,13 @@ def test_directories_of_others_and_own(tmp_path):
     check_output(tmp_path / "mine", option="--out", directory=True, own=["manifest.json"], overwrite=True)
     with pytest.raises(MtdnnError, match="exists and is not empty; pass --overwrite"):
         check_output(tmp_path / "mine", option="--out", directory=True, replaces=True)
+
+
+def test_inside_allowed_never_replaces_an_existing_file(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.json").write_text("[]\n")
+    check_output(run / "plots", [("RUN", run)], option="--out", directory=True, allow_inside=True)
+    with pytest.raises(MtdnnError, match=r"--zip .*metrics\.json is a file of the input RUN .*run; writing there would replace it"):
+        check_output(run / "metrics.json", [("RUN", run)], option="--zip", allow_inside=True)
+    assert (run / "metrics.json").read_text() == "[]\n"

@@ -6,6 +6,13 @@ from pathlib import Path
 import click
 
 
+def _check_out(out_dir: str, option: str, inputs: list) -> None:
+    """An output directory never is, contains or lies inside an input, nor holds a training run."""
+    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
+
+    check_output(out_dir, inputs, option=option, directory=True, foreign=(*TRAIN_RUN_MARKERS, "state.json"))
+
+
 @click.group()
 def glue():
     """GLUE tasks: download, convert, the MT-DNN recipe, domain adaptation, submission files.
@@ -32,6 +39,7 @@ def convert(glue_dir, out_dir, tasks):
     from mtdnn_glue.convert import GLUE, convert_derived, convert_task
     from mtdnn_glue.plugin import task_defs
 
+    _check_out(out_dir, "OUT_DIR", [("GLUE_DIR", glue_dir)])
     known = list(task_defs())
     names = [t for t in tasks.split(",") if t] if tasks else list(GLUE)
     unknown = [name for name in names if name not in known]
@@ -53,6 +61,7 @@ def sample(out_dir):
     """Write the small GLUE-format sample data set (SST-2, MRPC, STS-B, RTE) to OUT_DIR."""
     from mtdnn_glue.sample import write_sample
 
+    _check_out(out_dir, "OUT_DIR", [])
     click.echo(f"sample data written to {write_sample(Path(out_dir))}")
 
 
@@ -71,6 +80,7 @@ def download(tasks, target, mirror, checksums):
     """
     from mtdnn_glue.download import download_glue, read_checksums
 
+    _check_out(target, "--target", [("--checksums", checksums)])
     sums = read_checksums(Path(checksums).read_text()) if checksums else None
     done = download_glue([t.strip() for t in tasks.split(",") if t.strip()], Path(target), mirror, sums, log=click.echo)
     click.echo(f"{len(done)} task(s) in {target}; train with: mtdnn train --plugin glue --data-dir {target} --tasks ...")
@@ -89,7 +99,12 @@ def submit(runs, out_dir, zip_path):
     """
     from mtdnn_glue.submission import write_submission
 
+    from mtdnn_core.output_paths import check_output
+
     zip_path = Path(zip_path) if zip_path else Path(str(Path(out_dir).resolve()) + ".zip")
+    # the TSV files may go beside a run's own files (RUN/submission), never over a run
+    check_output(out_dir, [("RUNS", r) for r in runs], option="--out", directory=True, allow_inside=True)
+    check_output(zip_path, [("RUNS", r) for r in runs], option="--zip", allow_inside=True)
     written = write_submission([Path(r) for r in runs], Path(out_dir), zip_path)
     for name, rows in written.items():
         click.echo(f"{name:<12} {rows:>6} rows")
@@ -145,6 +160,7 @@ def recipe(tasks, out_dir, refine_epochs, finetune_epochs, baseline, **options):
     from mtdnn_glue.recipe import run_recipe
 
     base, progress = _base(options)
+    _check_out(out_dir, "--out", [("--data-dir", base.get("data_dir")), ("--encoder", base.get("encoder"))])
     results = run_recipe([t for t in tasks.split(",") if t], base, Path(out_dir), refine_epochs, finetune_epochs,
                          baseline, ["glue"], progress=progress, log=click.echo)
     click.echo((Path(out_dir) / "results.md").read_text())
@@ -169,6 +185,7 @@ def adapt(task, out_dir, fractions, epochs, **options):
     from mtdnn_glue.recipe import run_adaptation
 
     base, progress = _base(options)
+    _check_out(out_dir, "--out", [("--data-dir", base.get("data_dir")), ("--encoder", base.get("encoder"))])
     shares = [float(x) for x in fractions.split(",") if x]
     run_adaptation(task, base, Path(out_dir), shares, epochs, ["glue"], progress=progress, log=click.echo)
     click.echo((Path(out_dir) / "adaptation.md").read_text())
