@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.errors import ConfigError
+from mtdnn_core.errors import ConfigError, MtdnnError, ObserverError, PluginError
 
 
 @dataclass(frozen=True)
@@ -38,23 +38,45 @@ def build_reporters(names: list[str], registry: Any, run: RunInfo) -> list[tuple
                 problems.append(f"report_to: {exc}")
     if problems:
         raise ConfigError(problems, "report_to")
-    return [(name, registry.get(name).factory(run)) for name in dict.fromkeys(names)]
+    return [(name, _build(name, registry.get(name), run)) for name in dict.fromkeys(names)]
+
+
+def _build(name: str, entry: Any, run: RunInfo) -> Any:
+    """A reporter that cannot be built is an error naming it and its plugin, before training."""
+    try:
+        return entry.factory(run)
+    except MtdnnError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any plugin's failure, named
+        raise PluginError(f"{entry.origin}: reporter '{name}' could not be built: {type(exc).__name__}: {exc}") from exc
 
 
 @contextlib.contextmanager
 def attached(host: Any, reporters: list[tuple[str, Any]]) -> Iterator[None]:
     """The reporters observe ``host``'s hooks inside the block; afterwards (also after an error)
-    they are detached and closed."""
+    they are detached and closed, every one even if another's ``close`` fails; a failed
+    ``close`` is an :class:`ObserverError` naming the reporter, unless an error is already
+    on its way (which it must not hide)."""
     done = []
+    pending: BaseException | None = None
     try:
         for name, reporter in reporters:
             host.attach(reporter, name=f"reporter:{name}")
             done.append(reporter)
         yield
+    except BaseException as exc:
+        pending = exc
+        raise
     finally:
         for reporter in reversed(done):
             host.detach(reporter)
-        for _, reporter in reporters:
+        failed = None
+        for name, reporter in reporters:
             close = getattr(reporter, "close", None)
-            if callable(close):
-                close()
+            try:
+                if callable(close):
+                    close()
+            except Exception as exc:  # noqa: BLE001 - any reporter's failure, named
+                failed = failed or ObserverError(f"reporter:{name}", "close", exc)
+        if failed is not None and pending is None:
+            raise failed

@@ -117,3 +117,43 @@ def test_metric_for_best_of_a_task_without_a_dev_set(ws):
     (ws.data / "pair_dev.tsv").unlink()
     ws.fails(ws.train("pair,single", "--metric-for-best", "pair:accuracy"), "scores no dev/test set of task 'pair'")
     ws.fails(ws.train("pair,single", "--metric-for-best", "mean"), "'mean' needs a dev/test set of every task; none for pair")
+
+
+BAD_REPORTERS = """\
+from mtdnn_core import hookimpl
+
+
+class CannotStart:
+    def __init__(self, run):
+        raise ConnectionError("no tracking server at localhost:5000")
+
+
+class CannotClose:
+    def __init__(self, run):
+        pass
+
+    def close(self):
+        raise OSError("disk full while flushing")
+
+
+@hookimpl
+def register_reporters(registry):
+    registry.add("cannot_start", CannotStart)
+    registry.add("cannot_close", CannotClose)
+"""
+
+
+def test_a_reporter_that_cannot_be_built_fails_before_training(ws, module):
+    plugin = module("badreporters", BAD_REPORTERS)
+    ws.fails(ws.train("pair", "--plugin", plugin, "--report-to", "jsonl,cannot_start"),
+             f"{plugin}: reporter 'cannot_start' could not be built", "ConnectionError: no tracking server")
+    assert not ws.out.exists()
+
+
+def test_a_reporter_that_fails_to_close_is_named_after_the_run_is_saved(ws, module):
+    plugin = module("badreporters", BAD_REPORTERS)
+    ws.run_existed = True
+    ws.fails(ws.train("pair", "--plugin", plugin, "--report-to", "jsonl,cannot_close"),
+             "reporter:cannot_close failed in close", "OSError: disk full while flushing",
+             f"last checkpoint: {ws.out / 'checkpoint-0000001'} (update 1)")
+    assert (ws.out / "summary.json").is_file() and _checkpoints(ws.out) == ["checkpoint-0000001"]
