@@ -22,7 +22,7 @@ class SpanSettings(BaseModel):
     max_query_length: int = Field(default=64, ge=1, description="questions are cut to this many tokens")
     n_best: int = Field(default=20, ge=1, description="answer candidates kept per question")
     max_answer_length: int = Field(default=30, ge=1, description="longest answer, in tokens")
-    null_threshold: float = Field(default=0.0, description=(
+    null_threshold: float = Field(default=0.0, allow_inf_nan=False, description=(
         "SQuAD 2.0: answer 'no answer' when the null score exceeds the best span's score by more than this"))
 
 

@@ -120,3 +120,15 @@ def test_threshold_command_refuses_malformed_candidates_and_non_finite_numbers(t
     result = _threshold(nbest, odds, "--threshold", "0", "--output", out)
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text()) == {"q1": "France", "q2": ""}
+
+
+def test_a_non_finite_null_threshold_in_a_task_definition_is_refused():
+    from mtdnn_core.config import check_task_defs, parse_task_defs
+    from mtdnn_core.plugins import PluginHost
+
+    registries = PluginHost(["squad"]).registries
+    for literal in (".nan", ".inf", "-.inf"):
+        defs = parse_task_defs(f"squadv2:\n  task_type: span_v2\n  data_format: squad_json\n"
+                               f"  head_config: {{null_threshold: {literal}}}\n", "t.yml")
+        problems = check_task_defs(defs, registries)
+        assert any("squadv2.head_config.null_threshold" in p and "finite number" in p for p in problems), problems
