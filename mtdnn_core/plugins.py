@@ -307,7 +307,10 @@ class PluginHost:
         """Register an object's ``@hookimpl`` methods for a while (a run's reporters); hooks that
         match no spec are an error naming the object."""
         self.load()
-        self.pm.register(observer, name=name)
+        try:
+            self.pm.register(observer, name=name)
+        except pluggy.PluginValidationError as exc:  # e.g. a hook method with a wrong argument name
+            raise PluginError(f"{name}: {exc}") from None
         unknown = [c.name for c in self.pm.get_hookcallers(observer) or [] if c.spec is None]
         if unknown:
             self.pm.unregister(observer)

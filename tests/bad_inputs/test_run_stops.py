@@ -157,3 +157,12 @@ def test_a_reporter_that_fails_to_close_is_named_after_the_run_is_saved(ws, modu
              "reporter:cannot_close failed in close", "OSError: disk full while flushing",
              f"last checkpoint: {ws.out / 'checkpoint-0000001'} (update 1)")
     assert (ws.out / "summary.json").is_file() and _checkpoints(ws.out) == ["checkpoint-0000001"]
+
+
+def test_a_reporter_hook_with_a_wrong_argument_name(ws, module):
+    plugin = module("misnamed", "from mtdnn_core import hookimpl\n\n\nclass Misnamed:\n"
+                                "    def __init__(self, run):\n        pass\n\n"
+                                "    @hookimpl\n    def on_step_end(self, stat):\n        pass\n\n\n"
+                                "@hookimpl\ndef register_reporters(registry):\n    registry.add('misnamed', Misnamed)\n")
+    ws.fails(ws.train("pair", "--plugin", plugin, "--report-to", "misnamed"), "reporter:misnamed", "on_step_end", "stat")
+    assert not (ws.out / "log.jsonl").exists() and not list(ws.out.glob("checkpoint-*"))

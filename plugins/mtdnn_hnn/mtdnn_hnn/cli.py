@@ -25,12 +25,18 @@ def hnn():
 def _key_values(values: tuple[str, ...]) -> dict:
     import yaml
 
+    from mtdnn_core.config import load_yaml
+
     out = {}
     for item in values:
         if "=" not in item:
             raise click.BadParameter(f"'{item}': expected KEY=VALUE", param_hint="--head-config")
         key, raw = item.split("=", 1)
-        out[key.strip()] = yaml.safe_load(raw)
+        try:
+            out[key.strip()] = load_yaml(raw, f"--head-config {key.strip()}")  # alias expansion bounded
+        except yaml.YAMLError as exc:
+            raise click.BadParameter(f"'{item}': the value is not valid YAML ({getattr(exc, 'problem', exc)})",
+                                     param_hint="--head-config") from None
     return out
 
 
