@@ -66,7 +66,10 @@ def download(versions, target, mirror, checksums):
 @click.option("--version", type=click.Choice(["auto", "1.1", "2.0"]), default="auto", show_default=True,
               help="Which official rules; auto: 2.0 when the file has unanswerable questions or says v2.")
 @click.option("--out-file", "-o", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here.")
-def evaluate(data, predictions, na_prob_file, na_prob_thresh, version, out_file):
+@click.option("--out-image-dir", "-p", type=click.Path(file_okay=False), default=None,
+              help="SQuAD 2.0, with --na-prob-file: add the official precision-recall analysis (pr_*_ap) and write its "
+                   "figures (pr_exact.png, pr_f1.png, pr_oracle.png, na_prob_hist_*.png) here.")
+def evaluate(data, predictions, na_prob_file, na_prob_thresh, version, out_file, out_image_dir):
     """Score PREDICTIONS (question id -> answer text) against a SQuAD DATA file with the official
     1.1 or 2.0 rules; prints the official JSON.
 
@@ -81,8 +84,11 @@ def evaluate(data, predictions, na_prob_file, na_prob_thresh, version, out_file)
     if out_file:
         check_output(out_file, [("DATA", data), ("PREDICTIONS", predictions), ("--na-prob-file", na_prob_file)],
                      option="--out-file")
+    if out_image_dir:
+        check_output(out_image_dir, [("DATA", data), ("PREDICTIONS", predictions), ("--na-prob-file", na_prob_file)],
+                     option="--out-image-dir", directory=True)
     result, notes = score_file(Path(data), Path(predictions), Path(na_prob_file) if na_prob_file else None,
-                               na_prob_thresh, version)
+                               na_prob_thresh, version, Path(out_image_dir) if out_image_dir else None)
     for note in notes:
         click.echo(note, err=True)
     text = json.dumps(result, indent=2)

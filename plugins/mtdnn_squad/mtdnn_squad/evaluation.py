@@ -116,6 +116,42 @@ def best_threshold(predictions: Sequence[str | None], scores: list[float], null_
     return 100.0 * best / len(scores), threshold
 
 
+def precision_recall(scores: Sequence[float], null_odds: Sequence[float], has_answer: Sequence[bool],
+                     odds_order: Sequence[int] | None = None) -> tuple[float, list[float], list[float]]:
+    """The official ``make_precision_recall_eval``: answerable questions are the positives; the
+    questions are ranked by increasing null odds (ties as in :func:`best_threshold`), each
+    contributing its score to the true positives; a point of the curve is taken only where the
+    next question's null odds differ (where a threshold could fall). Returns the average
+    precision (x100) and the curve's precisions and recalls."""
+    positives = sum(1 for has in has_answer if has)
+    order = range(len(scores)) if odds_order is None else odds_order
+    ranked = sorted(range(len(scores)), key=lambda k: (null_odds[k], order[k]))
+    true_pos, average = 0.0, 0.0
+    precisions, recalls = [1.0], [0.0]
+    for rank, i in enumerate(ranked):
+        if has_answer[i]:
+            true_pos += scores[i]
+        precision, recall = true_pos / (rank + 1), true_pos / positives
+        if rank == len(ranked) - 1 or null_odds[i] != null_odds[ranked[rank + 1]]:
+            average += precision * (recall - recalls[-1])
+            precisions.append(precision)
+            recalls.append(recall)
+    return 100.0 * average, precisions, recalls
+
+
+def precision_recall_curves(golds: Sequence[Sequence[str]], predictions: Sequence[str | None], null_odds: Sequence[float],
+                            odds_order: Sequence[int] | None = None) -> dict[str, tuple[float, list[float], list[float]]]:
+    """The official script's three curves (``--out-image-dir``): exact match, F1 and the oracle
+    (1 for every answerable question); none when no question is answerable."""
+    has_answer = [bool(answers) for answers in golds]
+    if not any(has_answer):
+        return {}
+    exact, f1 = raw_scores_v2(golds, predictions)
+    oracle = [float(has) for has in has_answer]
+    return {name: precision_recall(scores, null_odds, has_answer, odds_order)
+            for name, scores in (("pr_exact", exact), ("pr_f1", f1), ("pr_oracle", oracle))}
+
+
 def evaluate_v2(golds: Sequence[Sequence[str]], predictions: Sequence[str | None],
                 null_odds: Sequence[float] | None = None, na_prob_thresh: float | None = None,
                 odds_order: Sequence[int] | None = None) -> dict[str, float]:

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from mtdnn_core.errors import DataError
-from mtdnn_squad.evaluation import evaluate_v1, evaluate_v2
+from mtdnn_squad.evaluation import evaluate_v1, evaluate_v2, precision_recall_curves
 from mtdnn_squad.reader import load_json, read_squad
 
 
@@ -35,9 +35,12 @@ DEFAULT_NA_PROB_THRESH = 1.0
 
 
 def score_file(data: Path, predictions: Path, na_prob_file: Path | None = None, na_prob_thresh: float | None = None,
-               version: str = "auto") -> tuple[dict, list[str]]:
+               version: str = "auto", image_dir: Path | None = None) -> tuple[dict, list[str]]:
     """The official result for a predictions file, and notes on missing or unknown question ids.
-    ``na_prob_thresh`` ``None``: the official default (SQuAD 2.0 only)."""
+    ``na_prob_thresh`` ``None``: the official default (SQuAD 2.0 only). ``image_dir`` (with a
+    na-prob file): the official precision-recall analysis, its figures written there."""
+    if image_dir is not None and na_prob_file is None:
+        raise DataError("--out-image-dir needs --na-prob-file (the figures rank the questions by their no-answer scores)")
     if na_prob_thresh is not None and not math.isfinite(na_prob_thresh):
         raise DataError(f"--na-prob-thresh: {na_prob_thresh} is not a finite number")
     examples = read_squad(data)
@@ -61,6 +64,8 @@ def score_file(data: Path, predictions: Path, na_prob_file: Path | None = None, 
             raise DataError("--na-prob-file applies to SQuAD 2.0 only (use --version 2.0)")
         if na_prob_thresh is not None:
             raise DataError("--na-prob-thresh applies to SQuAD 2.0 only (use --version 2.0)")
+        if image_dir is not None:
+            raise DataError("--out-image-dir applies to SQuAD 2.0 only (use --version 2.0)")
         return evaluate_v1(golds, answers), notes
     odds = order = None
     if na_prob_file:
@@ -72,4 +77,12 @@ def score_file(data: Path, predictions: Path, na_prob_file: Path | None = None, 
         position = {uid: i for i, uid in enumerate(table)}  # equal scores: the file's order decides
         order = [position[uid] for uid in ids]
     thresh = DEFAULT_NA_PROB_THRESH if na_prob_thresh is None else na_prob_thresh
-    return evaluate_v2(golds, answers, odds, thresh, order), notes
+    result = evaluate_v2(golds, answers, odds, thresh, order)
+    if image_dir is not None:
+        from mtdnn_squad.figures import write_figures
+
+        curves = precision_recall_curves(golds, answers, odds, order)
+        result.update({f"{name}_ap": ap for name, (ap, _, _) in curves.items()})
+        written = write_figures(image_dir, curves, odds, [bool(g) for g in golds])
+        notes.append(f"{len(written)} figure(s) written to {image_dir}")
+    return result, notes

@@ -132,3 +132,28 @@ def test_a_non_finite_null_threshold_in_a_task_definition_is_refused():
                                f"  head_config: {{null_threshold: {literal}}}\n", "t.yml")
         problems = check_task_defs(defs, registries)
         assert any("squadv2.head_config.null_threshold" in p and "finite number" in p for p in problems), problems
+
+
+def test_out_image_dir_adds_the_official_precision_recall_analysis(tmp_path, write_squad):
+    # a: answerable, right; b: unanswerable, ""; c: answerable, wrong; d: unanswerable, answered.
+    # Ranked by na-prob a (0.1), b (0.2), c (0.2), d (0.9); a curve point only where the next differs.
+    # exact/F1: after a P=1, R=1/2 (AP 0.5); after b,c P=1/3, R=1/2; after d P=1/4, R=1/2 -> AP 50.
+    # oracle (1 per answerable): after a 0.5; after b,c P=2/3, R=1 -> +2/3*1/2; after d +0 -> AP 83.33.
+    data = _data(tmp_path, write_squad, [("a", "France"), ("b", None), ("c", "France"), ("d", None)])
+    preds = tmp_path / "p.json"
+    preds.write_text(json.dumps({"a": "France", "b": "", "c": "Normans", "d": "Normandy"}))
+    odds = tmp_path / "odds.json"
+    odds.write_text('{"a": 0.1, "b": 0.2, "c": 0.2, "d": 0.9}')
+    images = tmp_path / "images"
+    result = _evaluate(data, preds, "-n", odds, "-p", images)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert list(out)[-3:] == ["pr_exact_ap", "pr_f1_ap", "pr_oracle_ap"]
+    assert out["pr_exact_ap"] == 50.0 and out["pr_f1_ap"] == 50.0
+    assert abs(out["pr_oracle_ap"] - 100 * (0.5 + 2 / 3 * 0.5)) < 1e-9
+    names = ["na_prob_hist_hasAns.png", "na_prob_hist_noAns.png", "pr_exact.png", "pr_f1.png", "pr_oracle.png"]
+    assert sorted(p.name for p in images.iterdir()) == names
+    assert all((images / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
+    result = _evaluate(data, preds, "-p", tmp_path / "other")  # no na-probs to rank by
+    assert result.exit_code != 0 and "--out-image-dir needs --na-prob-file" in result.output
+    assert not (tmp_path / "other").exists()
