@@ -295,7 +295,7 @@ def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, no_p
         click.echo(f"interrupted at update {trainer.step}; {_resume_advice(config.output_dir)}", err=True)
         sys.exit(130)
     except ObserverError as exc:
-        saved = f"checkpoint saved: {exc.checkpoint}" if exc.checkpoint else "nothing new to save"
+        saved = f"checkpoint saved: {exc.checkpoint}" if exc.checkpoint else "no new checkpoint written"
         raise MtdnnError(f"{exc}; the run stopped ({saved}). Fix or remove {exc.observer} "
                          f"(--report-to, --plugin), then {_resume_advice(config.output_dir)}") from None
     if trainer.dist.is_main:  # under torchrun, rank 0 speaks for the run

@@ -340,15 +340,16 @@ class Trainer:
 
     def _save_after_failure(self, exc: ObserverError) -> Path | None:
         """A reporter or observer failed between two updates: the run stops, but never without a
-        checkpoint of the updates made so far (unless the newest one already holds them)."""
-        LOGGER.error(f"{exc}; saving a checkpoint, then stopping")
-        latest = None
+        checkpoint of the updates made so far. Returns the checkpoint that holds them (the newest
+        one already may), or None: no update yet, or a data-parallel run, whose other processes
+        cannot join a checkpoint now (its newest checkpoint is what a resume starts from)."""
+        LOGGER.error(f"{exc}; the run stops")
         with contextlib.suppress(MtdnnError, OSError):
             latest = ckpt.resolve_checkpoint(self.output_dir)
-        if latest is not None and ckpt.read_meta(latest).get("step") == self.step:
-            return latest
-        if self.step == 0 or not self.dist.is_main:
-            return latest
+            if ckpt.read_meta(latest).get("step") == self.step:
+                return latest
+        if self.step == 0 or self.dist.enabled:
+            return None
         return self.save()
 
     def _train(self, resume: str | Path | None) -> dict[str, Any]:
