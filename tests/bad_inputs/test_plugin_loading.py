@@ -93,3 +93,22 @@ def test_a_head_factory_that_cannot_take_the_core_arguments(ws, plugin_dir):
     args[args.index(str(ws.tasks))] = str(tasks)
     output = ws.fails(args, "head 'narrow' cannot be built", f"fix the plugin '{name}'", "make_head(width)")
     assert "hidden_size" in output  # what the core passes
+
+
+def test_a_task_file_requiring_a_plugin_that_failed_under_all(ws, tmp_path):
+    """Loaded only because all were selected, a broken plugin is a warning; a task file that
+    requires it makes it an error naming the plugin and why."""
+    dist = tmp_path / "brokenplugin-0.1.dist-info"
+    ws.write(dist / "METADATA", "Metadata-Version: 2.1\nName: brokenplugin\nVersion: 0.1\n")
+    ws.write(dist / "entry_points.txt", "[mtdnn]\nbroken = brokenplugin_module\n")
+    ws.write(tmp_path / "brokenplugin_module.py", "raise ImportError('this plugin is broken on purpose')\n")
+    ws.write(ws.tasks, ws.tasks.read_text().replace("single:\n", "  requires: {broken: '>=0.1'}\nsingle:\n", 1))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "MTDNN_PLUGINS": "all", "MTDNN_STRICT_PLUGINS": "0",
+           "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-m", "mtdnn_core.cli", *ws.train("pair")], env=env, capture_output=True,
+                            text=True)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "skipping plugin 'broken'" in result.stderr  # the warning of the 'all' selection
+    assert "pair.requires: plugin 'broken' failed to load (ImportError: this plugin is broken on purpose)" in result.stderr
+    assert not ws.out.exists()
