@@ -170,6 +170,12 @@ def encode_file(path: Path, task: TaskDef, task_type: Any, data_format: Any, tok
         for start in chunks:
             writer.add(data_format.encode(examples[start : start + ENCODE_CHUNK], tokenizer, max_len, task))
         return writer.finish({"source": str(path), "examples": len(examples)})
+    except OSError as exc:  # a full disk: one message naming the cache, no partial store left
+        from mtdnn_core.io import WriteError
+
+        writer.abort()
+        raise WriteError(exc.errno, f"{target}: writing the feature cache failed ({exc.strerror or exc}); the partial "
+                                    f"files were removed; free space or choose another --cache-dir") from None
     except BaseException:
         writer.abort()
         raise

@@ -200,7 +200,10 @@ class FeatureWriter:
 
     def abort(self) -> None:
         for field in self.fields.values():
-            field.values.close()
+            try:
+                field.values.close()
+            except OSError:  # the flush of a write that already failed (a full disk) fails again
+                pass
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -54,9 +54,9 @@ def save_checkpoint(output_dir: Path, name: str, model: torch.nn.Module, tokeniz
         tokenizer.save_pretrained(encoder_dir)
         (tmp / "state.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         _fsync_tree(tmp)
-    except (OSError, RuntimeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - torch and safetensors report a full disk as their own types
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, RuntimeError) and not _is_write_failure(exc):
+        if not _is_write_failure(exc):
             raise
         raise CheckpointError(_write_failed(final, output_dir, exc)) from None
     old = None
@@ -77,18 +77,25 @@ def save_checkpoint(output_dir: Path, name: str, model: torch.nn.Module, tokeniz
     return final
 
 
-def _is_write_failure(exc: RuntimeError) -> bool:
-    """torch.save reports a failed write (a full disk) as a RuntimeError of its stream writer."""
-    text = str(exc).lower()
-    return "write" in text or isinstance(exc.__cause__, OSError)
+#: how torch.save ("unexpected pos", its stream writer) and safetensors ("I/O error") report a full disk
+WRITE_FAILURES = ("i/o error", "os error", "no space", "write", "unexpected pos", "inline_container")
+
+
+def _is_write_failure(exc: Exception) -> bool:
+    return isinstance(exc, OSError) or any(k in str(exc).lower() for k in WRITE_FAILURES)
 
 
 def _write_failed(final: Path, output_dir: Path, exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     reason = getattr(exc, "strerror", None) or (lines[0] if lines else type(exc).__name__)
-    return (f"{final}: writing the checkpoint failed ({reason}); the partial checkpoint was removed and "
-            f"{output_dir / LATEST} still names the previous complete one; free space, then continue with "
-            f"--resume {output_dir}")
+    try:
+        free = f"; {shutil.disk_usage(output_dir).free / 2**10:,.0f} KiB free on its disk"
+    except OSError:
+        free = ""
+    previous = (f"{output_dir / LATEST} still names the previous complete one" if (output_dir / LATEST).is_file()
+                else "no earlier checkpoint of this run was complete")
+    return (f"{final}: writing the checkpoint failed ({reason}{free}); the partial checkpoint was removed and "
+            f"{previous}; free space, then continue with --resume {output_dir}")
 
 
 def _fsync_tree(directory: Path) -> None:

@@ -152,25 +152,34 @@ def test_plot_out_that_is_the_run(run_copy, ws):
     unchanged(before)
 
 
-def test_full_disk_during_a_checkpoint_keeps_the_previous_one(ws, monkeypatch):
+#: a full disk as the OS reports it, and as torch.save's stream writer does (seen on a full tmpfs)
+FULL_DISK = {"oserror": (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), "No space left on device"),
+             "torch": (RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 3920960 vs 3920848"),
+                       "[enforce fail at inline_container.cc:672] . unexpected pos 3920960 vs 3920848")}
+
+
+@pytest.mark.parametrize("form", sorted(FULL_DISK))
+def test_full_disk_during_a_checkpoint_keeps_the_previous_one(ws, monkeypatch, form):
     import torch
 
     from mtdnn_core.training import checkpoint as ckpt
 
     real_save, calls = torch.save, []
+    error, said = FULL_DISK[form]
 
     def save_then_fill_the_disk(obj, path, *args, **kwargs):
         calls.append(path)
         if len(calls) == 2:  # the second checkpoint: half a file, then no space left
             Path(path).write_bytes(b"PK\x03\x04partial")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            raise error
         return real_save(obj, path, *args, **kwargs)
 
     monkeypatch.setattr(ckpt.torch, "save", save_then_fill_the_disk)
     ws.run_existed = True
     output = ws.fails(ws.train("pair", "--epochs", "2", "--save-every", "1"),
-                      f"{ws.out / 'checkpoint-0000002'}: writing the checkpoint failed (No space left on device)",
-                      "the partial checkpoint was removed", f"--resume {ws.out}")
+                      f"{ws.out / 'checkpoint-0000002'}: writing the checkpoint failed ({said}; ",
+                      f"the partial checkpoint was removed and {ws.out / 'latest.json'} still names the previous "
+                      f"complete one", f"--resume {ws.out}")
     assert "Traceback" not in output
     assert sorted(p.name for p in ws.out.glob("*checkpoint-*")) == ["checkpoint-0000001"]
     assert json.loads((ws.out / "latest.json").read_text())["checkpoint"] == "checkpoint-0000001"
@@ -196,3 +205,18 @@ def test_full_disk_during_an_atomic_write_keeps_the_old_file(tmp_path, monkeypat
     assert isinstance(caught.value, OSError) and caught.value.errno == errno.ENOSPC
     assert target.read_text() == "[1]\n"
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_full_disk_while_caching_features(ws, monkeypatch):
+    from mtdnn_core.data import store
+
+    real_add = store.FeatureWriter.add
+
+    def add_then_fill_the_disk(self, features):
+        real_add(self, features)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(store.FeatureWriter, "add", add_then_fill_the_disk)
+    ws.fails(ws.train("pair"), f"{ws.out / 'cache'}/pair_", "writing the feature cache failed (No space left on device)",
+             "the partial files were removed")
+    assert list((ws.out / "cache").iterdir()) == []
