@@ -103,9 +103,9 @@ class PluginHost:
             raise exc
         if self.strict or info.requested:
             origin = " ".join(x for x in (info.distribution, info.version) if x)
-            raise PluginError(f"plugin '{info.name}'{f' ({origin})' if origin else ''} failed: {info.error}"
-                              + ("" if info.builtin else f"; fix or uninstall it, or leave out --plugin {info.name}"
-                                 if info.requested else "")) from exc
+            origin = f" ({origin})" if origin else ""
+            advice = f"; fix or uninstall it, or leave out --plugin {info.name}" if info.requested else ""
+            raise PluginError(f"plugin '{info.name}'{origin} failed: {info.error}{advice}") from exc
         warnings.warn(
             f"mtdnn: skipping plugin '{info.name}' ({info.distribution} {info.version}): {info.error}",
             RuntimeWarning,
