@@ -19,7 +19,12 @@ class HeadExport:
     It returns logits in the shape of ``pipeline_tag``: ``[B, labels]``, ``[B, L, labels]`` (the
     arg-max at a word's first sub-token is its prediction) or ``[B, L, 2]`` (start, end).
     ``weights``: the head's state dict under ``head_class``'s names. ``settings``: JSON values.
-    ``notes``: lines for the model card (what the scores mean)."""
+    ``notes``: lines for the model card (what the scores mean). A head whose inputs are its own
+    (not a text, a pair, words or a question) ships its pipeline too: ``pipeline_source`` defines
+    ``pipeline_class``, registered for ``pipeline_tag``; the head then gets the pipeline's
+    tensors in ``batch`` and may return a dict of tensors; ``compare(exported, model, task,
+    tokenizer)`` then gives the largest difference between the exported model and the mtdnn
+    model on a sample input, checked before the export is written."""
 
     head_class: str
     source: str
@@ -27,7 +32,15 @@ class HeadExport:
     pipeline_tag: str
     settings: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    pipeline_source: str | None = None
+    pipeline_class: str | None = None
+    compare: Any = None
 
     def __post_init__(self) -> None:
-        if self.pipeline_tag not in PIPELINE_TAGS:
-            raise ValueError(f"HeadExport.pipeline_tag must be one of {', '.join(PIPELINE_TAGS)}, not '{self.pipeline_tag}'")
+        if (self.pipeline_source is None) != (self.pipeline_class is None):
+            raise ValueError("HeadExport: give pipeline_source and pipeline_class together")
+        if self.pipeline_source is not None and self.compare is None:
+            raise ValueError("HeadExport: a head with its own pipeline needs compare (the check before writing)")
+        if self.pipeline_source is None and self.pipeline_tag not in PIPELINE_TAGS:
+            raise ValueError(f"HeadExport.pipeline_tag must be one of {', '.join(PIPELINE_TAGS)} (or come with its "
+                             f"pipeline_source), not '{self.pipeline_tag}'")

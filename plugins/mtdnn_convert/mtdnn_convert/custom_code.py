@@ -20,7 +20,7 @@ from torch import nn
 
 from mtdnn_convert.remote_code import source
 
-MODELING, PIPELINE = "modeling_mtdnn", "pipeline_mtdnn"
+MODELING, PIPELINE, HEAD_PIPELINE = "modeling_mtdnn", "pipeline_mtdnn", "pipeline_head"
 MODEL_CLASSES = {  # pipeline tag -> (Auto class, class in modeling_mtdnn.py)
     "text-classification": ("AutoModelForSequenceClassification", "MtdnnForSequenceClassification"),
     "token-classification": ("AutoModelForTokenClassification", "MtdnnForTokenClassification"),
@@ -53,7 +53,7 @@ def write_custom_model(directory: Path, encoder: nn.Module, spec: Any, labels: d
     returns the Auto class that loads it."""
     from safetensors.torch import save_file
 
-    auto_class, model_class = MODEL_CLASSES[spec.pipeline_tag]
+    auto_class, model_class = MODEL_CLASSES.get(spec.pipeline_tag, ("AutoModel", "MtdnnModel"))
     config = {
         "model_type": "mtdnn-export",
         "architectures": [model_class],
@@ -68,7 +68,11 @@ def write_custom_model(directory: Path, encoder: nn.Module, spec: Any, labels: d
         "label2id": {v: k for k, v in labels.items()},
         "problem_type": problem_type,
     }
-    if spec.pipeline_tag in PIPELINES:
+    if spec.pipeline_source is not None:  # the head's own pipeline
+        (directory / f"{HEAD_PIPELINE}.py").write_text(spec.pipeline_source, encoding="utf-8")
+        config["custom_pipelines"] = {spec.pipeline_tag: {"impl": f"{HEAD_PIPELINE}.{spec.pipeline_class}",
+                                                          "pt": [auto_class], "tf": [], "type": "text"}}
+    elif spec.pipeline_tag in PIPELINES:
         add_pipeline(directory, config, spec.pipeline_tag)
     (directory / f"{MODELING}.py").write_text(modeling_source(spec.source), encoding="utf-8")
     (directory / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n", encoding="utf-8")

@@ -121,7 +121,11 @@ def export_task(run: str | Path, task: str, target: str | Path, plugins: tuple[s
             auto_class = write_custom_model(tmp, model.encoder, spec, labels, problem, tokenizer,
                                             model.use_token_types, max_len)
             exported = load_custom_model(tmp, auto_class)
-            difference = custom_difference(exported, model, task, tokenizer, pipeline_tag)
+            if spec.compare is not None:
+                with torch.no_grad():
+                    difference = float(spec.compare(exported, model, task, tokenizer))
+            else:
+                difference = custom_difference(exported, model, task, tokenizer, pipeline_tag)
             if not difference <= TOLERANCE:
                 raise ConversionError(f"task '{task}': the exported custom-code model does not reproduce mtdnn's "
                                       f"outputs (difference {difference:.2g}); nothing was written")

@@ -47,7 +47,9 @@ def labels_for(task: Any, spec: Any) -> tuple[dict[int, str], str | None]:
         return _labels(task, spec.settings.get("n_out") or task.n_class)
     if spec.pipeline_tag == TOKEN:
         return _labels(task, task.n_class)[0], None
-    return {0: "start", 1: "end"}, None
+    if spec.pipeline_tag == "question-answering":
+        return {0: "start", 1: "end"}, None
+    return _labels(task, 1)[0], None  # a head with its own pipeline: its outputs are named there
 
 
 def _task_config(encoder: nn.Module, task: Any, n_out: int, dropout: float) -> Any:

@@ -51,6 +51,8 @@ def _usage(pipeline_tag: str | None, pair: bool, directory: str, custom_code: bo
 
 
 def _inputs(pipeline_tag: str | None, max_len: int) -> str:
+    if pipeline_tag not in ("text-classification", "token-classification", "question-answering"):
+        return f"- Inputs are encoded by the export's pipeline as in training, at most {max_len} tokens per sequence."
     if pipeline_tag == "question-answering":
         return (f"- A question and its context go into windows of {max_len} tokens, a long context into several "
                 f"(see Use), as in training; the tokenizer's `model_max_length` is {max_len}.")

@@ -62,3 +62,15 @@ def write_predictions(dataset, output, prefix):
 
     if is_wnli_test(dataset, output):
         write_glue_wnli(dataset, output, prefix)
+
+
+@hookimpl
+def export_head(head, task):
+    """The HNN head as transformers custom code with its own pipeline (``mtdnn export``)."""
+    from mtdnn_hnn.head import HnnHead
+
+    if not isinstance(head, HnnHead):
+        return None
+    from mtdnn_hnn.export import hnn_export
+
+    return hnn_export(head)

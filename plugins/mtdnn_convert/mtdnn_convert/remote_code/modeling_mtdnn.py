@@ -108,3 +108,11 @@ class MtdnnForQuestionAnswering(MtdnnPreTrainedModel):
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, **kwargs):
         logits = self.run(input_ids, attention_mask, token_type_ids)
         return QuestionAnsweringModelOutput(start_logits=logits[..., 0], end_logits=logits[..., 1])
+
+
+class MtdnnModel(MtdnnPreTrainedModel):
+    """Heads with inputs of their own (keyword tensors, handed to the head in `batch`, as the
+    export's pipeline builds them): the head's outputs, a dict of tensors."""
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, **extra):
+        return self.run(input_ids, attention_mask, token_type_ids, **extra)
