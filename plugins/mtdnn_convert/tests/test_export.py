@@ -318,6 +318,13 @@ def test_model_cards_say_how_to_call_each_export(trained_run, tmp_path):
     assert all(x["entity"] in labels for x in answer)
     assert "Sentences longer than 64 sub-tokens are split into overlapping windows of whole words" in card
     assert "truncated" not in card.split("## Training configuration")[0]
+    from transformers import pipeline
+
+    tagger = pipeline("token-classification", model=str(tmp_path / "ner"), trust_remote_code=True, device="cpu")
+    assert "A plain string is split on whitespace" in card
+    assert tagger("EU rejects  German call", ignore_labels=[]) == answer
+    assert 'Labels in `ignore_labels` (default `["O"]`) are left out' in card
+    assert tagger(["EU", "rejects", "German", "call"], is_split_into_words=True) == [x for x in answer if x["entity"] != "O"]
 
 
 @pytest.mark.parametrize("use_token_types", [True, False])
