@@ -409,7 +409,7 @@ def _checked_prediction_output(output: str | None, data_file: str, checkpoint: s
     the checkpoint or of its run."""
     import warnings
 
-    from mtdnn_core.output_paths import check_output
+    from mtdnn_core.output_paths import check_default_output, check_output
     from mtdnn_core.training import checkpoint as ckpt
     from mtdnn_core.training.run_dir import RUN_FILES
 
@@ -419,7 +419,7 @@ def _checked_prediction_output(output: str | None, data_file: str, checkpoint: s
         resolved = ckpt.resolve_checkpoint(checkpoint)
     inputs = [("--data", data_file), ("--checkpoint", resolved),
               *(("--checkpoint", run / name) for name in RUN_FILES)]
-    chosen = Path(output) if output else Path(data_file).with_suffix(".pred.json")
+    chosen = Path(output) if output else check_default_output(Path(data_file).with_suffix(".pred.json"), "--output")
     return check_output(chosen, inputs, option="--output")
 
 

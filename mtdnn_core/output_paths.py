@@ -119,8 +119,12 @@ def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | No
     return output
 
 
-def describe_write_error(path: str | Path, exc: OSError, option: str | None = None) -> str:
-    """One line for a failed write (a full disk, no permission): the path and what to do."""
-    reason = exc.strerror or str(exc)
-    where = f"{option} {path}" if option else str(path)
-    return f"{where}: writing failed ({reason}); the partial output was removed; free space or choose another location"
+def check_default_output(default: str | Path, option: str) -> Path:
+    """A default output path (the user named none) never replaces an existing file: naming it with
+    ``option`` is how the user says it may be replaced."""
+    default = Path(default)
+    if default.exists() or default.is_symlink():
+        raise OutputPathError(f"{option} not given and its default {default} exists (an earlier output?); pass "
+                              f"{option} {default} to replace it, or {option} with another path")
+    return default
+

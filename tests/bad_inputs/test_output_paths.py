@@ -220,3 +220,12 @@ def test_full_disk_while_caching_features(ws, monkeypatch):
     ws.fails(ws.train("pair"), f"{ws.out / 'cache'}/pair_", "writing the feature cache failed (No space left on device)",
              "the partial files were removed")
     assert list((ws.out / "cache").iterdir()) == []
+
+
+def test_predict_default_output_never_replaces_an_existing_file(run_copy, ws):
+    data = ws.data / "pair_dev.tsv"
+    default = ws.data / "pair_dev.pred.json"
+    default.write_text('{"mine": true}\n')
+    ws.fails(["predict", "--checkpoint", run_copy, "--task", "pair", "--data", data],
+             f"--output not given and its default {default} exists", f"pass --output {default} to replace it")
+    assert default.read_text() == '{"mine": true}\n'

@@ -113,13 +113,14 @@ def threshold(nbest, null_odds, threshold, output):
           scores/squadv2_dev.epoch2.null_odds.json --threshold -1.5
     """
     from mtdnn_core.io import atomic_write_json
-    from mtdnn_core.output_paths import check_output
+    from mtdnn_core.output_paths import check_default_output, check_output
     from mtdnn_squad.outputs import apply_threshold
     from mtdnn_squad.scoring import read_mapping
 
     name = Path(nbest).name
     base = name.removesuffix(".nbest_predictions.json") if name.endswith(".nbest_predictions.json") else Path(nbest).stem
-    target = Path(output) if output else Path(nbest).with_name(f"{base}.predictions-at-{threshold:g}.json")
+    target = Path(output) if output else check_default_output(
+        Path(nbest).with_name(f"{base}.predictions-at-{threshold:g}.json"), "--output")
     check_output(target, [("NBEST", nbest), ("NULL_ODDS", null_odds)], option="--output")
     answers = apply_threshold(read_mapping(Path(nbest), list, "a list of candidates"),
                               read_mapping(Path(null_odds), (int, float), "a number"), threshold, source=nbest)

@@ -57,3 +57,15 @@ def test_threshold_output_that_is_an_input(files):
     refused([*base, files["nbest"]], f"--output {files['nbest']} is the same path as the input NBEST {files['nbest']}")
     refused([*base, files["odds"]], f"--output {files['odds']} is the same path as the input NULL_ODDS {files['odds']}")
     assert {p: p.read_bytes() for p in files.values()} == before
+
+
+def test_threshold_default_output_never_replaces_an_existing_file(files):
+    default = files["nbest"].with_name("x.predictions-at-0.json")
+    default.write_text('{"q1": "mine"}\n')
+    refused(["squad", "threshold", files["nbest"], files["odds"], "--threshold", "0"],
+            f"--output not given and its default {default} exists", f"pass --output {default} to replace it")
+    assert default.read_text() == '{"q1": "mine"}\n'
+    result = CliRunner().invoke(main, ["squad", "threshold", str(files["nbest"]), str(files["odds"]), "--threshold", "0",
+                                       "--output", str(default)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(default.read_text()) == {"q1": "John", "q2": ""}  # q2's null odds 3.0 > 0: no answer
