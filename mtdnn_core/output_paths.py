@@ -67,19 +67,19 @@ def check_output(output: str | Path, inputs: Iterable[tuple[str, str | Path | No
                  foreign: Iterable[str] = (), replaces: bool = False, exclusive: bool = False,
                  allow_inside: bool = False, again: str = "pass --overwrite to replace it") -> Path:
     """Refuse ``output`` (given as ``option``) before any work is done, when writing there would
-    destroy something the command did not create.
+    destroy something the command did not create; return it as a Path.
 
-    ``inputs`` pairs an input's option name with its path (None and non-paths are skipped; inputs
-    that do not exist on disk cannot be harmed and are skipped too). ``directory``: the output is a
-    directory; ``own`` are file names that mark this command's earlier output (replaced only with
-    ``overwrite``), ``foreign`` names or glob patterns that mark another tool's run (always
-    refused); ``replaces``:
-    the command replaces the whole directory, so a non-empty one needs ``overwrite``;
-    ``exclusive``: the command fills the directory with files of fixed names, so a non-empty one
-    must hold its own earlier output (an ``own`` name).
-    ``allow_inside``: writing below an input directory is harmless for this command (it only adds
-    new files there; an existing file there is still refused). ``again``: what to do about the command's own earlier output. Returns
-    ``output`` as a Path."""
+    * ``inputs``: ``(option, path)`` pairs of what the command reads (None, non-paths and paths
+      that do not exist are skipped: nothing there can be harmed).
+    * ``directory``: the output is a directory. ``own``: names that mark this command's earlier
+      output there (replaced only with ``overwrite``; ``again`` says what else to do);
+      ``foreign``: names or glob patterns that mark another tool's run (always refused).
+    * ``replaces``: the command replaces the whole directory, so a non-empty one needs
+      ``overwrite``. ``exclusive``: the command fills the directory with files of fixed names,
+      so a non-empty one must hold its own earlier output (an ``own`` name).
+    * ``allow_inside``: writing below an input directory is harmless for this command (it only
+      adds new files there); an existing file there is still refused.
+    """
     output = Path(output)
     link = dangling_link(output)
     if link is not None:
