@@ -48,9 +48,9 @@ def add_pipeline(directory: Path, config: dict, pipeline_tag: str) -> None:
 
 
 def write_custom_model(directory: Path, encoder: nn.Module, spec: Any, labels: dict[int, str], problem_type: str | None,
-                       tokenizer: Any, use_token_types: bool, max_len: int) -> str:
+                       tokenizer: Any, use_token_types: bool, max_len: int) -> tuple[str, str]:
     """Write config, modeling source and weights of ``encoder`` + the head ``spec`` describes;
-    returns the Auto class that loads it."""
+    returns the Auto class that loads it and the model class."""
     from safetensors.torch import save_file
 
     auto_class, model_class = MODEL_CLASSES.get(spec.pipeline_tag, ("AutoModel", "MtdnnModel"))
@@ -80,17 +80,28 @@ def write_custom_model(directory: Path, encoder: nn.Module, spec: Any, labels: d
     weights.update({f"head.{k}": torch.as_tensor(v) for k, v in spec.weights.items()})
     save_file({k: v.detach().cpu().contiguous().clone() for k, v in weights.items()}, str(directory / "model.safetensors"),
               metadata={"format": "pt"})
-    return auto_class
+    return auto_class, model_class
 
 
-def load_custom_model(directory: Path, auto_class: str) -> nn.Module:
-    """The export as transformers loads it (its own code), refusing weights that do not fit."""
-    import transformers
+def load_custom_model(directory: Path, model_class: str) -> nn.Module:
+    """The written export, built by its own code and loaded from its files (as transformers
+    loads it with ``trust_remote_code``, but without copying the code into transformers' module
+    cache: a staged directory's random name would stay there), refusing weights that do not fit."""
+    import importlib.util
+    import sys
+    import uuid
 
     from mtdnn_convert.errors import ConversionError
 
-    model, info = getattr(transformers, auto_class).from_pretrained(directory, trust_remote_code=True,
-                                                                    output_loading_info=True)
+    name = f"mtdnn_export_check_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(name, directory / f"{MODELING}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # transformers looks a model's module up by name
+    try:
+        spec.loader.exec_module(module)
+        model, info = getattr(module, model_class).from_pretrained(directory, output_loading_info=True)
+    finally:
+        del sys.modules[name]
     bad = [*info.get("missing_keys", []), *info.get("unexpected_keys", []), *info.get("mismatched_keys", [])]
     if bad:
         raise ConversionError(f"{directory}: the exported weights do not fit the exported code ({', '.join(map(str, bad[:5]))})")

@@ -118,9 +118,9 @@ def export_task(run: str | Path, task: str, target: str | Path, plugins: tuple[s
                 (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         else:
             labels, problem = labels_for(definition, spec)
-            auto_class = write_custom_model(tmp, model.encoder, spec, labels, problem, tokenizer,
-                                            model.use_token_types, max_len)
-            exported = load_custom_model(tmp, auto_class)
+            auto_class, model_class = write_custom_model(tmp, model.encoder, spec, labels, problem, tokenizer,
+                                                         model.use_token_types, max_len)
+            exported = load_custom_model(tmp, model_class)
             if spec.compare is not None:
                 with torch.no_grad():
                     difference = float(spec.compare(exported, model, task, tokenizer))

@@ -1,6 +1,7 @@
 """``mtdnn export``: the exported Hugging Face models predict what ``mtdnn predict`` predicts on
-real rows; heads without an equivalent travel as mtdnn head files; failures leave nothing."""
+real rows; heads without an equivalent export as custom code; failures leave nothing."""
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -156,7 +157,13 @@ def test_custom_code_needs_only_torch_and_transformers(trained_run, tmp_path):
     import subprocess
     import sys
 
+    from transformers.dynamic_module_utils import HF_MODULES_CACHE
+
+    cache = Path(HF_MODULES_CACHE) / "transformers_modules"
+    before = set(cache.iterdir()) if cache.is_dir() else set()
     export(trained_run, "mrpc", tmp_path / "mrpc")
+    after = set(cache.iterdir()) if cache.is_dir() else set()
+    assert after == before  # the check before writing leaves nothing in transformers' module cache
     tree = ast.parse((tmp_path / "mrpc" / "modeling_mtdnn.py").read_text(encoding="utf-8"))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -257,10 +264,11 @@ def test_a_gelu_pooler_exports_as_custom_code_with_its_own_activation(tmp_path):
     encoder.eval()
     head = perturbed(PoolerHead(32, tiny_task(), activation="gelu"))
     spec = export_core_head(head, tiny_task())
-    write_custom_model(tmp_path, encoder, spec, {0: "l0", 1: "l1", 2: "l2"}, "single_label_classification", tokenizer,
-                       True, 64)
+    auto_class, model_class = write_custom_model(tmp_path, encoder, spec, {0: "l0", 1: "l1", 2: "l2"},
+                                                 "single_label_classification", tokenizer, True, 64)
+    assert auto_class == "AutoModelForSequenceClassification"
     AutoTokenizer.from_pretrained(packaged_minilm_path()).save_pretrained(tmp_path)
-    exported = load_custom_model(tmp_path, "AutoModelForSequenceClassification")
+    exported = load_custom_model(tmp_path, model_class)
     batch = tokenizer(["A sentence to classify.", "Another, longer sentence to classify here."], padding=True,
                       return_tensors="pt")
     with torch.no_grad():
