@@ -126,6 +126,8 @@ def test_token_export_windows_long_sentences_as_mtdnn(trained_run, small_data, t
     tagged = tagger(sentences, is_split_into_words=True, ignore_labels=[])
     assert [[t["entity"] for t in sentence] for sentence in tagged] == ours["predictions"]
     assert sum(len(words) for words in sentences) > 300
+    with pytest.raises(ValueError, match="not stride: it windows long sentences .* as mtdnn does"):
+        tagger(sentences[0], is_split_into_words=True, stride=16)  # other windows would tag other words
 
 
 def test_san_head_exports_custom_code_that_predicts_like_mtdnn(trained_run, small_data, tmp_path):

@@ -56,6 +56,8 @@ def test_span_export_answers_as_mtdnn_predict(tmp_path, squad_dir):
     assert [a["score"] for a in answers] == pytest.approx([b["probability"] for b in best], abs=1e-5)
     assert all(c[a["start"]:a["end"]] == a["answer"] for a, (_, _, c) in zip(answers, asked))
     assert len(asked) == 20
+    with pytest.raises(ValueError, match="not max_answer_len: windows and decoding follow the task's settings"):
+        qa(question=asked[0][1], context=asked[0][2], max_answer_len=5)
     card = (export / "README.md").read_text(encoding="utf-8")
     assert 'pipeline("question-answering", model=' in card and "trust_remote_code=True" in card
     assert "the question cut to 64 tokens, the context in windows sharing 48 tokens" in card

@@ -37,6 +37,9 @@ class MtdnnTokenClassificationPipeline(TokenClassificationPipeline):
     whitespace. Labels in `ignore_labels` (default `["O"]`) are left out."""
 
     def _sanitize_parameters(self, ignore_labels=None, is_split_into_words=False, **kwargs):
+        if kwargs:  # stride, aggregation_strategy, ...: the windows and words are mtdnn's
+            raise ValueError(f"this pipeline takes ignore_labels and is_split_into_words only, not "
+                             f"{', '.join(sorted(kwargs))}: it windows long sentences and tags whole words as mtdnn does")
         postprocess = {} if ignore_labels is None else {"ignore_labels": ignore_labels}
         return {}, {}, postprocess
 
@@ -146,6 +149,9 @@ class MtdnnQuestionAnsweringPipeline(ChunkPipeline):
     answer is "" (start = end = 0) when it exceeds `null_threshold`."""
 
     def _sanitize_parameters(self, **kwargs):
+        if kwargs:  # top_k, doc_stride, max_answer_len, ...: the settings are the task's
+            raise ValueError(f"this pipeline takes a question and a context only, not {', '.join(sorted(kwargs))}: "
+                             f"windows and decoding follow the task's settings (config.json head_settings)")
         return {}, {}, {}
 
     def __call__(self, *args, **kwargs):
