@@ -53,5 +53,7 @@ def test_hnn_export_chooses_as_mtdnn_predict(tmp_path, tiny_mlm):
     assert first.sentence.index(f" {first.pronoun} ") + 1 == first.pronoun_start
     alone = resolve({"sentence": first.sentence, "pronoun": first.pronoun, "candidates": first.candidates})
     assert alone["answer"] == ours["predictions"][0]
+    with pytest.raises(ValueError, match="takes schemas only, not top_k"):
+        resolve({"sentence": first.sentence, "pronoun": first.pronoun, "candidates": first.candidates}, top_k=2)
     card = (export / "README.md").read_text(encoding="utf-8")
     assert '`pipeline("pronoun-resolution", model=OUT_DIR, trust_remote_code=True)`' in card

@@ -51,6 +51,8 @@ class MtdnnPronounPipeline(Pipeline):
     `scores` (`hybrid`, `lm`, `sim` per candidate)."""
 
     def _sanitize_parameters(self, **kwargs):
+        if kwargs:
+            raise ValueError(f"this pipeline takes schemas only, not {', '.join(sorted(kwargs))}")
         return {}, {}, {}
 
     def preprocess(self, schema):
