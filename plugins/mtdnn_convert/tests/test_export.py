@@ -364,3 +364,23 @@ def test_exported_segment_ids_are_the_tokenizers_sequence_ids(use_token_types):
         got = modeling.segment_ids(encoding["input_ids"], encoding["attention_mask"], encoding["token_type_ids"],
                                    tokenizer.all_special_ids, use_token_types)
         assert got.tolist() == expected
+
+
+def test_exports_of_earlier_versions_still_load_with_load_head(tmp_path):
+    """Earlier versions wrote SAN and other heads as mtdnn_head.safetensors/json beside the encoder."""
+    from mtdnn_convert.head_files import load_head, save_head
+    from mtdnn_core.config import TaskDef
+    from mtdnn_core.model.encoder import load_tiny_random_bert
+    from mtdnn_core.model.san import SANHead
+
+    task = TaskDef(name="rte", task_type="classification", data_format="PremiseAndOneHypothesis", n_class=2, head="san")
+    encoder, tokenizer = load_tiny_random_bert()
+    head = perturbed(SANHead(32, task))
+    encoder.save_pretrained(tmp_path)
+    save_head(head, task, 32, "no equivalent", [], tmp_path)
+    loaded_encoder, loaded_head = load_head(tmp_path)
+    encoded = tokenizer(["A premise."], ["Its hypothesis."], return_tensors="pt")
+    batch = {**encoded, "segment_ids": torch.tensor([[-1 if s is None else s for s in encoded.sequence_ids(0)]])}
+    with torch.no_grad():
+        expected = head(encoder.eval()(**encoded).last_hidden_state, batch)
+        assert torch.allclose(loaded_head(loaded_encoder(**encoded).last_hidden_state, batch), expected, atol=1e-6)
