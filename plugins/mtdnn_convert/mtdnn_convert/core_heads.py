@@ -1,6 +1,6 @@
-"""The ``export_head`` answer for mtdnn's own heads that have no transformers class: pooler and
-ranking heads with a non-tanh activation, and SAN. Their inference code is
-:mod:`mtdnn_convert.remote_code.core_heads`."""
+"""The ``export_head`` answer for mtdnn's own heads when they have no transformers class: pooler
+and ranking heads with a non-tanh activation, SAN, and pooler or token heads on an encoder
+without a matching task class. Their inference code is :mod:`mtdnn_convert.remote_code.core_heads`."""
 from __future__ import annotations
 
 from typing import Any
@@ -35,7 +35,7 @@ def _activation(head: nn.Module) -> str:
 
 def export_core_head(head: nn.Module, task: Any) -> Any:
     from mtdnn_core.head_export import HeadExport
-    from mtdnn_core.model.heads import PoolerHead, RankingHead
+    from mtdnn_core.model.heads import PoolerHead, RankingHead, TokenHead
     from mtdnn_core.model.san import SANHead
 
     if type(head) in (PoolerHead, RankingHead):
@@ -44,6 +44,8 @@ def export_core_head(head: nn.Module, task: Any) -> Any:
         return HeadExport("MtdnnPoolerHead", source("core_heads"), plain_weights(head, ["dense", "out"]),
                           "text-classification", {"activation": _activation(head), "n_out": head.out.out_features},
                           notes)
+    if type(head) is TokenHead:
+        return HeadExport("MtdnnTokenHead", source("core_heads"), plain_weights(head, ["out"]), "token-classification")
     if type(head) is SANHead:
         layers = ["query_summary", "rnn", "classifier"] + (["attn"] if head.attn is not None else [])
         return HeadExport("MtdnnSANHead", source("core_heads"), plain_weights(head, layers), "text-classification",

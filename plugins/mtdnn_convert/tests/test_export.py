@@ -384,3 +384,24 @@ def test_exports_of_earlier_versions_still_load_with_load_head(tmp_path):
     with torch.no_grad():
         expected = head(encoder.eval()(**encoded).last_hidden_state, batch)
         assert torch.allclose(loaded_head(loaded_encoder(**encoded).last_hidden_state, batch), expected, atol=1e-6)
+
+
+def test_a_token_head_exports_as_custom_code_where_no_class_fits(tmp_path):
+    from mtdnn_convert.core_heads import export_core_head
+    from mtdnn_convert.custom_code import load_custom_model, write_custom_model
+    from mtdnn_core.config import TaskDef
+    from mtdnn_core.model.encoder import load_tiny_random_bert
+    from mtdnn_core.model.heads import TokenHead
+
+    task = TaskDef(name="tags", task_type="sequence_labeling", data_format="Sequence", labels=["O", "B-X", "I-X"])
+    encoder, tokenizer = load_tiny_random_bert()
+    encoder.eval()
+    head = perturbed(TokenHead(32, task))
+    _, model_class = write_custom_model(tmp_path, encoder, export_core_head(head, task), {0: "O", 1: "B-X", 2: "I-X"},
+                                        None, tokenizer, True, 64)
+    assert (tmp_path / "pipeline_mtdnn.py").is_file()  # the windowing pipeline comes with it
+    exported = load_custom_model(tmp_path, model_class)
+    batch = tokenizer([["Some", "words", "here"]], is_split_into_words=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = head.out(encoder(**batch).last_hidden_state)  # Linear on every token, by hand
+        assert torch.allclose(exported(**batch).logits, expected, atol=1e-6)

@@ -73,3 +73,14 @@ class MtdnnSANHead(nn.Module):
             probs.append(torch.softmax(self.classifier(torch.cat(feats, dim=-1)).float(), dim=-1))
             state = self.rnn(x, state)
         return torch.log(torch.stack(probs, dim=1).mean(1).clamp_min(1e-12))
+
+
+class MtdnnTokenHead(nn.Module):
+    """Linear(H, n) on every token (for encoders without a token-classification class)."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.out = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, hidden, batch):
+        return self.out(hidden)
