@@ -19,6 +19,15 @@ class WriteError(MtdnnError, OSError):
         return self.strerror or super().__str__()
 
 
+#: how torch.save ("unexpected pos", its stream writer) and safetensors ("I/O error") report a full disk
+WRITE_FAILURES = ("i/o error", "os error", "no space", "failed writing", "write failed", "unexpected pos")
+
+
+def is_write_failure(exc: BaseException) -> bool:
+    """A failed write (a full disk, no permission), also when a library reports it as its own type."""
+    return isinstance(exc, OSError) or (isinstance(exc, Exception) and any(k in str(exc).lower() for k in WRITE_FAILURES))
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync, then rename over ``path``; on failure
     the temp file is removed and ``path`` keeps its previous content."""

@@ -24,7 +24,7 @@ import torch
 from safetensors.torch import load_model, save_model
 
 from mtdnn_core.errors import MtdnnError
-from mtdnn_core.io import atomic_write_json
+from mtdnn_core.io import atomic_write_json, is_write_failure
 
 LATEST = "latest.json"
 FILES = ("model.safetensors", "trainer_state.pt", "state.json", "encoder/config.json")
@@ -56,7 +56,7 @@ def save_checkpoint(output_dir: Path, name: str, model: torch.nn.Module, tokeniz
         _fsync_tree(tmp)
     except Exception as exc:  # noqa: BLE001 - torch and safetensors report a full disk as their own types
         shutil.rmtree(tmp, ignore_errors=True)
-        if not _is_write_failure(exc):
+        if not is_write_failure(exc):
             raise
         raise CheckpointError(_write_failed(final, output_dir, exc)) from None
     old = None
@@ -75,14 +75,6 @@ def save_checkpoint(output_dir: Path, name: str, model: torch.nn.Module, tokeniz
     if keep:
         _prune(output_dir, keep, protect=name)
     return final
-
-
-#: how torch.save ("unexpected pos", its stream writer) and safetensors ("I/O error") report a full disk
-WRITE_FAILURES = ("i/o error", "os error", "no space", "write", "unexpected pos", "inline_container")
-
-
-def _is_write_failure(exc: Exception) -> bool:
-    return isinstance(exc, OSError) or any(k in str(exc).lower() for k in WRITE_FAILURES)
 
 
 def _write_failed(final: Path, output_dir: Path, exc: BaseException) -> str:
@@ -237,10 +229,12 @@ def export_encoder(model: torch.nn.Module, tokenizer: Any, target: Path) -> Path
     try:
         model.encoder.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001 - safetensors reports a full disk as its own type
         shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(f"{target}: writing failed ({exc.strerror or exc}); the partial output was removed; "
-                              f"free space or choose another location") from None
+        if not is_write_failure(exc):
+            raise
+        raise CheckpointError(f"{target}: writing failed ({getattr(exc, 'strerror', None) or exc}); the partial output "
+                              f"was removed; free space or choose another location") from None
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)

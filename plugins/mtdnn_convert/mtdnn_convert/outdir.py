@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mtdnn_core.errors import MtdnnError
+from mtdnn_core.io import is_write_failure
 from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
 
 from mtdnn_convert.errors import ConversionError
@@ -60,13 +62,12 @@ def staged_directory(target: str | Path, overwrite: bool = False,
     try:
         yield tmp
         _plain_modes(tmp)
-    except OSError as exc:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ConversionError(f"{target}: writing failed ({exc.strerror or exc}); the partial output was removed, "
-                              f"{target} is as it was; free space or choose another directory") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        if isinstance(exc, MtdnnError) or not is_write_failure(exc):
+            raise
+        raise ConversionError(f"{target}: writing failed ({getattr(exc, 'strerror', None) or exc}); the partial output "
+                              f"was removed, {target} is as it was; free space or choose another directory") from None
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)

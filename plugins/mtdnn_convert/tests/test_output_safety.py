@@ -91,18 +91,27 @@ def test_mtdnn_pt_into_the_directory_of_its_file(pt_file, overwrite):
     unchanged(before)
 
 
-def test_mtdnn_pt_full_disk_leaves_no_partial_output(pt_file, tmp_path, monkeypatch):
+#: a full disk as the OS reports it, and as safetensors does (seen on a full tmpfs)
+FULL_DISK = {"oserror": (lambda: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), "No space left on device"),
+             "safetensors": (lambda: __import__("safetensors").SafetensorError(
+                 "Error while serializing: I/O error: No space left on device (os error 28)"),
+                 "Error while serializing: I/O error: No space left on device (os error 28)")}
+
+
+@pytest.mark.parametrize("form", sorted(FULL_DISK))
+def test_mtdnn_pt_full_disk_leaves_no_partial_output(pt_file, tmp_path, monkeypatch, form):
     out = tmp_path / "converted"
     out.mkdir()
     (out / "config.json").write_text('{"earlier": "conversion"}\n')
     before = snapshot(out)
+    error, said = FULL_DISK[form]
 
     def no_space(tensors, path, *args, **kwargs):
         Path(path).write_bytes(b"partial")
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        raise error()
 
     monkeypatch.setattr("safetensors.torch.save_file", no_space)
-    refused(["convert", "mtdnn-pt", pt_file, out, "--overwrite"], f"{out}: writing failed (No space left on device)",
+    refused(["convert", "mtdnn-pt", pt_file, out, "--overwrite"], f"{out}: writing failed ({said})",
             "the partial output was removed")
     unchanged(before)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["converted", "original"])
