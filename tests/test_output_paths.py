@@ -65,3 +65,19 @@ def test_inside_allowed_never_replaces_an_existing_file(tmp_path):
     with pytest.raises(MtdnnError, match=r"--zip .*metrics\.json is a file of the input RUN .*run; writing there would replace it"):
         check_output(run / "metrics.json", [("RUN", run)], option="--zip", allow_inside=True)
     assert (run / "metrics.json").read_text() == "[]\n"
+
+
+def test_write_failures_as_the_libraries_report_them():
+    import errno
+
+    from safetensors import SafetensorError
+
+    from mtdnn_core.io import is_write_failure
+
+    # the messages a 64 KiB tmpfs gave: safetensors' save_file and torch.save on a full disk
+    assert is_write_failure(SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)"))
+    assert is_write_failure(RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534"))
+    assert is_write_failure(OSError(errno.ENOSPC, "No space left on device"))
+    assert not is_write_failure(RuntimeError("size mismatch for weight: copying a param with shape [3, 8]"))
+    assert not is_write_failure(TypeError("write() argument must be str, not bytes"))
+    assert not is_write_failure(KeyboardInterrupt())
