@@ -79,10 +79,11 @@ def settle_output(config: Any, config_file: str | Path | None = None, inputs: li
         run = run_of(config.resume)
         if "output_dir" in config.model_fields_set and not same_path(config.output_dir, run):
             raise MtdnnError(f"--output-dir {config.output_dir} is not the run --resume {config.resume} continues "
-                             f"({run}); a resumed run is written where it was: drop --output-dir (or give "
-                             f"--output-dir {run}), or start a new run without --resume")
+                             f"({run}); a resumed run is written where it was: drop --output-dir (and output_dir "
+                             f"of --config; or give --output-dir {run}), or start a new run without --resume")
         config = config.model_copy(update={"output_dir": str(run)})
-    inputs = [*inputs, ("--data-dir", config.data_dir), *((f"--data-dir {task}=", d) for task, d in (config.task_data_dirs or {}).items()),
+    inputs = [*inputs, ("--data-dir", config.data_dir),
+              *(("--data-dir", d) for d in (config.task_data_dirs or {}).values()),
               *(("--task-def", d) for d in config.task_def), ("--encoder", config.encoder)]
     if not config.resume:
         inputs.append(("--config", config_file))
