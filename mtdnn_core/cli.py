@@ -250,6 +250,13 @@ def _train_config(config_file, plugins, task_defs, sets, options):
         if isinstance(overrides.get(key), str):
             overrides[key] = [t.strip() for t in overrides[key].split(",") if t.strip()]
     overrides.update(_parse_sets(sets))
+    if overrides.get("resume") and not config_file:  # --resume RUN alone: the run's own configuration
+        from mtdnn_core.training.run_dir import saved_config
+
+        saved, source = saved_config(overrides["resume"])
+        merged = {**saved, **overrides, "plugins": list(dict.fromkeys([*saved.get("plugins", []), *plugins])),
+                  "task_def": list(dict.fromkeys([*saved.get("task_def", []), *task_defs]))}
+        return build_train_config(merged, f"{source} with the command-line options")
     if config_file:
         config = load_train_config(config_file, overrides)
         extra = {"plugins": list(dict.fromkeys([*config.plugins, *plugins])),
@@ -279,7 +286,7 @@ def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, no_p
       mtdnn train --plugin glue --data-dir glue:sample --tasks sst,mrpc,stsb --epochs 2
       mtdnn train --plugin glue --data-dir glue_data --tasks rte,mrpc,stsb --encoder bert-base-uncased
       mtdnn train --task-def my_tasks.yml --data-dir canonical/ --tasks mytask
-      mtdnn train --config run.yml --resume runs/mtdnn
+      mtdnn train --resume runs/mtdnn
     """
     from mtdnn_core.training.trainer import Trainer
 

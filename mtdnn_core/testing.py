@@ -10,6 +10,9 @@
   call numbers, and an RTE task definition that uses it (for testing non-finite handling).
 * ``interrupt_at(step)``: a plugin that raises :class:`Interrupt` (a Ctrl-C) after that
   update, a run cut short in process (for testing resume).
+* ``tiny_tasks`` / ``write_tiny_tasks(folder)``: a task file with two small tasks (``pair``, a
+  sentence-pair classification; ``reg``, a sentence-pair regression) and their canonical
+  train/dev files, so training tests need neither a data set nor a plugin.
 * Real data sets (GLUE, CoNLL-2003, HNN, masked-LM text, SQuAD samples) live outside the
   repository, in ``$MTDNN_TEST_DATA`` (default: ``../shared/data`` beside the repository).
   Tests reach them through the ``shared_data`` and ``glue_dir`` fixtures, ``real_data(*parts)`` or the marker
@@ -136,6 +139,47 @@ def nan_loss_task_file(folder) -> str:
     path.write_text("rte:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n"
                     "  labels: [not_entailment, entailment]\n  loss: nan_ce\n")
     return str(path)
+
+
+TINY_TASKS = """\
+pair:
+  data_format: PremiseAndOneHypothesis
+  task_type: Classification
+  labels: ['no', 'yes']
+reg:
+  data_format: PremiseAndOneHypothesis
+  task_type: Regression
+"""
+_WORDS = ("a man the dog sleeps runs cat sits near house green old walks home film good bad quiet loud "
+          "child reads book river town eats bread").split()
+
+
+def write_tiny_tasks(folder, rows: int = 48):
+    """``folder/tasks.yml`` (tasks ``pair`` and ``reg``) and canonical ``folder/data/{task}_{train,dev}.tsv``
+    with ``rows`` deterministic rows each. Returns ``(task file, data directory)``."""
+    folder = Path(folder)
+    data = folder / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    tasks = folder / "tasks.yml"
+    tasks.write_text(TINY_TASKS, encoding="utf-8")
+
+    def sentence(i: int, k: int) -> str:
+        return " ".join(_WORDS[(i * 7 + k * 3 + j * 5) % len(_WORDS)] for j in range(3 + (i + k) % 4))
+
+    for split, offset in (("train", 0), ("dev", 1000)):
+        pair = [f"{split}{i}\t{'yes' if i % 3 else 'no'}\t{sentence(i + offset, 0)}\t{sentence(i + offset, 1)}"
+                for i in range(rows)]
+        reg = [f"{split}{i}\t{(i * 37 % 50) / 10:.1f}\t{sentence(i + offset, 2)}\t{sentence(i + offset, 3)}"
+               for i in range(rows)]
+        (data / f"pair_{split}.tsv").write_text("\n".join(pair) + "\n", encoding="utf-8")
+        (data / f"reg_{split}.tsv").write_text("\n".join(reg) + "\n", encoding="utf-8")
+    return tasks, data
+
+
+@pytest.fixture
+def tiny_tasks(tmp_path):
+    """``(task file, data directory)`` of :func:`write_tiny_tasks` in the test's temporary folder."""
+    return write_tiny_tasks(tmp_path / "tiny_tasks")
 
 
 @pytest.fixture

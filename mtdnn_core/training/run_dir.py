@@ -9,6 +9,9 @@
 * ``log.jsonl`` keeps one record per step: records a resumed run replays are dropped.
 * ``--resume RUN`` continues in RUN: without ``--output-dir`` the run's own directory is the
   output, and another ``--output-dir`` is refused (it would mix two runs' files).
+* ``--resume RUN`` alone continues with the configuration saved in RUN's checkpoint (tasks,
+  plugins, data, every setting); options given with it change that configuration, and the rules
+  above decide whether they may.
 * The output directory never is, contains or lies inside an input (data, task definitions,
   config, a local encoder), and is never a dangling symbolic link.
 """
@@ -62,6 +65,25 @@ def run_of(resume: str | Path) -> Path:
     if path.name.startswith("checkpoint-") or (path / "state.json").is_file():
         return path.parent
     return path
+
+
+#: settings of a saved configuration that belong to the run being started, not to the one resumed
+NOT_CARRIED = ("output_dir", "resume", "overwrite")
+
+
+def saved_config(resume: str | Path) -> tuple[dict[str, Any], Path]:
+    """The configuration the run ``resume`` names was trained with (its checkpoint's
+    ``state.json``), without the settings that only say where and how this run starts: what
+    ``--resume RUN`` alone continues with. Returns it and the ``state.json`` it came from."""
+    import warnings
+
+    from mtdnn_core.training.checkpoint import read_meta, resolve_checkpoint
+
+    with warnings.catch_warnings():  # a fallback to an older checkpoint is reported when the run is restored
+        warnings.simplefilter("ignore")
+        checkpoint = resolve_checkpoint(resume)
+    saved = {k: v for k, v in read_meta(checkpoint)["config"].items() if k not in NOT_CARRIED}
+    return saved, checkpoint / "state.json"
 
 
 def settle_output(config: Any, config_file: str | Path | None = None, inputs: list[tuple[str, Any]] = ()) -> Any:

@@ -89,15 +89,19 @@ def teach(plugins, teachers, tasks, data_dirs, out_dir, temperature, splits, max
 
 
 def distillation_config(config, params: dict):
-    """``config`` with the kd regularizer (and the kd plugin) added; refused if it has one."""
+    """``config`` with the kd regularizer (and the kd plugin) added; refused if it has one, except
+    in a resumed run's own configuration (``--resume RUN`` alone), whose kd regularizer is replaced
+    by this one (a change of its settings is then refused as any change that alters the run)."""
     from mtdnn_core.config import build_train_config
     from mtdnn_core.errors import ConfigError
 
-    if any(r.name in ("kd", "distillation") for r in config.regularizers):
+    is_kd = [r.name in ("kd", "distillation") for r in config.regularizers]
+    if any(is_kd) and not config.resume:
         raise ConfigError(["regularizers: the config already has a kd regularizer; give --soft-labels or the "
                            "regularizer, not both"], "mtdnn kd train")
     data = config.model_dump()
-    data["regularizers"] = [*data["regularizers"], {"name": "kd", "params": params}]
+    kept = [r for r, kd in zip(data["regularizers"], is_kd) if not kd]
+    data["regularizers"] = [*kept, {"name": "kd", "params": params}]
     data["plugins"] = list(dict.fromkeys([*data["plugins"], "kd"]))
     return build_train_config(data, "mtdnn kd train")
 

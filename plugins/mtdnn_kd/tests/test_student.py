@@ -1,8 +1,11 @@
-"""A student on one-hot soft labels trains exactly like one on hard labels."""
+"""A student on one-hot soft labels trains exactly like one on hard labels; a distillation run
+resumes with its own configuration."""
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from mtdnn_core.cli import main
 from mtdnn_kd.kinds import kind_for
 from mtdnn_kd.soft_labels import Manifest, SplitRecord, TaskRecord, write_entries, write_manifest
 
@@ -44,3 +47,26 @@ def test_one_hot_soft_labels_train_exactly_like_hard_labels(tmp_path, canonical,
     log = [json.loads(line) for line in (tmp_path / "kd" / "log.jsonl").read_text().splitlines()]
     kd_terms = [r for r in log if "reg_kd_kd" in r]
     assert kd_terms and all(r["reg_kd_kd"] == pytest.approx(r["reg_kd_hard"], rel=1e-4) for r in kd_terms)
+
+
+
+def test_kd_train_resumes_with_the_runs_own_configuration(tmp_path, canonical, soft_dir):
+    soft = str(soft_dir)
+    run = tmp_path / "kd"
+    first = CliRunner().invoke(main, [
+        "kd", "train", "--soft-labels", soft, "--plugin", "glue", "--data-dir", str(canonical), "--tasks", "rte",
+        "--encoder", "tiny-random-bert", "--max-seq-len", "64", "--batch-size", "16", "--max-train-samples", "64",
+        "--max-eval-samples", "16", "--epochs", "1", "--num-threads", "1", "--device", "cpu", "--no-progress",
+        "--output-dir", str(run)])
+    assert first.exit_code == 0, first.output
+    steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines() if '"step"' in line]
+
+    again = CliRunner().invoke(main, ["kd", "train", "--soft-labels", soft, "--resume", str(run), "--no-progress"])
+    assert again.exit_code == 0, again.output
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["tasks"] == ["rte"] and saved["plugins"] == ["glue", "kd"]
+    assert [r["name"] for r in saved["regularizers"]] == ["kd"]  # the run's kd regularizer, not a second one
+    assert max(json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines() if '"step"' in line) == max(steps)
+
+    refused = CliRunner().invoke(main, ["kd", "train", "--soft-labels", soft, "--alpha", "0.9", "--resume", str(run)])
+    assert refused.exit_code == 2 and "regularizers:" in refused.output and "Traceback" not in refused.output, refused.output
