@@ -16,6 +16,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from mtdnn_core.testing import write_tiny_tasks
+
 KILLER = '''
 """Kills its own process at the point KILL_AT names: step:N, save_model:N (the Nth checkpoint
 weights file, just written), latest:N (the Nth latest.json update, the new checkpoint in place)."""
@@ -56,13 +58,17 @@ def on_step_end(state):
 '''
 
 
+pytestmark = pytest.mark.slow  # each case trains in two or three subprocesses
+
+
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory, glue_dir):
+def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("crash")
     (root / "killerpkg").mkdir()
     (root / "killerpkg" / "__init__.py").write_text("")
     (root / "killerpkg" / "killer.py").write_text(KILLER)
-    args = ["train", "--plugin", "glue", "--plugin", "killerpkg.killer", "--data-dir", str(glue_dir), "--tasks", "rte,stsb",
+    task_def, data = write_tiny_tasks(root / "tasks")
+    args = ["train", "--task-def", str(task_def), "--plugin", "killerpkg.killer", "--data-dir", str(data), "--tasks", "pair,reg",
             "--encoder", "tiny-random-bert", "--max-seq-len", "32", "--batch-size", "8", "--max-train-samples", "48",
             "--max-eval-samples", "8", "--epochs", "2", "--save-every", "4", "--max-steps", "20", "--lr", "1e-3",
             "--num-threads", "1", "--device", "cpu", "--no-progress", "--cache-dir", str(root / "cache")]
