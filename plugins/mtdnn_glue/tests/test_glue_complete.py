@@ -40,7 +40,8 @@ def test_snli_readers_both_formats(tmp_path):
 
 
 def test_scitail_reader_and_task_from_distributed_layout(tmp_path):
-    folder = tmp_path / "SciTailV1.1" / "tsv_format"
+    data = tmp_path / "data"
+    folder = data / "SciTailV1.1" / "tsv_format"
     folder.mkdir(parents=True)
     for split in ("train", "dev", "test"):
         (folder / f"scitail_1.0_{split}.tsv").write_text(
@@ -50,7 +51,7 @@ def test_scitail_reader_and_task_from_distributed_layout(tmp_path):
     with pytest.raises(DataError, match="expected 3"):
         (tmp_path / "bad.tsv").write_text("a\tb\n")
         read_scitail(tmp_path / "bad.tsv")
-    result = CliRunner().invoke(main, ["train", "--plugin", "glue", "--data-dir", str(tmp_path), "--tasks", "scitail",
+    result = CliRunner().invoke(main, ["train", "--plugin", "glue", "--data-dir", str(data), "--tasks", "scitail",
                                        "--encoder", "tiny-random-bert", "--epochs", "1", "--max-seq-len", "32",
                                        "--output-dir", str(tmp_path / "run"), "--no-progress"])
     assert result.exit_code == 0, result.output
