@@ -9,13 +9,14 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from mtdnn_core.testing import write_tiny_tasks
 from mtdnn_core.training.distributed import Distributed
 
-ARGS = ["train", "--plugin", "glue", "--tasks", "rte,stsb", "--encoder", "tiny-random-bert", "--max-seq-len", "32",
+ARGS = ["train", "--tasks", "pair,reg", "--encoder", "tiny-random-bert", "--max-seq-len", "32",
         "--batch-size", "8", "--max-train-samples", "40", "--max-eval-samples", "21", "--epochs", "2", "--lr", "1e-3",
         "--num-threads", "1", "--device", "cpu", "--no-progress", "--save-every", "4",
         # no dropout anywhere: two ranks then compute exactly what one process computes on the whole batch
-        "--set", "encoder_config={dropout: 0.0}", "--set", "task_overrides={rte: {dropout_p: 0.0, enable_san: false}, stsb: {dropout_p: 0.0}}"]
+        "--set", "encoder_config={dropout: 0.0}", "--set", "task_overrides={pair: {dropout_p: 0.0, enable_san: false}, reg: {dropout_p: 0.0}}"]
 
 
 def test_each_rank_takes_a_disjoint_share_of_every_batch(monkeypatch):
@@ -35,9 +36,10 @@ def test_each_rank_takes_a_disjoint_share_of_every_batch(monkeypatch):
         assert total == pytest.approx(1.0)
 
 
-def run(out, glue_dir, processes, *extra, kill=None):
+def run(out, tasks, processes, *extra, kill=None):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "KILL_AT": kill or ""}
-    cli = ["-m", "mtdnn_core.cli", *ARGS, "--data-dir", str(glue_dir), "--output-dir", str(out), *extra]
+    task_def, data = tasks
+    cli = ["-m", "mtdnn_core.cli", *ARGS, "--task-def", str(task_def), "--data-dir", str(data), "--output-dir", str(out), *extra]
     if processes > 1:
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes), *cli]
     else:
@@ -51,15 +53,24 @@ def weights(out):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, glue_dir):
+def tasks(tmp_path_factory):
+    """The tiny canonical tasks, with a test split (evaluated and gathered like dev)."""
+    task_def, data = write_tiny_tasks(tmp_path_factory.mktemp("tasks"))
+    (data / "pair_test.tsv").write_bytes((data / "pair_dev.tsv").read_bytes())
+    return task_def, data
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, tasks):
     root = tmp_path_factory.mktemp("ddp")
-    single = run(root / "single", glue_dir, 1)
+    single = run(root / "single", tasks, 1)
     assert single.returncode == 0, single.stderr[-3000:]
-    double = run(root / "double", glue_dir, 2)
+    double = run(root / "double", tasks, 2)
     assert double.returncode == 0, double.stderr[-3000:]
     return root
 
 
+@pytest.mark.slow
 def test_two_ranks_end_where_one_process_does(runs):
     one, two = weights(runs / "single"), weights(runs / "double")
     assert one.keys() == two.keys()
@@ -67,8 +78,9 @@ def test_two_ranks_end_where_one_process_does(runs):
         assert torch.allclose(one[name], two[name], atol=1e-5, rtol=1e-4), name
 
 
+@pytest.mark.slow
 def test_evaluation_is_gathered_in_order_and_equal(runs):
-    for dataset in ("rte_dev", "stsb_dev", "rte_test"):
+    for dataset in ("pair_dev", "reg_dev", "pair_test"):
         one = json.loads((runs / "single" / "scores" / f"{dataset}.epoch1.json").read_text())
         two = json.loads((runs / "double" / "scores" / f"{dataset}.epoch1.json").read_text())
         assert two["uids"] == one["uids"] and len(two["uids"]) == 21  # every row once, in order (3 batches of 8, 8, 5)
@@ -79,6 +91,7 @@ def test_evaluation_is_gathered_in_order_and_equal(runs):
             assert [p for p, c in zip(one["predictions"], clear) if c] == [p for p, c in zip(two["predictions"], clear) if c]
 
 
+@pytest.mark.slow
 def test_only_rank_zero_writes(runs):
     one = (runs / "single" / "log.jsonl").read_text().splitlines()
     two = (runs / "double" / "log.jsonl").read_text().splitlines()
@@ -98,18 +111,19 @@ def on_step_end(state):
 """
 
 
-def test_resume_under_two_ranks_is_exact(runs, glue_dir, tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_resume_under_two_ranks_is_exact(runs, tasks, tmp_path, monkeypatch):
     (tmp_path / "ddpkill").mkdir()
     (tmp_path / "ddpkill" / "__init__.py").write_text("")
     (tmp_path / "ddpkill" / "hooks.py").write_text(KILLER)
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     out = tmp_path / "cut"
-    killed = run(out, glue_dir, 2, "--plugin", "ddpkill.hooks", kill="7")  # rank 0 dies after step 7 (checkpoint at 4)
+    killed = run(out, tasks, 2, "--plugin", "ddpkill.hooks", kill="7")  # rank 0 dies after step 7 (checkpoint at 4)
     assert killed.returncode != 0 and json.loads((out / "latest.json").read_text())["step"] == 4, killed.stderr[-2000:]
-    resumed = run(out, glue_dir, 2, "--plugin", "ddpkill.hooks", "--resume", str(out))
+    resumed = run(out, tasks, 2, "--plugin", "ddpkill.hooks", "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     full, again = weights(runs / "double"), weights(out)
     for name in full:
         assert torch.equal(full[name], again[name]), name
-    refused = run(out, glue_dir, 1, "--resume", str(out))  # another world size cannot continue exactly
+    refused = run(out, tasks, 1, "--resume", str(out))  # another world size cannot continue exactly
     assert refused.returncode == 2 and "written by 2 process(es), resumed by 1" in refused.stderr
