@@ -64,6 +64,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "TRAIN_RUN_MARKERS": ("mtdnn_core.output_paths", "File names (globs) that mark a directory as a training run."),
     # Configuration: tasks and training runs
     "TaskDef": ("mtdnn_core.config", "One task's definition (type, labels, head, loss, metrics, ...)."),
+    "TaskDefField": ("mtdnn_core.task_settings", "A key a plugin adds to task definitions (``register_task_def_fields``)."),
     "TrainConfig": ("mtdnn_core.config", "Every setting of a training run."),
     "load_yaml": ("mtdnn_core.config", "Parse YAML text safely, errors naming the source and line."),
     "parse_task_defs": ("mtdnn_core.config", "Task definitions from a dict (as in a task-definition YAML)."),
@@ -201,6 +202,7 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
         build_train_config as build_train_config,
         load_train_config as load_train_config,
     )
+    from mtdnn_core.task_settings import TaskDefField as TaskDefField
     from mtdnn_core.cli import main as cli, train as train_command
     from mtdnn_core.train_options import (
         plugin_option as plugin_option,
@@ -311,6 +313,7 @@ __all__ = [
     "OutputPathError",
     "TRAIN_RUN_MARKERS",
     "TaskDef",
+    "TaskDefField",
     "TrainConfig",
     "load_yaml",
     "parse_task_defs",

@@ -502,7 +502,7 @@ def validate(plugins, strict_plugins, files):
             if is_train:
                 problems.extend(_check_train_config(load_train_config(file), plugins, strict_plugins, file))
             else:
-                defs, structural = parse_task_defs_partially(text, file)
+                defs, structural = parse_task_defs_partially(text, file, host.registries.task_def_fields)
                 problems.extend(structural)
                 lines = task_def_lines(file)
                 missing = unavailable_tasks(defs, host.registries)

@@ -8,6 +8,7 @@ every problem of a file is reported at once, each with its file, line and key.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import warnings
 from pathlib import Path
@@ -31,8 +32,6 @@ class TaskDef(BaseModel):
     labels: list[str] | None = None
     metric_meta: list[str] = Field(default_factory=list)
     loss: str | None = None
-    kd_loss: str | None = None
-    adv_loss: str | None = None
     enable_san: bool = False
     dropout_p: float | None = Field(default=None, ge=0.0, lt=1.0)
     split_names: list[str] = Field(default_factory=lambda: ["train", "dev", "test"])
@@ -46,6 +45,8 @@ class TaskDef(BaseModel):
     max_seq_len: int | None = Field(default=None, ge=8)
     requires: dict[str, str] = Field(default_factory=dict)
     description: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict, description=(
+        "keys plugins declare (register_task_def_fields), written as top-level keys of the definition"))
 
     @field_validator("labels")
     @classmethod
@@ -64,6 +65,13 @@ class TaskDef(BaseModel):
         if not isinstance(data, dict):
             return data
         data = dict(data)
+        extra = {key: data.pop(key) for key in [k for k in data if k not in cls.model_fields]}
+        if extra:  # plugins' keys; checked against what they declare in check_task_defs
+            settings = data.get("settings")
+            data["settings"] = {**(settings if isinstance(settings, dict) else {}),
+                                **{k: v for k, v in extra.items() if v is not None}}
+            if settings is not None and not isinstance(settings, dict):
+                data["settings"] = settings  # let pydantic say what is wrong with it
         if data.get("n_class") is None and isinstance(data.get("labels"), list):
             data["n_class"] = len(data["labels"])
         if data.get("head") is None and data.get("enable_san"):
@@ -214,12 +222,13 @@ def _nearest_line(lines: dict[tuple, int], path: tuple) -> int | None:
     return None
 
 
-def load_task_defs(path: str | Path) -> dict[str, TaskDef]:
-    """Read a task-definition YAML file; raise one :class:`ConfigError` listing every problem."""
+def load_task_defs(path: str | Path, fields: Any = None) -> dict[str, TaskDef]:
+    """Read a task-definition YAML file; raise one :class:`ConfigError` listing every problem
+    (``fields``: the keys plugins declared, see :func:`parse_task_defs_partially`)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError([f"{path}: no such file"], str(path))
-    return parse_task_defs(_read_text(path), str(path))
+    return parse_task_defs(_read_text(path), str(path), fields=fields)
 
 
 def task_def_lines(path: str | Path) -> dict[tuple, int]:
@@ -232,25 +241,30 @@ def task_def_lines(path: str | Path) -> dict[tuple, int]:
         return {}
 
 
-def parse_task_defs(text: str, source: str = "<task definitions>", task_types: Any = None) -> dict[str, TaskDef]:
+def parse_task_defs(text: str, source: str = "<task definitions>", task_types: Any = None,
+                    fields: Any = None) -> dict[str, TaskDef]:
     """Task definitions from YAML text; with a ``task_types`` registry, completed with what each
-    task type implies (see :func:`complete_task_def`)."""
-    defs = _parse_task_defs(text, source)
+    task type implies (see :func:`complete_task_def`); ``fields`` as in :func:`parse_task_defs_partially`."""
+    defs = _parse_task_defs(text, source, fields)
     if task_types is not None:
         defs = {name: complete_task_def(d, task_types) for name, d in defs.items()}
     return defs
 
 
-def _parse_task_defs(text: str, source: str) -> dict[str, TaskDef]:
-    defs, problems = parse_task_defs_partially(text, source)
+def _parse_task_defs(text: str, source: str, fields: Any = None) -> dict[str, TaskDef]:
+    defs, problems = parse_task_defs_partially(text, source, fields)
     if problems:
         raise ConfigError(problems, source)
     return defs
 
 
-def parse_task_defs_partially(text: str, source: str) -> tuple[dict[str, TaskDef], list[str]]:
+def parse_task_defs_partially(text: str, source: str, fields: Any = None) -> tuple[dict[str, TaskDef], list[str]]:
     """The definitions that parse, and the problems of those that do not (``mtdnn validate``
-    reports both at once)."""
+    reports both at once).
+
+    Keys beyond the core's are plugins' (see :mod:`mtdnn_core.task_settings`): with ``fields``
+    (the ``task_def_fields`` registry) each must be declared; without it only a near miss of a
+    core key is refused here, the rest is checked by :func:`check_task_defs`."""
     data, lines = _load_with_lines(text, source)
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: expected a mapping of task name -> definition"], source)
@@ -268,8 +282,15 @@ def parse_task_defs_partially(text: str, source: str) -> tuple[dict[str, TaskDef
         if not isinstance(body, dict):
             problems.append(f"{where}: task '{name}' must be a mapping of keys")
             continue
+        known_keys = len(problems)
+        for key in body:
+            problem = _undeclared_key(str(key), fields, parsing=True)
+            if problem:
+                problems.append(f"{source}:{lines.get((name, key), lines.get((name,), '?'))}: {name}.{key}: {problem}")
         try:
-            defs[name] = TaskDef(name=name, **body)
+            task = TaskDef(name=name, **body)
+            if len(problems) == known_keys:
+                defs[name] = task
         except ValidationError as exc:
             for err in exc.errors():
                 loc = tuple(err["loc"])
@@ -282,6 +303,33 @@ def parse_task_defs_partially(text: str, source: str) -> tuple[dict[str, TaskDef
     return defs, problems
 
 
+#: how close (difflib ratio) a key must be to a core key to be refused as its misspelling when
+#: the keys plugins declare are not known
+NEAR_MISS = 0.8
+
+
+def _undeclared_key(key: str, fields: Any, parsing: bool = False) -> str:
+    """Why ``key`` may not appear in a task definition, or ``""``: a core key, a key a loaded
+    plugin declared, or the original toolkit's key that no loaded plugin uses, are fine."""
+    if key in TaskDef.model_fields:
+        return ""
+    if fields is not None and key in fields:
+        return ""
+    if is_original("task definition key", key):
+        return ""
+    core = [k for k in TaskDef.model_fields if k not in ("name", "settings")]
+    if fields is None:  # what plugins declare is not known here: refuse only a clear misspelling
+        if not parsing:
+            return "unknown key"
+        near = difflib.get_close_matches(key, core, n=1, cutoff=NEAR_MISS)
+        return f"unknown key; did you mean '{near[0]}'?" if near else ""
+    message = f"unknown key{did_you_mean(key, [*core, *fields.names()])}"
+    hint = fields.missing_hint(key) if fields.missing_hint else ""
+    if hint.startswith("provided by"):
+        message += f" ({hint})"
+    return message
+
+
 def complete_task_def(task: TaskDef, task_types: Any) -> TaskDef:
     """``task`` with what its task type implies filled in (output size, losses, metrics, head) and
     the type's canonical name; raises :class:`UnknownNameError` for a type no plugin provides."""
@@ -290,9 +338,8 @@ def complete_task_def(task: TaskDef, task_types: Any) -> TaskDef:
     filled: dict[str, Any] = {"task_type": entry.name}
     if task.n_class is None:
         filled["n_class"] = kind.default_n_class(task)
-    for key in ("loss", "kd_loss", "adv_loss"):
-        if getattr(task, key) is None and getattr(kind, f"default_{key}") is not None:
-            filled[key] = getattr(kind, f"default_{key}")
+    if task.loss is None and kind.default_loss is not None:
+        filled["loss"] = kind.default_loss
     if not task.metric_meta and kind.default_metrics:
         filled["metric_meta"] = list(kind.default_metrics)
     if task.head is None:
@@ -337,10 +384,15 @@ def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, prob
             problems.append(f"{where}.data_format: task type {task.task_type} reads {', '.join(kind.formats)}, not {task.data_format}")
     checks = [("data_format", registries.data_formats, [task.data_format])]
     checks.append(("metric_meta", registries.metrics, task.metric_meta))
-    for key in ("loss", "kd_loss", "adv_loss"):
-        value = getattr(task, key)
-        if value:
-            checks.append((key, registries.losses, [value]))
+    if task.loss:
+        checks.append(("loss", registries.losses, [task.loss]))
+    for key, value in task.settings.items():
+        problem = _undeclared_key(key, registries.task_def_fields)
+        if problem:
+            problems.append(f"{where}.{key}: {problem}")
+        elif key in registries.task_def_fields:
+            declared = registries.task_def_fields.get(key).factory
+            problems.extend(f"{where}.{key}: {p}" for p in declared.problems(value, registries))
     if task.head:
         checks.append(("head", registries.heads, [task.head]))
     elif kind.default_head is None:
@@ -360,6 +412,11 @@ def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, prob
                 registries.heads.validate_config(task.head, task.head_config, where=f"{name}.head_config.")
             except ConfigError as exc:
                 problems.extend(f"{prefix}{p}" for p in exc.problems)
+    if task.loss and task.loss in registries.losses and task.loss_config:
+        try:
+            registries.losses.validate_config(task.loss, task.loss_config, where=f"{name}.loss_config.")
+        except ConfigError as exc:
+            problems.extend(f"{prefix}{p}" for p in exc.problems)
 
 
 def override_task(task: TaskDef, changes: dict[str, Any], source: str = "task_overrides") -> TaskDef:

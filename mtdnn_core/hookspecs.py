@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtdnn_core.registry import Registry
 
 PROJECT = "mtdnn"
-SPEC_VERSION = "1.3"
+SPEC_VERSION = "1.4"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -124,6 +124,18 @@ def register_reporters(registry: Registry) -> None:
     files and connections in ``on_train_begin``.
 
     Added in 1.2. The built-in ``jsonl`` (``log.jsonl``) and ``tensorboard`` register this way.
+    """
+
+
+@hookspec
+def register_task_def_fields(registry: Registry) -> None:
+    """Add keys to task definitions: :class:`mtdnn_core.task_settings.TaskDefField` objects
+    (``registry.add(field.name, field)``), for settings a plugin needs per task (a distillation
+    loss, an adversarial divergence). Files then carry the key like the core's own; the core
+    validates its value (type, the registry it names) and refuses keys no loaded plugin
+    declared. The plugin reads it with ``field.value(task)``, which applies its defaults.
+
+    Added in 1.4.
     """
 
 

@@ -241,6 +241,7 @@ KINDS = (
     "tasks",
     "regularizers",
     "reporters",
+    "task_def_fields",
 )
 
 
@@ -255,6 +256,7 @@ class Registries:
         from mtdnn_core.regularizers import Regularizer
         from mtdnn_core.samplers import TaskSampler
         from mtdnn_core.task_types import TaskType
+        from mtdnn_core.task_settings import TaskDefField
         from mtdnn_core.tasks import Task
 
         self.task_types = Registry("task type", instance_of=TaskType)
@@ -269,6 +271,7 @@ class Registries:
         self.tasks = Registry("task", instance_of=Task)
         self.regularizers = Registry("regularizer", base=Regularizer)
         self.reporters = Registry("reporter")
+        self.task_def_fields = Registry("task definition key", instance_of=TaskDefField)
 
     def __iter__(self) -> Iterator[tuple[str, Registry]]:
         for kind in KINDS:

@@ -15,7 +15,7 @@ from mtdnn_core.config import TaskDef
 class Regularizer:
     """Base class. Built as ``cls(registries=..., config=Config)`` (or with the config's fields as
     keyword arguments when ``__init__`` takes no ``config``): ``registries`` lets a regularizer
-    look up losses (e.g. the task definition's ``adv_loss``) by name.
+    look up losses (e.g. one a task definition names) by name.
 
     The trainer logs each term it returns (``reg_<name>`` in ``log.jsonl``); a regularizer may
     also offer ``log_values() -> dict`` with pieces of its last term (logged as

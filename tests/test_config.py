@@ -1,7 +1,8 @@
 """Task definitions (original YAML format and native additions) and the training config."""
 import pytest
 
-from mtdnn_core.config import build_train_config, check_task_defs, complete_task_def, load_task_defs, parse_task_defs
+from mtdnn_core.config import (TaskDef, build_train_config, check_task_defs, complete_task_def, load_task_defs, override_task,
+                               parse_task_defs)
 from mtdnn_core.errors import ConfigError
 from mtdnn_core.testing import make_host
 
@@ -126,3 +127,74 @@ def test_task_overrides_change_a_definition_and_recompute_its_head():
     assert plain.head == "pooler" and plain.dropout_p == 0.2 and plain.loss == "ce"
     with pytest.raises(ConfigError, match="task_overrides.rte.dropout_p"):
         override_task(rte, {"dropout_p": 2})
+
+
+class _DeclaresAField:
+    """A plugin that adds the key ``probe_loss`` (a loss, default per task type) to task definitions."""
+
+    from mtdnn_core.task_settings import TaskDefField
+
+    FIELD = TaskDefField("probe_loss", type=str, names="losses", defaults={"regression": "mse"}, default="kl")
+
+    @staticmethod
+    def register_task_def_fields(registry):
+        registry.add("probe_loss", _DeclaresAField.FIELD)
+
+
+def _declaring_host():
+    from mtdnn_core import hookimpl
+
+    plugin = _DeclaresAField()
+    plugin.register_task_def_fields = hookimpl(_DeclaresAField.register_task_def_fields)
+    return make_host(plugin)
+
+
+PROBE = "t:\n  data_format: PremiseOnly\n  task_type: Classification\n  labels: [a, b]\n"
+
+
+def test_a_plugin_declared_key_loads_from_files_and_is_checked_against_the_loss_registry(tmp_path):
+    host = _declaring_host()
+    fields = host.registries.task_def_fields
+    path = tmp_path / "t.yml"
+    path.write_text(PROBE + "  probe_loss: SymKlCriterion\n")
+    task = load_task_defs(path, fields)["t"]
+    assert task.settings == {"probe_loss": "SymKlCriterion"}
+    assert check_task_defs({"t": task}, host.registries) == []
+    assert _DeclaresAField.FIELD.value(task) == "SymKlCriterion"
+    # no value given: the plugin's default for the task type, not the core's
+    plain = parse_task_defs(PROBE + "s:\n  data_format: PremiseOnly\n  task_type: Regression\n")
+    assert _DeclaresAField.FIELD.value(plain["t"]) == "kl" and _DeclaresAField.FIELD.value(plain["s"]) == "mse"
+
+    path.write_text(PROBE + "  probe_loss: symkl\n")
+    problems = check_task_defs(load_task_defs(path, fields), host.registries, source=str(path))
+    assert len(problems) == 1 and "t.probe_loss: no loss 'symkl'; did you mean 'sym_kl'?" in problems[0]
+    path.write_text(PROBE + "  probe_loss: [mse]\n")
+    problems = check_task_defs(load_task_defs(path, fields), host.registries)
+    assert problems == ["t.probe_loss: Input should be a valid string"]
+
+
+def test_unknown_keys_are_refused_with_did_you_mean_over_core_and_declared_keys(tmp_path):
+    host = _declaring_host()
+    path = tmp_path / "t.yml"
+    path.write_text(PROBE + "  probe_los: mse\n")
+    with pytest.raises(ConfigError) as err:
+        load_task_defs(path, host.registries.task_def_fields)
+    assert err.value.problems == [f"{path}:5: t.probe_los: unknown key; did you mean 'probe_loss'?"]
+    # read without the registry (a plugin's own file), the check comes with the registries
+    defs = load_task_defs(path)
+    assert check_task_defs(defs, host.registries) == ["t.probe_los: unknown key; did you mean 'probe_loss'?"]
+    # a key that no loaded plugin declares is refused, a near miss of a core key at once
+    (problem,) = check_task_defs(defs, make_host().registries)
+    assert problem.startswith("t.probe_los: unknown key") and "probe_loss" not in problem
+    path.write_text(PROBE + "  metric_mta: [ACC]\n")
+    with pytest.raises(ConfigError, match=r"t.metric_mta: unknown key; did you mean 'metric_meta'\?"):
+        load_task_defs(path)
+
+
+def test_the_original_toolkits_keys_load_without_the_plugin_that_uses_them():
+    defs = parse_task_defs(ORIGINAL)
+    assert defs["cola"].settings == {"kd_loss": "MseCriterion", "adv_loss": "SymKlCriterion"}
+    assert check_task_defs(defs, make_host().registries) == []
+    # task_overrides and a checkpoint's saved definition keep them
+    assert override_task(defs["cola"], {"kd_loss": "kl"}).settings == {"kd_loss": "kl", "adv_loss": "SymKlCriterion"}
+    assert TaskDef(**defs["cola"].model_dump()).settings == defs["cola"].settings

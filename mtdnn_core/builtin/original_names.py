@@ -30,6 +30,9 @@ ORIGINAL_NAMES: dict[str, tuple[str, ...]] = {
         "BERT", "ROBERTA", "XLNET", "SAN", "XLM", "DEBERTA", "ELECTRA", "T5", "T5G", "MSRT5G", "MSRT5",
         "MSRLONGT5G", "MSRLONGT5",
     ),
+    # keys of task definitions the core does not define: a plugin declares them
+    # (register_task_def_fields); without it, they load and are unused
+    "task definition key": ("kd_loss", "adv_loss"),
 }
 
 

@@ -41,8 +41,6 @@ class TaskType:
     formats: tuple[str, ...] | None = None
     default_head: str | None = None
     default_loss: str | None = None
-    default_kd_loss: str | None = None
-    default_adv_loss: str | None = None
     default_metrics: tuple[str, ...] = ()
     #: True when ``collate`` draws random numbers (masking). It is then called as
     #: ``collate(rows, pad_id, seed=..., task=...)``: in training ``seed`` is ``(run seed, epoch,

@@ -54,8 +54,6 @@ class Classification(TaskType):
     formats = ("PremiseOnly", "PremiseAndOneHypothesis")
     default_head = "pooler"
     default_loss = "ce"
-    default_kd_loss = "mse"
-    default_adv_loss = "sym_kl"
     default_metrics = ("accuracy",)
 
     def default_n_class(self, task):

@@ -131,7 +131,6 @@ class MaskedLM(TaskType):
     formats = ("MLM",)
     default_head = "mlm"
     default_loss = "ce"
-    default_adv_loss = "sym_kl"
     default_metrics = ("mlm_loss", "perplexity", "mlm_accuracy")
     #: collate draws random numbers: training passes ``seed=(run seed, epoch, batch position)``
     seeded_collate = True

@@ -14,8 +14,6 @@ class Ranking(TaskType):
     formats = ("PremiseAndMultiHypothesis",)
     default_head = "ranking"
     default_loss = "rank_ce"
-    default_kd_loss = "mse"
-    default_adv_loss = "sym_kl"
     default_metrics = ("accuracy",)
 
     def default_n_class(self, task):

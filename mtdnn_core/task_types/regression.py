@@ -27,8 +27,6 @@ class Regression(TaskType):
     formats = ("PremiseOnly", "PremiseAndOneHypothesis")
     default_head = "pooler"
     default_loss = "mse"
-    default_kd_loss = "mse"
-    default_adv_loss = "mse"
     default_metrics = ("pearson", "spearman")
 
     def default_n_class(self, task):

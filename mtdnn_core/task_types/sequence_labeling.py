@@ -60,8 +60,6 @@ class SequenceLabeling(TaskType):
     name = "sequence_labeling"
     default_head = "token"
     default_loss = "seq_ce"
-    default_kd_loss = "mse"
-    default_adv_loss = "sym_kl"
     default_metrics = ("token_accuracy",)
 
     def check(self, task):

@@ -36,7 +36,7 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
     problems: list[str] = []
     for path in config.task_def:
         try:
-            for name, definition in load_task_defs(path).items():
+            for name, definition in load_task_defs(path, registries.task_def_fields).items():
                 # a file may redefine a plugin's task (another head, loss...); its data layout stays
                 locate = registries.tasks.get(name).factory.locate if name in registries.tasks else None
                 from_files[name] = Task(definition, locate=locate)

@@ -22,6 +22,13 @@ def register_regularizers(registry):
 
 
 @hookimpl
+def register_task_def_fields(registry):
+    from mtdnn_alum.regularizers import ADV_LOSS
+
+    registry.add(ADV_LOSS.name, ADV_LOSS, description=ADV_LOSS.description)
+
+
+@hookimpl
 def register_commands(cli):
     from mtdnn_alum.cli import alum
 

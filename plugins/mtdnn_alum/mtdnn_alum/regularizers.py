@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mtdnn_core.api import TaskDefField
 from mtdnn_core.config import TaskDef
 from mtdnn_core.errors import ConfigError, did_you_mean
 from mtdnn_core.regularizers import Regularizer
@@ -25,14 +26,16 @@ log = logging.getLogger("mtdnn.alum")
 #: a perturbation this close to its random start (cosine) was not chosen by the gradient
 STUCK_COSINE = 0.9
 
-# Used only when a task definition carries no adv_loss (task type names compared lower-cased,
-# so both "Regression" and "regression" match).
-FALLBACK_DIVERGENCE = {"regression": "mse"}
+#: the ``adv_loss`` key of task definitions, declared through ``register_task_def_fields``: the
+#: divergence of the task's adversarial terms, by default mse for regression (task type names
+#: compared lower-cased, so both "Regression" and "regression" match), sym_kl for the others
+ADV_LOSS = TaskDefField("adv_loss", type=str, names="losses", defaults={"regression": "mse"}, default="sym_kl",
+                        description="the divergence of the task's adversarial terms; default sym_kl (mse for regression)")
 
 
 def divergence_name(task: TaskDef, override: str | None = None) -> str:
     """The divergence a regularizer uses for ``task``: ``override``, else the task's adv_loss."""
-    return override or task.adv_loss or FALLBACK_DIVERGENCE.get(str(task.task_type).lower(), "sym_kl")
+    return override or ADV_LOSS.value(task)
 
 
 def standalone_loss(name: str):

@@ -175,11 +175,11 @@ def test_log_values_are_the_last_steps_unweighted_pieces(tiny_padded):
 
 
 def test_divergence_follows_adv_loss_and_either_spelling_of_the_task_type():
-    assert divergence_name(SimpleNamespace(task_type="Regression", adv_loss=None)) == "mse"
-    assert divergence_name(SimpleNamespace(task_type="regression", adv_loss=None)) == "mse"
-    assert divergence_name(SimpleNamespace(task_type="classification", adv_loss=None)) == "sym_kl"
-    assert divergence_name(SimpleNamespace(task_type="regression", adv_loss="js")) == "js"
-    assert divergence_name(SimpleNamespace(task_type="regression", adv_loss="js"), override="tv") == "tv"
+    assert divergence_name(SimpleNamespace(task_type="Regression", settings={})) == "mse"
+    assert divergence_name(SimpleNamespace(task_type="regression", settings={})) == "mse"
+    assert divergence_name(SimpleNamespace(task_type="classification", settings={})) == "sym_kl"
+    assert divergence_name(SimpleNamespace(task_type="regression", settings={"adv_loss": "js"})) == "js"
+    assert divergence_name(SimpleNamespace(task_type="regression", settings={"adv_loss": "js"}), override="tv") == "tv"
 
 
 def test_original_option_names_map_to_the_defaults():

@@ -23,12 +23,17 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from mtdnn_core.api import TaskDefField
 from mtdnn_core.losses import kl_divergence, weighted_mean
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.kinds import Pairing
 
 DISTRIBUTION_LOSSES = ("mse", "kl", "ce")
 VALUE_LOSSES = ("mse",)
+
+#: the ``kd_loss`` key of task definitions, declared through ``register_task_def_fields``
+KD_LOSS = TaskDefField("kd_loss", type=str, names="losses", default="mse",
+                       description="the distillation loss of the task (mse, kl, ce); default mse")
 
 
 def resolve_objective(name: str, registries: Any, task: str, discrete: bool) -> str:

@@ -12,6 +12,13 @@ def register_regularizers(registry):
 
 
 @hookimpl
+def register_task_def_fields(registry):
+    from mtdnn_kd.objectives import KD_LOSS
+
+    registry.add(KD_LOSS.name, KD_LOSS, description=KD_LOSS.description)
+
+
+@hookimpl
 def register_commands(cli):
     from mtdnn_kd.cli import kd
 

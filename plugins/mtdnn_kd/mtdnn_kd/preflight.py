@@ -10,7 +10,7 @@ from mtdnn_core.io import file_sha256
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.fingerprint import tokenizer_identity
 from mtdnn_kd.kinds import kind_for
-from mtdnn_kd.objectives import resolve_objective
+from mtdnn_kd.objectives import KD_LOSS, resolve_objective
 from mtdnn_kd.soft_labels import MANIFEST, SoftLabels, task_problems
 
 
@@ -47,7 +47,7 @@ def check_run(trainer: Any, soft: SoftLabels, check_inputs: bool = True, allow_m
         entries = soft.entries(task.name, "train")
         kind = kind_for(task.task_type)
         try:
-            objective = resolve_objective((loss if kind.discrete else None) or task.kd_loss or "mse", trainer.registries,
+            objective = resolve_objective((loss if kind.discrete else None) or KD_LOSS.value(task), trainer.registries,
                                           task.name, kind.discrete)
         except (SoftLabelError, KeyError) as exc:
             problems.append(str(exc))

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from mtdnn_core.regularizers import Regularizer
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.kinds import SoftKind, kind_for
-from mtdnn_kd.objectives import distillation_loss, resolve_objective
+from mtdnn_kd.objectives import KD_LOSS, distillation_loss, resolve_objective
 from mtdnn_kd.soft_labels import MANIFEST, SoftLabels, task_problems
 
 
@@ -82,7 +82,7 @@ class KnowledgeDistillation(Regularizer):
                 if problems:
                     raise SoftLabelError("\n".join(problems))
                 kind = kind_for(task.task_type)
-                name = (self.config.loss if kind.discrete else None) or task.kd_loss or "mse"
+                name = (self.config.loss if kind.discrete else None) or KD_LOSS.value(task)
                 objective = resolve_objective(name, self.registries, task.name, kind.discrete)
                 self.plans[task.name] = TaskPlan(
                     kind, objective, self.soft.entries(task.name, "train"),

@@ -212,3 +212,18 @@ def test_a_window_of_a_long_sentence_finds_its_words_by_its_token_ids(tmp_path):
                      labels=torch.tensor([[-100, 1, 0, 2, -100]]))
     with pytest.raises(SoftLabelError, match="uid s: the student's token ids differ"):
         reg(model_with(NER, TokenHead(4, NER)), NER, other, student, torch.tensor(hard))
+
+
+def test_kd_loss_is_a_declared_key_of_task_definitions_checked_against_the_losses():
+    from mtdnn_core.api import check_task_defs, parse_task_defs
+    from mtdnn_core.testing import make_host
+    from mtdnn_kd.objectives import KD_LOSS
+
+    registries = make_host(entry_points=("kd",)).registries
+    assert registries.task_def_fields.get("kd_loss").factory is KD_LOSS
+    text = "t:\n  data_format: PremiseOnly\n  task_type: Classification\n  labels: [a, b]\n  kd_loss: {}\n"
+    assert check_task_defs(parse_task_defs(text.format("KlCriterion")), registries) == []
+    (problem,) = check_task_defs(parse_task_defs(text.format("kll")), registries)
+    assert problem.startswith("t.kd_loss: no loss 'kll'; did you mean 'kl'?")
+    defs = parse_task_defs(text.format("kl") + "s:\n  data_format: PremiseOnly\n  task_type: Regression\n")
+    assert KD_LOSS.value(defs["t"]) == "kl" and KD_LOSS.value(defs["s"]) == "mse"
