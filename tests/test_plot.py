@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from mtdnn_core.cli import main
 from mtdnn_core.errors import MtdnnError
 from mtdnn_core.plot import plot_runs, read_run
+from mtdnn_core.testing import write_tiny_tasks
 
 pytest.importorskip("matplotlib")
 
@@ -16,10 +17,12 @@ TINY = ["--encoder", "tiny-random-bert", "--batch-size", "8", "--max-seq-len", "
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory, glue_dir):
-    out = tmp_path_factory.mktemp("plot") / "run"
+def finished_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plot")
+    task_def, data = write_tiny_tasks(root / "tasks")
+    out = root / "run"
     result = CliRunner().invoke(main, [
-        "-q", "train", "--plugin", "glue", "--data-dir", str(glue_dir), "--tasks", "rte,stsb", "--epochs", "1",
+        "-q", "train", "--task-def", str(task_def), "--data-dir", str(data), "--tasks", "pair,reg", "--epochs", "1",
         "--max-train-samples", "16", "--max-eval-samples", "8", "--eval-every", "2", "--log-every", "1",
         "--output-dir", str(out), *TINY])
     assert result.exit_code == 0, result.output
@@ -31,11 +34,11 @@ def test_curves_are_the_runs_numbers(finished_run):
     log = [json.loads(line) for line in (finished_run / "log.jsonl").read_text().splitlines()]
     train = [r for r in log if r["event"] == "train"]
     assert curves.learning_rate == [(r["step"], r["lr"]) for r in train]
-    assert set(curves.train_loss) == {"rte", "stsb"}
-    rte = [(r["step"], r["task_loss"]["rte"]) for r in train if "rte" in r["task_loss"]]
-    assert curves.train_loss["rte"] == rte
+    assert set(curves.train_loss) == {"pair", "reg"}
+    pair = [(r["step"], r["task_loss"]["pair"]) for r in train if "pair" in r["task_loss"]]
+    assert curves.train_loss["pair"] == pair
     history = json.loads((finished_run / "metrics.json").read_text())
-    assert curves.metrics["stsb_dev"]["pearson"] == [(h["step"], h["metrics"]["stsb_dev"]["pearson"]) for h in history]
+    assert curves.metrics["reg_dev"]["pearson"] == [(h["step"], h["metrics"]["reg_dev"]["pearson"]) for h in history]
 
 
 def test_plot_command_writes_pngs_and_overlays_runs(finished_run, tmp_path):
@@ -44,7 +47,7 @@ def test_plot_command_writes_pngs_and_overlays_runs(finished_run, tmp_path):
     result = CliRunner().invoke(main, ["plot", str(finished_run), str(other), "--out", str(tmp_path / "plots")])
     assert result.exit_code == 0, result.output
     names = {p.name for p in (tmp_path / "plots").iterdir()}
-    assert {"train_loss.png", "learning_rate.png", "rte_dev.png", "stsb_dev.png"} <= names
+    assert {"train_loss.png", "learning_rate.png", "pair_dev.png", "reg_dev.png"} <= names
     for name in names:
         assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     single = plot_runs([finished_run], tmp_path / "one")
