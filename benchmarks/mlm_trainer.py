@@ -45,7 +45,7 @@ def main():
     import torch
 
     from mtdnn_core.plot import plot_runs
-    from mtdnn_core.training.pretrain import continue_pretraining
+    from mtdnn_alum.pretrain import continue_pretraining
 
     torch.set_num_threads(args.threads)
     work = Path(args.work or tempfile.mkdtemp(prefix="mlm-trainer-"))

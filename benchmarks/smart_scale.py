@@ -118,7 +118,7 @@ def measure_mlm(args, work: Path):
     (the ``mlm`` task through the trainer, MiniLM given a new masked-LM head)."""
     from mtdnn_core.config import build_train_config
     from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.pretrain import TASK, _corpus_dir
+    from mtdnn_alum.pretrain import TASK, _corpus_dir
     from mtdnn_core.training.trainer import Trainer
     from mtdnn_alum.regularizers import SMART
 

@@ -117,6 +117,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Sequence": ("mtdnn_core.data.formats", "Built-in format: uid, tags, words (sequence labeling)."),
     "read_tsv_rows": ("mtdnn_core.data.formats", "Rows of a tab-separated file with their line numbers; errors name file and line."),
     "not_utf8": ("mtdnn_core.data.formats", "The :class:`DataError` for a file that is not UTF-8 (file and line)."),
+    "check_utf8": ("mtdnn_core.data.formats", "Raise :func:`not_utf8`'s error unless a file is UTF-8, before anything reads it."),
     "Task": ("mtdnn_core.tasks", "A registered task (``register_tasks``): its TaskDef and how its files are found."),
     "canonical_files": ("mtdnn_core.tasks", "A task's canonical split files in a data directory."),
     # Encoders and models
@@ -126,6 +127,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "packaged_minilm_path": ("mtdnn_core.model.encoder", "Directory of the packaged all-MiniLM-L6-v2 weights."),
     "accepts_token_type_ids": ("mtdnn_core.model.encoder", "Whether an encoder takes token type ids."),
     "MultiTaskModel": ("mtdnn_core.model.multitask", "The shared encoder with one head per task."),
+    "PRETRAINED_NAMES": ("mtdnn_core.model.mlm_head", "The built-in ``mlm`` head's parameters named as in Hugging Face masked-LM models."),
     "build_encoder": ("mtdnn_core.training.setup", "The encoder and tokenizer a :class:`TrainConfig` names."),
     "build_model": ("mtdnn_core.training.setup", "A :class:`MultiTaskModel` for task definitions on an encoder."),
     # Reading a dataset and scoring it
@@ -248,6 +250,7 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
         Sequence as Sequence,
         read_tsv_rows as read_tsv_rows,
         not_utf8 as not_utf8,
+        check_utf8 as check_utf8,
     )
     from mtdnn_core.tasks import Task as Task, canonical_files as canonical_files
     from mtdnn_core.model.encoder import (
@@ -258,6 +261,7 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
         accepts_token_type_ids as accepts_token_type_ids,
     )
     from mtdnn_core.model.multitask import MultiTaskModel as MultiTaskModel
+    from mtdnn_core.model.mlm_head import PRETRAINED_NAMES as PRETRAINED_NAMES
     from mtdnn_core.training.setup import build_encoder as build_encoder, build_model as build_model
     from mtdnn_core.data.features import (
         encode_file as encode_file,
@@ -362,6 +366,7 @@ __all__ = [
     "Sequence",
     "read_tsv_rows",
     "not_utf8",
+    "check_utf8",
     "Task",
     "canonical_files",
     "EncoderConfig",
@@ -370,6 +375,7 @@ __all__ = [
     "packaged_minilm_path",
     "accepts_token_type_ids",
     "MultiTaskModel",
+    "PRETRAINED_NAMES",
     "build_encoder",
     "build_model",
     "encode_file",

@@ -59,29 +59,3 @@ def test_each_epoch_masks_differently(tiny_train_config, corpus, tmp_path):
     again = next(iter(batch_loader(trainer.data.train, schedule, 0, 0, seed=1, epoch=0)))[1]
     assert torch.equal(first["mlm_labels"], again["mlm_labels"])
     assert not torch.equal(first["mlm_labels"], second["mlm_labels"])
-
-
-def test_continual_pretraining_writes_a_masked_lm_model(corpus, tmp_path):
-    from transformers import AutoModelForMaskedLM
-
-    from mtdnn_core.task_types.masked_lm import IGNORE_INDEX, MaskedLM
-    from mtdnn_core.training.inference import load_for_inference
-    from mtdnn_core.training.pretrain import continue_pretraining
-
-    summary = continue_pretraining("tiny-random-bert", corpus / "mlm_train.jsonl", tmp_path / "out", steps=3, batch_size=8,
-                                   max_len=32, lr=1e-3, num_threads=2, device="cpu", progress=False)
-    assert summary["steps"] == 3 and summary["heldout_mlm_loss_before"] > 0 and summary["heldout_mlm_loss_after"] > 0
-    exported = AutoModelForMaskedLM.from_pretrained(tmp_path / "out" / "model").eval()
-    model, _, defs, _ = load_for_inference(tmp_path / "out" / "run", make_host())
-    from mtdnn_core.data.corpus import TextCorpus
-
-    examples = TextCorpus().read(corpus / "mlm_train.jsonl", defs["mlm"], MaskedLM())
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "out" / "model")
-    batch = MaskedLM().collate(TextCorpus().encode(examples, tokenizer, 32, defs["mlm"])[:4], 0, seed=(0,))
-    with torch.no_grad():
-        ours = model("mlm", batch)
-        theirs = exported(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                          token_type_ids=batch["token_type_ids"]).logits[batch["mlm_labels"] != IGNORE_INDEX]
-    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)

@@ -88,7 +88,7 @@ def pretrain(encoder, corpus, output, steps, batch_size, max_seq_len, lr, warmup
 
     from mtdnn_core.errors import ConfigError
     from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
-    from mtdnn_core.training.pretrain import continue_pretraining
+    from mtdnn_alum.pretrain import continue_pretraining
     from mtdnn_alum.regularizers import SMARTConfig
 
     # OUTPUT holds the run, the corpus link, the model and the summaries: new, empty or its own

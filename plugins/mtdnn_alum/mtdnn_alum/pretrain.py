@@ -1,6 +1,6 @@
-"""Continual masked-LM pre-training through the trainer, e.g. ALUM.
+"""Continual masked-LM pre-training through the trainer (ALUM, ``mtdnn alum pretrain``).
 
-:func:`continue_pretraining` turns a text corpus into the ``mlm`` task and trains it with the
+:func:`continue_pretraining` turns a text corpus into the core's built-in ``mlm`` task and trains it with the
 ordinary trainer, so pre-training gets what fine-tuning has: exact resume, mixed precision,
 gradient accumulation, the run's log and reporters, evaluations of the held-out loss, the best
 checkpoint. Regularizers apply to the masked positions (ALUM: the ``alum`` plugin's ``smart``
@@ -17,9 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.data.formats import check_utf8
-from mtdnn_core.errors import DataError
-from mtdnn_core.io import atomic_write_json
+from mtdnn_core.api import DataError, atomic_write_json, check_utf8
 
 TASK = "mlm"
 
@@ -50,7 +48,7 @@ def export_masked_lm(model: Any, tokenizer: Any, task: str, target: Path) -> Pat
     import torch
     from transformers import AutoModelForMaskedLM
 
-    from mtdnn_core.model.mlm_head import PRETRAINED_NAMES
+    from mtdnn_core.api import PRETRAINED_NAMES
 
     target = Path(target)
     encoder = model.encoder
@@ -90,10 +88,7 @@ def continue_pretraining(encoder: str, corpus: str | Path, output: str | Path, *
     held out); write the model (AutoModelForMaskedLM) to ``model_dir`` (default ``OUTPUT/model``)
     and ``OUTPUT/pretrain_summary.json`` with the held-out loss before and after. The run itself
     lives in ``OUTPUT/run`` (continue it with ``resume=True``; ``overwrite=True`` replaces it)."""
-    from mtdnn_core.config import build_train_config
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.evaluate import compute_metrics, predict
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import PluginHost, Trainer, build_train_config, compute_metrics, predict
 
     output = Path(output)
     data = _corpus_dir(Path(corpus), output)
