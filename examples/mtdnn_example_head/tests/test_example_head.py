@@ -2,7 +2,7 @@
 import torch
 
 import mtdnn_example_head
-from mtdnn_core.config import parse_task_defs
+from mtdnn_core.api import parse_task_defs
 
 
 def test_mean_pool_head_averages_real_tokens_only(mtdnn_host):
