@@ -18,7 +18,16 @@ import pluggy
 if TYPE_CHECKING:  # pragma: no cover
     import click
 
+    from mtdnn_core.data.formats import DataFormat
+    from mtdnn_core.losses import Loss
+    from mtdnn_core.metrics import Metric
+    from mtdnn_core.model.heads import Head
+    from mtdnn_core.observers import LogRecord, RunStart, StepState, TrainSummary
     from mtdnn_core.registry import Registry
+    from mtdnn_core.regularizers import Regularizer
+    from mtdnn_core.samplers import TaskSampler
+    from mtdnn_core.task_types import TaskType
+    from mtdnn_core.tasks import Task
 
 PROJECT = "mtdnn"
 SPEC_VERSION = "1.4"
@@ -28,7 +37,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_task_types(registry: Registry) -> None:
+def register_task_types(registry: Registry[TaskType]) -> None:
     """Add task types: :class:`mtdnn_core.task_types.TaskType` objects (what a task predicts, how
     its labels parse, its batches collate, its outputs decode into predictions and metrics).
 
@@ -38,7 +47,7 @@ def register_task_types(registry: Registry) -> None:
 
 
 @hookspec
-def register_encoders(registry: Registry) -> None:
+def register_encoders(registry: Registry[Any]) -> None:
     """Add encoder loaders: ``factory(spec: str, **config) -> (nn.Module, tokenizer)``.
 
     Added in 1.0. The built-in ``hf`` loader takes any ``AutoModel`` name or directory.
@@ -46,7 +55,7 @@ def register_encoders(registry: Registry) -> None:
 
 
 @hookspec
-def register_heads(registry: Registry) -> None:
+def register_heads(registry: Registry[Head]) -> None:
     """Add task heads: subclasses of :class:`mtdnn_core.model.heads.Head`.
 
     Added in 1.0. A head is built as ``cls(hidden_size=..., task=TaskDef, config=Config)`` when its
@@ -57,12 +66,12 @@ def register_heads(registry: Registry) -> None:
 
 
 @hookspec
-def register_losses(registry: Registry) -> None:
+def register_losses(registry: Registry[Loss]) -> None:
     """Add losses: subclasses of :class:`mtdnn_core.losses.Loss`. Added in 1.0."""
 
 
 @hookspec
-def register_metrics(registry: Registry) -> None:
+def register_metrics(registry: Registry[Metric]) -> None:
     """Add metrics: :class:`mtdnn_core.metrics.Metric` objects (``fn(golds, preds, scores)``).
 
     Added in 1.0.
@@ -70,7 +79,7 @@ def register_metrics(registry: Registry) -> None:
 
 
 @hookspec
-def register_samplers(registry: Registry) -> None:
+def register_samplers(registry: Registry[TaskSampler]) -> None:
     """Add multi-task batch schedules: subclasses of :class:`mtdnn_core.samplers.TaskSampler`.
 
     Added in 1.0.
@@ -78,7 +87,7 @@ def register_samplers(registry: Registry) -> None:
 
 
 @hookspec
-def register_optimizers(registry: Registry) -> None:
+def register_optimizers(registry: Registry[Any]) -> None:
     """Add optimizers: ``factory(param_groups, lr=..., **config) -> torch.optim.Optimizer``.
 
     Added in 1.0.
@@ -86,35 +95,35 @@ def register_optimizers(registry: Registry) -> None:
 
 
 @hookspec
-def register_schedulers(registry: Registry) -> None:
+def register_schedulers(registry: Registry[Any]) -> None:
     """Add learning-rate schedules: ``factory(optimizer, warmup_steps, total_steps, **config)``
     returning a ``torch.optim.lr_scheduler.LRScheduler``. Added in 1.0.
     """
 
 
 @hookspec
-def register_data_formats(registry: Registry) -> None:
+def register_data_formats(registry: Registry[DataFormat]) -> None:
     """Add canonical data formats: :class:`mtdnn_core.data.formats.DataFormat` objects that read
     a file into examples and encode them into features. Added in 1.0.
     """
 
 
 @hookspec
-def register_tasks(registry: Registry) -> None:
+def register_tasks(registry: Registry[Task]) -> None:
     """Add task definitions: :class:`mtdnn_core.tasks.Task` (a ``TaskDef`` plus, optionally, a
     function that finds or prepares its canonical files in a data directory). Added in 1.0.
     """
 
 
 @hookspec
-def register_regularizers(registry: Registry) -> None:
+def register_regularizers(registry: Registry[Regularizer]) -> None:
     """Add regularizers: subclasses of :class:`mtdnn_core.regularizers.Regularizer`, extra loss
     terms computed around a training step (adversarial, distillation, ...). Added in 1.0.
     """
 
 
 @hookspec
-def register_reporters(registry: Registry) -> None:
+def register_reporters(registry: Registry[Any]) -> None:
     """Add reporters (TensorBoard, W&B, MLflow, ...): classes built once per training run as
     ``cls(run)`` (:class:`mtdnn_core.reporting.RunInfo`: output directory, config, task
     definitions) when the run lists their name in ``report_to``. The object's own ``@hookimpl``
@@ -164,10 +173,11 @@ def export_head(head: Any, task: Any) -> Any:
 
 
 @hookspec
-def on_step_end(state: dict) -> None:
+def on_step_end(state: StepState) -> None:
     """Observe a finished optimizer update.
 
-    ``state`` holds ``step`` (updates done), ``epoch``, ``task`` (of the update's last batch),
+    ``state`` (a :class:`mtdnn_core.observers.StepState`; a dict before API 1.0) holds
+    ``step`` (updates done), ``epoch``, ``task`` (of the update's last batch),
     ``loss`` (mean task loss of the update's batches, regularizer terms included), ``lr`` (of the
     first parameter group, after the update) and ``grad_norm`` (before clipping; ``None`` without
     clipping). For logging and instrumentation; it must not change training. Added in 1.0; the
@@ -176,31 +186,34 @@ def on_step_end(state: dict) -> None:
 
 
 @hookspec
-def on_evaluate(dataset: str, epoch: int, step: int, metrics: dict) -> None:
+def on_evaluate(dataset: str, epoch: int, step: int, metrics: dict[str, Any]) -> None:
     """Observe the metrics of one evaluated dataset. Added in 1.0."""
 
 
 @hookspec
-def on_train_begin(run: dict) -> None:
+def on_train_begin(run: RunStart) -> None:
     """Observe the start of a training run (after a resume has restored its state).
 
-    ``run`` holds ``output_dir``, ``config`` (the run's settings as a dict), ``tasks`` (names),
+    ``run`` (a :class:`mtdnn_core.observers.RunStart`) holds ``output_dir``, ``config`` (the
+    run's settings as a dict), ``tasks`` (names),
     ``step`` (updates already done: 0, or where a resumed run continues) and ``total_steps``.
     Added in 1.2.
     """
 
 
 @hookspec
-def on_log(record: dict) -> None:
-    """Observe every record of the run's log (what ``log.jsonl`` holds): ``event`` is ``train``
+def on_log(record: LogRecord) -> None:
+    """Observe every record of the run's log (a :class:`mtdnn_core.observers.LogRecord`; its
+    ``data`` is what ``log.jsonl`` holds): ``event`` is ``train``
     (step, epoch, mean loss since the previous record and per task in ``task_loss``, lr, the
     regularizers' terms), ``eval`` (every dataset's metrics) or ``resume``. Added in 1.2.
     """
 
 
 @hookspec
-def on_train_end(summary: dict) -> None:
-    """Observe the end of a training run: ``summary`` holds step, epoch, the metric history,
+def on_train_end(summary: TrainSummary) -> None:
+    """Observe the end of a training run: ``summary`` (a
+    :class:`mtdnn_core.observers.TrainSummary`) holds step, epoch, the metric history,
     the output directory and, with ``metric_for_best``, the best step. Added in 1.2.
     """
 

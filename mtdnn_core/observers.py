@@ -21,6 +21,12 @@ if TYPE_CHECKING:  # pragma: no cover
 class Payload:
     """Base of the payloads: dataclass fields, plus the deprecated dict-style reading."""
 
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Any:
+        """The payload of a dict with its fields (keys it does not know are left out)."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in values.items() if k in names})
+
     def as_dict(self) -> dict[str, Any]:
         """The payload as the plain dict earlier versions passed (a shallow copy)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
@@ -101,11 +107,6 @@ class TrainSummary(Payload):
     best_step: int | None = None  # None: no best checkpoint (no metric_for_best, or never scored)
     best_value: float | None = None
     stopped_early: bool = False
-
-    @classmethod
-    def of(cls, summary: dict[str, Any]) -> TrainSummary:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in summary.items() if k in names})
 
     def _mapping(self) -> dict[str, Any]:
         shown = self.as_dict()

@@ -20,6 +20,11 @@ must not go on without something it asked for. A plugin loaded only because ``al
 selected is reported (name, distribution, version, error) and skipped, unless strict mode
 (``--strict-plugins`` or ``MTDNN_STRICT_PLUGINS=1``) makes that an error too. Hook
 implementations whose names match no hook spec are errors.
+
+A plugin states the plugin API it was written for in its entry-point module, as a PEP 440
+range: ``MTDNN_API = ">=1.0,<2"`` (see :mod:`mtdnn_core.api`). A range that excludes this
+core's ``API_VERSION`` fails the plugin like an import error, naming the plugin, its range and
+the installed API; a plugin that states none is loaded with a warning (once per plugin).
 """
 from __future__ import annotations
 
@@ -35,12 +40,15 @@ import pluggy
 from mtdnn_core import hookspecs
 from mtdnn_core.builtin import MODULES as BUILTIN_MODULES
 from mtdnn_core.errors import MtdnnError, ObserverError, PluginError
+from mtdnn_core.observers import LogRecord, Payload, RunStart, StepState, TrainSummary
 from mtdnn_core.registry import KINDS, Origin, Registries
 
 ENTRY_POINT_GROUP = "mtdnn"
 ENV_SELECT = "MTDNN_PLUGINS"
 ENV_BLOCK = "MTDNN_DISABLE_PLUGINS"
 ENV_STRICT = "MTDNN_STRICT_PLUGINS"
+API_ATTRIBUTE = "MTDNN_API"
+_unstated_warned: set[str] = set()
 
 
 def _env_list(name: str) -> list[str]:
@@ -62,6 +70,35 @@ class PluginInfo:
     registered: dict[str, list[str]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     provides: dict[str, set] = field(default_factory=dict)  # kind -> names and aliases
+
+
+def check_api(plugin: Any, name: str, origin: str = "", required: bool = True) -> None:
+    """Check the plugin API range a plugin states (``MTDNN_API``) against this core's
+    ``API_VERSION``: a mismatch or a malformed range is a :class:`PluginError`; no range at all
+    warns once (``required``) and the plugin loads."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from mtdnn_core.api import API_VERSION
+
+    who = f"plugin '{name}'" + (f" ({origin})" if origin else "")
+    stated = getattr(plugin, API_ATTRIBUTE, None)
+    if stated is None:
+        if required and name not in _unstated_warned:
+            _unstated_warned.add(name)
+            major = int(API_VERSION.split(".")[0])
+            warnings.warn(f"mtdnn: {who} does not state the plugin API it needs; loading it anyway (its "
+                          f"entry-point module should say e.g. {API_ATTRIBUTE} = \">={major}.0,<{major + 1}\")",
+                          RuntimeWarning, stacklevel=3)
+        return
+    try:
+        wanted = SpecifierSet(str(stated))
+    except InvalidSpecifier:
+        raise PluginError(f"{who}: {API_ATTRIBUTE} = {stated!r} is not a version range "
+                          f"(write e.g. \">=1.0,<2\")") from None
+    if API_VERSION not in wanted:
+        raise PluginError(f"{who} needs mtdnn plugin API {stated}, but the installed mtdnn-core provides API "
+                          f"{API_VERSION}; install a release of the plugin made for API {API_VERSION} "
+                          f"or an mtdnn-core whose API matches {stated}")
 
 
 def installed_entry_points() -> dict[str, md.EntryPoint]:
@@ -152,6 +189,7 @@ class PluginHost:
                 info = PluginInfo(name, "", "", requested=name in named)
                 try:
                     plugin = importlib.import_module(name)
+                    check_api(plugin, name)
                 except Exception as exc:  # noqa: BLE001
                     self.info[name] = info
                     self._fail(info, exc)
@@ -169,13 +207,21 @@ class PluginHost:
             info = PluginInfo(name, dist.name if dist else "", dist.version if dist else "", requested=name in named)
             try:
                 plugin = ep.load()
+                check_api(plugin, name, " ".join(x for x in (info.distribution, info.version) if x))
             except Exception as exc:  # noqa: BLE001
                 self.info[name] = info
                 self._fail(info, exc)
                 continue
             self._register(plugin, info)
-        for name, plugin, version in self._extra:
-            self._register(plugin, PluginInfo(name, version=version))
+        for name, plugin, version in self._extra:  # objects given in code: checked when they state a range
+            info = PluginInfo(name, version=version)
+            try:
+                check_api(plugin, name, required=False)
+            except PluginError as exc:
+                self.info[name] = info
+                self._fail(info, exc)
+                continue
+            self._register(plugin, info)
         if self.builtins:
             from mtdnn_core import __version__
 
@@ -287,21 +333,37 @@ class PluginHost:
             tb = tb.tb_next
         return f"an implementation of {caller.name}"
 
-    def on_step_end(self, state: dict) -> None:
-        """After an optimizer update: ``state`` holds step, epoch, task, loss, lr, grad_norm."""
-        self._notify("on_step_end", state=state)
+    def _payload(self, hook_name: str, kind: type[Payload], value: Payload | dict) -> Payload | None:
+        """The typed payload of an observer hook (a dict is converted; ``None``: nobody observes)."""
+        if isinstance(value, dict):
+            if not self.has_observers(hook_name):
+                return None
+            return kind.of(value)
+        return value
+
+    def on_step_end(self, state: StepState | dict) -> None:
+        """After an optimizer update: step, epoch, task, loss, lr, grad_norm."""
+        payload = self._payload("on_step_end", StepState, state)
+        if payload is not None:
+            self._notify("on_step_end", state=payload)
 
     def on_evaluate(self, dataset: str, epoch: int, step: int, metrics: dict) -> None:
         self._notify("on_evaluate", dataset=dataset, epoch=epoch, step=step, metrics=metrics)
 
-    def on_train_begin(self, run: dict) -> None:
-        self._notify("on_train_begin", run=run)
+    def on_train_begin(self, run: RunStart | dict) -> None:
+        payload = self._payload("on_train_begin", RunStart, run)
+        if payload is not None:
+            self._notify("on_train_begin", run=payload)
 
-    def on_log(self, record: dict) -> None:
-        self._notify("on_log", record=record)
+    def on_log(self, record: LogRecord | dict) -> None:
+        payload = self._payload("on_log", LogRecord, record)
+        if payload is not None:
+            self._notify("on_log", record=payload)
 
-    def on_train_end(self, summary: dict) -> None:
-        self._notify("on_train_end", summary=summary)
+    def on_train_end(self, summary: TrainSummary | dict) -> None:
+        payload = self._payload("on_train_end", TrainSummary, summary)
+        if payload is not None:
+            self._notify("on_train_end", summary=payload)
 
     def attach(self, observer: Any, name: str) -> None:
         """Register an object's ``@hookimpl`` methods for a while (a run's reporters); hooks that

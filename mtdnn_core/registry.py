@@ -15,11 +15,23 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from mtdnn_core.errors import ConfigError, PluginError, UnknownNameError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mtdnn_core.data.formats import DataFormat
+    from mtdnn_core.losses import Loss
+    from mtdnn_core.metrics import Metric
+    from mtdnn_core.model.heads import Head
+    from mtdnn_core.regularizers import Regularizer
+    from mtdnn_core.samplers import TaskSampler
+    from mtdnn_core.task_types import TaskType
+    from mtdnn_core.tasks import Task
+
+T = TypeVar("T")  # what a registry's entries are (classes) or build (factories)
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
@@ -60,8 +72,8 @@ class Refusal:
 
 
 @dataclass
-class Registry:
-    """Named components of one kind.
+class Registry(Generic[T]):
+    """Named components of one kind; ``Registry[Head]`` builds heads (for type checkers).
 
     ``base`` is the class every entry must be (if the factory is a class) or return (checked in
     :meth:`build`). ``instance_of`` is for kinds whose entries are objects, not factories.
@@ -179,7 +191,7 @@ class Registry:
                 source=f"{self.kind} '{name}' config",
             ) from None
 
-    def build(self, name: str, params: dict | None = None, /, **runtime: Any) -> Any:
+    def build(self, name: str, params: dict | None = None, /, **runtime: Any) -> T:
         """Instantiate entry ``name`` with runtime arguments plus validated ``params``."""
         entry = self.get(name)
         config = self.validate_config(name, params)
@@ -259,20 +271,20 @@ class Registries:
         from mtdnn_core.task_settings import TaskDefField
         from mtdnn_core.tasks import Task
 
-        self.task_types = Registry("task type", instance_of=TaskType)
-        self.encoders = Registry("encoder")
-        self.heads = Registry("head", base=Head)
-        self.losses = Registry("loss", base=Loss)
-        self.metrics = Registry("metric", instance_of=Metric)
-        self.samplers = Registry("sampler", base=TaskSampler)
-        self.optimizers = Registry("optimizer")
-        self.schedulers = Registry("scheduler")
-        self.data_formats = Registry("data format", instance_of=DataFormat)
-        self.tasks = Registry("task", instance_of=Task)
-        self.regularizers = Registry("regularizer", base=Regularizer)
-        self.reporters = Registry("reporter")
-        self.task_def_fields = Registry("task definition key", instance_of=TaskDefField)
+        self.task_types: Registry[TaskType] = Registry("task type", instance_of=TaskType)
+        self.encoders: Registry[Any] = Registry("encoder")  # factory(spec, **config) -> (model, tokenizer)
+        self.heads: Registry[Head] = Registry("head", base=Head)
+        self.losses: Registry[Loss] = Registry("loss", base=Loss)
+        self.metrics: Registry[Metric] = Registry("metric", instance_of=Metric)
+        self.samplers: Registry[TaskSampler] = Registry("sampler", base=TaskSampler)
+        self.optimizers: Registry[Any] = Registry("optimizer")  # factory(param_groups, lr, **config)
+        self.schedulers: Registry[Any] = Registry("scheduler")  # factory(optimizer, warmup, total, **config)
+        self.data_formats: Registry[DataFormat] = Registry("data format", instance_of=DataFormat)
+        self.tasks: Registry[Task] = Registry("task", instance_of=Task)
+        self.regularizers: Registry[Regularizer] = Registry("regularizer", base=Regularizer)
+        self.reporters: Registry[Any] = Registry("reporter")  # classes built as cls(run); see observers.Reporter
+        self.task_def_fields: Registry[TaskDefField] = Registry("task definition key", instance_of=TaskDefField)
 
-    def __iter__(self) -> Iterator[tuple[str, Registry]]:
+    def __iter__(self) -> Iterator[tuple[str, Registry[Any]]]:
         for kind in KINDS:
             yield kind, getattr(self, kind)

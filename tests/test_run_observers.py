@@ -23,15 +23,15 @@ def collecting_plugin(seen):
 
         @hookimpl
         def on_train_begin(self, run):
-            seen.setdefault("begin", []).append(run["step"])
+            seen.setdefault("begin", []).append(run.step)
 
         @hookimpl
         def on_step_end(self, state):
-            seen.setdefault("steps", []).append(state["step"])
+            seen.setdefault("steps", []).append(state.step)
 
         @hookimpl
         def on_log(self, record):
-            seen.setdefault("records", []).append(record)
+            seen.setdefault("records", []).append(record.data)
 
         @hookimpl
         def on_evaluate(self, dataset, epoch, step, metrics):
@@ -39,7 +39,7 @@ def collecting_plugin(seen):
 
         @hookimpl
         def on_train_end(self, summary):
-            seen["end"] = summary["step"]
+            seen["end"] = summary.step
 
         def close(self):
             seen["closed"] = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from mtdnn_core.hookspecs import hookimpl
+from mtdnn_core.observers import LogRecord
 
 LOG_FILE = "log.jsonl"
 
@@ -14,7 +15,7 @@ class JsonlReporter:
         self.path = run.output_dir / LOG_FILE
 
     @hookimpl
-    def on_log(self, record: dict) -> None:
+    def on_log(self, record: LogRecord) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+            handle.write(json.dumps(record.data) + "\n")

@@ -15,6 +15,7 @@ from numbers import Real
 
 from mtdnn_core.errors import MtdnnError
 from mtdnn_core.hookspecs import hookimpl
+from mtdnn_core.observers import LogRecord, RunStart, StepState
 
 LOG_DIR = "tensorboard"
 
@@ -34,25 +35,25 @@ class TensorBoardReporter:
         self.writer = None
 
     @hookimpl
-    def on_train_begin(self, run: dict) -> None:
-        self.writer = self._writer_class(log_dir=str(self.log_dir), purge_step=int(run["step"]) + 1 if run["step"] else 0)
+    def on_train_begin(self, run: RunStart) -> None:
+        self.writer = self._writer_class(log_dir=str(self.log_dir), purge_step=run.step + 1 if run.step else 0)
 
     @hookimpl
-    def on_step_end(self, state: dict) -> None:
-        step = state["step"]
-        self.writer.add_scalar("train/loss", state["loss"], step)
-        self.writer.add_scalar("train/lr", state["lr"], step)
-        if state.get("grad_norm") is not None:
-            self.writer.add_scalar("train/grad_norm", state["grad_norm"], step)
-        self.writer.add_scalar(f"train_loss/{state['task']}", state["loss"], step)
+    def on_step_end(self, state: StepState) -> None:
+        step = state.step
+        self.writer.add_scalar("train/loss", state.loss, step)
+        self.writer.add_scalar("train/lr", state.lr, step)
+        if state.grad_norm is not None:
+            self.writer.add_scalar("train/grad_norm", state.grad_norm, step)
+        self.writer.add_scalar(f"train_loss/{state.task}", state.loss, step)
 
     @hookimpl
-    def on_log(self, record: dict) -> None:
-        if record.get("event") != "train" or self.writer is None:  # a resume record comes before on_train_begin
+    def on_log(self, record: LogRecord) -> None:
+        if record.event != "train" or self.writer is None:  # a resume record comes before on_train_begin
             return
-        for key, value in record.items():
+        for key, value in record.data.items():
             if (key.startswith("reg_") or key == "nonfinite_skipped") and _number(value):
-                self.writer.add_scalar(f"train/{key}", value, record["step"])
+                self.writer.add_scalar(f"train/{key}", value, record.step)
 
     @hookimpl
     def on_evaluate(self, dataset: str, epoch: int, step: int, metrics: dict) -> None:
