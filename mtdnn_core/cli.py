@@ -4,22 +4,28 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from mtdnn_core.errors import ConfigError, MtdnnError, ObserverError
 
-BUILTIN_COMMANDS = ("train", "predict", "prepro", "validate", "plugins", "strip", "plot")
+# the options and helpers commands that extend ``mtdnn train`` share (public in mtdnn_core.api);
+# the underscored names are the earlier spellings, kept for code that still uses them
+from mtdnn_core.train_options import (
+    LIST_OPTIONS,
+    NOT_OPTIONS,
+    config_from_options as _train_config,
+    generated_options as _generated_options,
+    option_specs as train_options,
+    parse_sets as _parse_sets,
+    plugin_option,
+    print_summary as _print_summary,
+    split_data_dirs as _split_data_dirs,
+    strict_option,
+    train_options as _train_options,
+)
 
-plugin_option = click.option(
-    "--plugin", "plugins", multiple=True, metavar="NAME",
-    help="Load the installed plugin NAME (repeatable), e.g. --plugin glue.",
-)
-strict_option = click.option(
-    "--strict-plugins", is_flag=True, default=None,
-    help="Fail if any plugin fails to load (also MTDNN_STRICT_PLUGINS=1).",
-)
+BUILTIN_COMMANDS = ("train", "predict", "prepro", "validate", "plugins", "strip", "plot")
 
 
 def _host(plugins: tuple[str, ...], strict: bool | None):
@@ -124,69 +130,6 @@ def main(verbose, quiet):
     configure(verbose - quiet)
 
 
-# TrainConfig fields that are not plain command-line options (given otherwise or through --set)
-NOT_OPTIONS = {"data_dir", "task_data_dirs", "plugins", "task_def"}
-# list fields given as comma-separated values (--tasks rte,stsb --report-to jsonl,tensorboard)
-LIST_OPTIONS = ("tasks", "report_to")
-
-
-def _option_type(annotation: Any):
-    """The click type of a simple TrainConfig field, or None for fields only --set reaches."""
-    import typing
-
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) is typing.Literal:
-        return click.Choice([str(a) for a in typing.get_args(annotation)])
-    if args and typing.get_origin(annotation) is not list:
-        if len(args) != 1:
-            return None
-        annotation = args[0]
-        if typing.get_origin(annotation) is typing.Literal:
-            return click.Choice([str(a) for a in typing.get_args(annotation)])
-    return {int: int, float: float, str: str, bool: bool}.get(annotation)
-
-
-def train_options():
-    """``(flag, click type, help)`` for every simple :class:`TrainConfig` field, help and default
-    taken from the field itself, so the command line never restates the config."""
-    from mtdnn_core.config import TrainConfig
-
-    options = []
-    for name, info in TrainConfig.model_fields.items():
-        if name in NOT_OPTIONS:
-            continue
-        kind = str if name in LIST_OPTIONS else _option_type(info.annotation)
-        if kind is None:
-            continue
-        help_text = (info.description or name.replace("_", " ")).rstrip(".") + "."
-        default = None if info.is_required() else info.get_default(call_default_factory=True)
-        if isinstance(default, list):
-            default = ",".join(map(str, default)) or None
-        if default is not None and default != {}:
-            help_text += f"  [default: {str(default).lower() if isinstance(default, bool) else default}]"
-        flag = "--" + name.replace("_", "-")
-        if kind is bool:
-            flag = f"{flag}/--no-{name.replace('_', '-')}"
-        options.append((flag, name, kind, help_text))
-    return options
-
-
-def _generated_options() -> list[click.Option]:
-    return [click.Option([flag, name], type=None if kind is bool else kind, default=None, help=help_text)
-            for flag, name, kind, help_text in train_options()]
-
-
-def _train_options(fn):
-    """Decorator: the options generated from :class:`TrainConfig` (for commands that extend
-    ``mtdnn train``)."""
-    for flag, name, kind, help_text in reversed(train_options()):
-        if kind is bool:
-            fn = click.option(flag, name, default=None, help=help_text)(fn)
-        else:
-            fn = click.option(flag, name, type=kind, default=None, help=help_text)(fn)
-    return fn
-
-
 class TrainCommand(click.Command):
     """``mtdnn train``: its options generated from :class:`TrainConfig` are built on first use
     (parsing, help, a plugin reading ``train.params``), so importing the CLI stays cheap (no
@@ -204,69 +147,6 @@ class TrainCommand(click.Command):
     def params(self, value: list[click.Parameter]) -> None:
         self._params = list(value)
         self._generated = False
-
-
-def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
-    import yaml
-
-    from mtdnn_core.config import load_yaml
-
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise ConfigError([f"--set {item}: expected KEY=VALUE"], "--set")
-        key, raw = item.split("=", 1)
-        try:
-            out[key.strip().replace("-", "_")] = load_yaml(raw, f"--set {key.strip()}")
-        except yaml.YAMLError as exc:
-            raise ConfigError([f"--set {item}: the value is not valid YAML ({getattr(exc, 'problem', exc)}); "
-                               f"quote it, e.g. --set '{key}={{a: 1}}'"], "--set") from None
-    return out
-
-
-def _split_data_dirs(values: tuple[str, ...]) -> dict[str, Any]:
-    """``--data-dir DIR`` and ``--data-dir task=DIR`` (a plain DIR may itself contain '=' only
-    when it exists as a path)."""
-    out: dict[str, Any] = {}
-    per_task: dict[str, str] = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if sep and name and not Path(value).exists() and "/" not in name:
-            per_task[name] = path
-        elif "data_dir" in out:
-            raise ConfigError([f"--data-dir given twice ({out['data_dir']}, {value}); use TASK=DIR for per-task directories"], "--data-dir")
-        else:
-            out["data_dir"] = value
-    if per_task:
-        out["task_data_dirs"] = per_task
-    return out
-
-
-def _train_config(config_file, plugins, task_defs, sets, options):
-    from mtdnn_core.config import build_train_config, load_train_config
-
-    overrides = {k: v for k, v in options.items() if v is not None}
-    for key in LIST_OPTIONS:
-        if isinstance(overrides.get(key), str):
-            overrides[key] = [t.strip() for t in overrides[key].split(",") if t.strip()]
-    overrides.update(_parse_sets(sets))
-    if overrides.get("resume") and not config_file:  # --resume RUN alone: the run's own configuration
-        from mtdnn_core.training.run_dir import saved_config
-
-        saved, source = saved_config(overrides["resume"])
-        merged = {**saved, **overrides, "plugins": list(dict.fromkeys([*saved.get("plugins", []), *plugins])),
-                  "task_def": list(dict.fromkeys([*saved.get("task_def", []), *task_defs]))}
-        return build_train_config(merged, f"{source} with the command-line options")
-    if config_file:
-        config = load_train_config(config_file, overrides)
-        extra = {"plugins": list(dict.fromkeys([*config.plugins, *plugins])),
-                 "task_def": list(dict.fromkeys([*config.task_def, *task_defs]))}
-        return config.model_copy(update=extra)
-    if plugins:
-        overrides["plugins"] = list(plugins)
-    if task_defs:
-        overrides["task_def"] = list(task_defs)
-    return build_train_config(overrides, "command-line options")
 
 
 @main.command(cls=TrainCommand)
@@ -332,27 +212,6 @@ def _resume_advice(output_dir: str) -> str:
     except (MtdnnError, OSError):
         return f"no checkpoint was written yet; start again with: {shlex.join(['mtdnn', *args])}"
     return f"{where}; resume with: {shlex.join(['mtdnn', *kept, '--resume', str(output_dir)])}"
-
-
-def _print_summary(summary: dict) -> None:
-    click.echo(f"finished: {summary['step']} updates, {summary['epoch']} epoch(s); "
-               f"{summary['nonfinite_skipped']} non-finite batch(es) skipped")
-    last = {}
-    for record in summary["history"]:
-        last.update(record["metrics"])
-    for dataset, metrics in sorted(last.items()):
-        shown = ", ".join(f"{k} {v:.2f}" for k, v in metrics.items() if isinstance(v, float))
-        click.echo(f"  {dataset:<24} {shown or '(no labels)'}")
-    out = summary["output_dir"]
-    if summary.get("metric_for_best") and summary["best_step"] is None:
-        click.echo(f"best {summary['metric_for_best']}: no evaluation scored it, so there is no best checkpoint; "
-                   f"use --checkpoint {out}")
-    elif summary.get("metric_for_best"):
-        stopped = " (stopped early)" if summary.get("stopped_early") else ""
-        best = "-" if summary["best_value"] is None else f"{summary['best_value']:.4g}"
-        click.echo(f"best {summary['metric_for_best']}: {best} at update {summary['best_step']}{stopped}; "
-                   f"use --checkpoint {out}:best")
-    click.echo(f"files: {out}/metrics.json, {out}/scores/, {out}/log.jsonl, checkpoints in {out}/; plots: mtdnn plot {out}")
 
 
 @main.command()
