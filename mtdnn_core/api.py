@@ -58,6 +58,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "file_sha256": ("mtdnn_core.io", "Hex SHA-256 of a file, read in chunks."),
     "is_write_failure": ("mtdnn_core.io", "Whether an exception is a failed write (full disk, permissions) from any library."),
     "WriteError": ("mtdnn_core.io", "A failed write, naming the file."),
+    # Downloading data sets (``mtdnn <plugin> download``)
+    "fetch": ("mtdnn_core.download", "Download a URL to a file, resuming a ``.part`` file, checking its sha256."),
+    "read_checksums": ("mtdnn_core.download", "``sha256  name`` lines (as sha256sum writes them) as a dict."),
+    "safe_extract": ("mtdnn_core.download", "Extract a zip archive, refusing members that would leave the destination."),
     "check_output": ("mtdnn_core.output_paths", "Refuse an output path that is an input, inside one, a run or a dangling link."),
     "check_default_output": ("mtdnn_core.output_paths", "Refuse to replace an existing default output the user did not name."),
     "OutputPathError": ("mtdnn_core.output_paths", "Raised by the output checks; names the option and the path."),
@@ -187,6 +191,7 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
         is_write_failure as is_write_failure,
         WriteError as WriteError,
     )
+    from mtdnn_core.download import fetch as fetch, read_checksums as read_checksums, safe_extract as safe_extract
     from mtdnn_core.output_paths import (
         check_output as check_output,
         check_default_output as check_default_output,
@@ -312,6 +317,9 @@ __all__ = [
     "file_sha256",
     "is_write_failure",
     "WriteError",
+    "fetch",
+    "read_checksums",
+    "safe_extract",
     "check_output",
     "check_default_output",
     "OutputPathError",

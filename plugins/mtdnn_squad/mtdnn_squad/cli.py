@@ -46,7 +46,7 @@ def download(versions, target, mirror, checksums):
       mtdnn squad download --version 2.0 --target squad_data/
     """
     from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
-    from mtdnn_glue.download import read_checksums
+    from mtdnn_core.api import read_checksums
     from mtdnn_squad.download import download_squad
 
     check_output(target, [("--checksums", checksums)], option="--target", directory=True, foreign=TRAIN_RUN_MARKERS)

@@ -2,7 +2,7 @@
 
 The files' sha256 are pinned (the values other projects pin for the official files); a
 ``--checksums`` file overrides them, and a mirror's ``SHA256SUMS`` covers names not pinned.
-Transfers resume from ``.part`` files with HTTP range requests (the GLUE plugin's ``fetch``).
+Transfers resume from ``.part`` files with HTTP range requests (the core's ``fetch``).
 """
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from mtdnn_core.errors import MtdnnError
-from mtdnn_glue.download import fetch, read_checksums
+from mtdnn_core.api import MtdnnError, fetch, read_checksums
 from mtdnn_squad.reader import read_squad
 
 OFFICIAL_BASE = "https://rajpurkar.github.io/SQuAD-explorer/dataset"
