@@ -1,4 +1,4 @@
-"""The README's reporter example, run against a stand-in for wandb."""
+"""The plugin guide's reporter example, run against a stand-in for wandb."""
 import importlib.machinery
 import importlib.util
 import sys
@@ -12,10 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "reporters" / "wandb_reporter.py"
 
 
-def test_readme_shows_the_example_as_it_is():
-    readme = (ROOT / "README.md").read_text()
+def test_the_plugin_guide_shows_the_example_as_it_is():
+    guide = (ROOT / "docs" / "plugins.md").read_text()
     body = EXAMPLE.read_text().split('"""', 2)[2].strip()  # without the module docstring
-    assert body in readme
+    assert body in guide
 
 
 def test_wandb_reporter_example_logs_every_update_and_evaluation(tiny_train_config, glue_dir, monkeypatch):

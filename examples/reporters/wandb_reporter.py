@@ -1,5 +1,7 @@
 """A Weights & Biases reporter: `mtdnn train --plugin wandb_reporter --report-to jsonl,wandb ...`."""
-from mtdnn_core import hookimpl
+from mtdnn_core.api import hookimpl
+
+MTDNN_API = ">=1.0,<2"  # the API versions this plugin is written for
 
 
 class WandbReporter:
@@ -16,7 +18,7 @@ class WandbReporter:
 
     @hookimpl
     def on_step_end(self, state):
-        self.run.log({"train/loss": state["loss"], "train/lr": state["lr"]}, step=state["step"])
+        self.run.log({"train/loss": state.loss, "train/lr": state.lr}, step=state.step)
 
     @hookimpl
     def on_evaluate(self, dataset, epoch, step, metrics):
