@@ -154,9 +154,10 @@ _WORDS = ("a man the dog sleeps runs cat sits near house green old walks home fi
           "child reads book river town eats bread").split()
 
 
-def write_tiny_tasks(folder, rows: int = 48):
+def write_tiny_tasks(folder, rows: int = 48, test: bool = False):
     """``folder/tasks.yml`` (tasks ``pair`` and ``reg``) and canonical ``folder/data/{task}_{train,dev}.tsv``
-    with ``rows`` deterministic rows each. Returns ``(task file, data directory)``."""
+    with ``rows`` deterministic rows each; ``test``: also ``pair_test.tsv``, the dev rows without
+    labels. Returns ``(task file, data directory)``."""
     folder = Path(folder)
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -173,6 +174,9 @@ def write_tiny_tasks(folder, rows: int = 48):
                for i in range(rows)]
         (data / f"pair_{split}.tsv").write_text("\n".join(pair) + "\n", encoding="utf-8")
         (data / f"reg_{split}.tsv").write_text("\n".join(reg) + "\n", encoding="utf-8")
+    if test:
+        unlabeled = [f"test{i}\t\t{sentence(i + 1000, 0)}\t{sentence(i + 1000, 1)}" for i in range(rows)]
+        (data / "pair_test.tsv").write_text("\n".join(unlabeled) + "\n", encoding="utf-8")
     return tasks, data
 
 
