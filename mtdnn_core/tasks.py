@@ -1,14 +1,17 @@
 """A task as plugins register it: its definition and where its data comes from."""
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mtdnn_core.config import TaskDef
 
-# (data_dir, work_dir) -> {split name: canonical file}
-Locator = Callable[[Path, Path], dict[str, Path]]
+# (definition, data_dir, work_dir) -> {split name: canonical file}. The definition is the run's
+# (after --task-def files and task_overrides), so a locator needs no table of its own tasks.
+# A locator of two parameters (data_dir, work_dir), the earlier form, is still called so.
+Locator = Callable[[TaskDef, Path, Path], dict[str, Path]]
 
 
 def canonical_files(task: TaskDef, data_dir: Path) -> dict[str, Path]:
@@ -37,5 +40,17 @@ class Task:
 
     def find_data(self, data_dir: Path, work_dir: Path) -> dict[str, Path]:
         if self.locate is not None:
+            if _takes_definition(self.locate):
+                return self.locate(self.definition, Path(data_dir), Path(work_dir))
             return self.locate(Path(data_dir), Path(work_dir))
         return canonical_files(self.definition, Path(data_dir))
+
+
+def _takes_definition(locate: Callable) -> bool:
+    """Whether a locator takes the task definition first (three parameters)."""
+    try:
+        parameters = inspect.signature(locate).parameters.values()
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in parameters)

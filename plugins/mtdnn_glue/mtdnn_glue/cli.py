@@ -36,8 +36,9 @@ def convert(glue_dir, out_dir, tasks):
       mtdnn glue convert ~/glue_data canonical/
       mtdnn glue convert ~/glue_data canonical/ --tasks qnnli    # QNLI as ranking
     """
-    from mtdnn_glue.convert import GLUE, convert_derived, convert_task
-    from mtdnn_glue.plugin import task_defs
+    from mtdnn_glue.convert import GLUE, convert_task
+    from mtdnn_glue.definitions import task_defs
+    from mtdnn_glue.locators import convert_derived
 
     _check_out(out_dir, "OUT_DIR", [("GLUE_DIR", glue_dir)])
     known = list(task_defs())

@@ -137,33 +137,13 @@ def convert_task(task: str, glue_dir: Path, out_dir: Path) -> dict[str, Path]:
     return found
 
 
-def convert_derived(task: str, glue_dir: Path, out_dir: Path) -> dict[str, Path]:
-    """A task of the plugin that is not one GLUE folder (``qnnli`` from QNLI, ``snli``,
-    ``scitail``) converted as training converts it, written as ``OUT_DIR/{task}_{split}.tsv``;
-    intermediate files stay in a temporary directory."""
-    import tempfile
-
-    from mtdnn_core.io import atomic_write_bytes
-    from mtdnn_glue.plugin import locator
-
-    found = {}
-    with tempfile.TemporaryDirectory(prefix="mtdnn-glue-convert-") as work:
-        for split, path in locator(task)(Path(glue_dir), Path(work)).items():
-            target = Path(out_dir) / f"{task}_{split}.tsv"
-            if Path(path).resolve() != target.resolve():
-                atomic_write_bytes(target, Path(path).read_bytes())
-            found[split] = target
-    return found
-
-
 def locate(task: str):
     """A task locator: canonical files if ``data_dir`` has them, else a converted GLUE folder."""
 
-    def find(data_dir: Path, work_dir: Path) -> dict[str, Path]:
-        from mtdnn_core.tasks import canonical_files
-        from mtdnn_glue.plugin import task_defs
+    def find(definition, data_dir: Path, work_dir: Path) -> dict[str, Path]:
+        from mtdnn_core.api import canonical_files
 
-        canonical = canonical_files(task_defs()[task], data_dir)
+        canonical = canonical_files(definition, data_dir)
         if canonical:
             return canonical
         if (Path(data_dir) / GLUE[task].folder).is_dir():

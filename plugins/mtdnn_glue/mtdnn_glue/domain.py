@@ -77,11 +77,10 @@ def _write(rows, target: Path) -> Path:
     return target
 
 
-def locate_snli(data_dir: Path, work_dir: Path) -> dict[str, Path]:
-    from mtdnn_core.tasks import canonical_files
-    from mtdnn_glue.plugin import task_defs
+def locate_snli(definition, data_dir: Path, work_dir: Path) -> dict[str, Path]:
+    from mtdnn_core.api import canonical_files
 
-    found = canonical_files(task_defs()["snli"], data_dir)
+    found = canonical_files(definition, data_dir)
     if found:
         return found
     out, report = {}, {}
@@ -98,11 +97,10 @@ def locate_snli(data_dir: Path, work_dir: Path) -> dict[str, Path]:
     return out
 
 
-def locate_scitail(data_dir: Path, work_dir: Path) -> dict[str, Path]:
-    from mtdnn_core.tasks import canonical_files
-    from mtdnn_glue.plugin import task_defs
+def locate_scitail(definition, data_dir: Path, work_dir: Path) -> dict[str, Path]:
+    from mtdnn_core.api import canonical_files
 
-    found = canonical_files(task_defs()["scitail"], data_dir)
+    found = canonical_files(definition, data_dir)
     if found:
         return found
     out = {}
@@ -148,12 +146,13 @@ def qnli_to_ranking(path: Path, target: Path, min_candidates: int = 2) -> dict[s
     return counts
 
 
-def locate_qnli_ranking(data_dir: Path, work_dir: Path) -> dict[str, Path]:
+def locate_qnli_ranking(definition, data_dir: Path, work_dir: Path) -> dict[str, Path]:
     """QNLI as ranking: convert the GLUE QNLI files, then group them by question."""
     from mtdnn_glue.convert import locate
+    from mtdnn_glue.definitions import task_defs
 
     out = {}
-    for split, path in locate("qnli")(data_dir, work_dir).items():
+    for split, path in locate("qnli")(task_defs()["qnli"], data_dir, work_dir).items():
         target = Path(work_dir) / "qnnli" / f"qnnli_{split}.tsv"
         if split != "test":  # test rows carry no labels to rank by
             qnli_to_ranking(path, target)

@@ -1,34 +1,16 @@
 """The GLUE plugin's hook implementations."""
 from __future__ import annotations
 
-from functools import cache
-from importlib.resources import files
-
 from mtdnn_core import hookimpl
 
 SAMPLE_NAMES = ("glue:sample", "sample")
 
 
-@cache
-def task_defs():
-    from mtdnn_core.config import parse_task_defs
-
-    resource = files("mtdnn_glue") / "glue_task_def.yml"
-    return parse_task_defs(resource.read_text(encoding="utf-8"), "mtdnn_glue/glue_task_def.yml")
-
-
-def locator(name: str):
-    """How task ``name`` finds its data: canonical files, or converted from the original layout."""
-    from mtdnn_glue.convert import locate
-    from mtdnn_glue.domain import locate_qnli_ranking, locate_scitail, locate_snli
-
-    special = {"snli": locate_snli, "scitail": locate_scitail, "qnnli": locate_qnli_ranking}
-    return special.get(name) or locate(name)
-
-
 @hookimpl
 def register_tasks(registry):
     from mtdnn_core.tasks import Task
+    from mtdnn_glue.definitions import task_defs
+    from mtdnn_glue.locators import locator
 
     for name, definition in task_defs().items():
         registry.add(name, Task(definition, locate=locator(name)), description=f"GLUE {name}")

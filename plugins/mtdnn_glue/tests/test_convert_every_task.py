@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from mtdnn_core.cli import main
-from mtdnn_glue.plugin import task_defs
+from mtdnn_glue.definitions import task_defs
 
 QNLI_TRAIN = [
     ("index", "question", "sentence", "label"),
