@@ -94,6 +94,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Decoder": ("mtdnn_core.task_types", "Turns a head's outputs into predictions and scores."),
     "SequenceLabeling": ("mtdnn_core.task_types.sequence_labeling", "The built-in token-tagging task type, to subclass."),
     "WordStitcher": ("mtdnn_core.task_types.sequence_labeling", "Joins a long sentence's overlapping windows back into words."),
+    "MaskedLM": ("mtdnn_core.task_types.masked_lm", "The built-in masked-LM task type (continual pre-training)."),
+    "IGNORE_INDEX": ("mtdnn_core.task_types.masked_lm", "The label of positions a masked-LM loss ignores (-100)."),
     # Component kinds: heads, losses, metrics, regularizers, samplers
     "Head": ("mtdnn_core.model.heads", "Base of task heads (``register_heads``)."),
     "PoolerHead": ("mtdnn_core.model.heads", "Built-in head on the pooled first token (classification, regression)."),
@@ -119,6 +121,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "PremiseOnly": ("mtdnn_core.data.formats", "Built-in format: uid, label, text."),
     "PremiseAndOneHypothesis": ("mtdnn_core.data.formats", "Built-in format: uid, label, premise, hypothesis."),
     "Sequence": ("mtdnn_core.data.formats", "Built-in format: uid, tags, words (sequence labeling)."),
+    "TextCorpus": ("mtdnn_core.data.corpus", "Built-in format: plain text or JSON lines with text, read as token blocks (masked LM)."),
     "read_tsv_rows": ("mtdnn_core.data.formats", "Rows of a tab-separated file with their line numbers; errors name file and line."),
     "not_utf8": ("mtdnn_core.data.formats", "The :class:`DataError` for a file that is not UTF-8 (file and line)."),
     "check_utf8": ("mtdnn_core.data.formats", "Raise :func:`not_utf8`'s error unless a file is UTF-8, before anything reads it."),
@@ -289,6 +292,9 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
     )
     from mtdnn_core.training.inference import load_for_inference as load_for_inference
     from mtdnn_core.plot import line_chart as line_chart, plot_runs as plot_runs
+    from mtdnn_core.task_types.masked_lm import MaskedLM as MaskedLM
+    from mtdnn_core.task_types.masked_lm import IGNORE_INDEX as IGNORE_INDEX
+    from mtdnn_core.data.corpus import TextCorpus as TextCorpus
 
 __all__ = [
     "API_VERSION",
@@ -349,6 +355,8 @@ __all__ = [
     "Decoder",
     "SequenceLabeling",
     "WordStitcher",
+    "MaskedLM",
+    "IGNORE_INDEX",
     "Head",
     "PoolerHead",
     "RankingHead",
@@ -372,6 +380,7 @@ __all__ = [
     "PremiseOnly",
     "PremiseAndOneHypothesis",
     "Sequence",
+    "TextCorpus",
     "read_tsv_rows",
     "not_utf8",
     "check_utf8",

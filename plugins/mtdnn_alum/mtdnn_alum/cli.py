@@ -86,8 +86,7 @@ def pretrain(encoder, corpus, output, steps, batch_size, max_seq_len, lr, warmup
     """
     from pydantic import ValidationError
 
-    from mtdnn_core.errors import ConfigError
-    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
+    from mtdnn_core.api import ConfigError, TRAIN_RUN_MARKERS, check_output
     from mtdnn_alum.pretrain import continue_pretraining
     from mtdnn_alum.regularizers import SMARTConfig
 
@@ -149,7 +148,7 @@ def smart_params(adv: dict) -> dict:
 
 
 def _finetune_command() -> click.Command:
-    from mtdnn_core.cli import train
+    from mtdnn_core.api import train_command as train
 
     def callback(**kwargs):
         adv = {o.name: kwargs.pop(o.name) for o in ORIGINAL_OPTIONS}

@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from mtdnn_core.losses import Loss, kl_divergence, weighted_mean
+from mtdnn_core.api import Loss, kl_divergence, weighted_mean
 
 
 LOG_ZERO = -1e4  # exp(-1e4) is exactly 0 in float32

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from mtdnn_core.errors import ConfigError
+from mtdnn_core.api import ConfigError
 
 PLACE = re.compile(r"^(embeddings|word_embeddings|layer:\d+)$")
 

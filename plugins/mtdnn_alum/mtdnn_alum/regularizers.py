@@ -15,10 +15,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mtdnn_core.api import TaskDefField
-from mtdnn_core.config import TaskDef
-from mtdnn_core.errors import ConfigError, did_you_mean
-from mtdnn_core.regularizers import Regularizer
+from mtdnn_core.api import ConfigError, Regularizer, TaskDef, TaskDefField, did_you_mean
 from mtdnn_alum.adversary import AdversarialPerturbation, PerturbationConfig
 from mtdnn_alum.perturb import perturbed, target_module, width_at
 
@@ -40,11 +37,11 @@ def divergence_name(task: TaskDef, override: str | None = None) -> str:
 
 def standalone_loss(name: str):
     """A divergence by name without a plugin host (a regularizer built directly, e.g. in tests)."""
-    from mtdnn_core import losses
+    from mtdnn_core.api import KLDivergence, MeanSquaredError, SymmetricKL
     from mtdnn_alum.divergences import DIVERGENCES
 
-    known = {"mse": losses.MeanSquaredError, "MseCriterion": losses.MeanSquaredError, "kl": losses.KLDivergence,
-             "KlCriterion": losses.KLDivergence, "sym_kl": losses.SymmetricKL, "SymKlCriterion": losses.SymmetricKL}
+    known = {"mse": MeanSquaredError, "MseCriterion": MeanSquaredError, "kl": KLDivergence,
+             "KlCriterion": KLDivergence, "sym_kl": SymmetricKL, "SymKlCriterion": SymmetricKL}
     for key, (cls, aliases) in DIVERGENCES.items():
         known.update(dict.fromkeys((key, *aliases), cls))
     if name not in known:

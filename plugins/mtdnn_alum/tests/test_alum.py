@@ -11,11 +11,7 @@ from click.testing import CliRunner
 from mtdnn_alum import divergences as dv
 from mtdnn_alum.norms import norm_of, project
 from mtdnn_alum.regularizers import SMART, BregmanProximalPoint
-from mtdnn_core.cli import main
-from mtdnn_core.config import TaskDef
-from mtdnn_core.model.encoder import load_tiny_random_bert
-from mtdnn_core.model.heads import PoolerHead
-from mtdnn_core.model.multitask import MultiTaskModel
+from mtdnn_core.api import MultiTaskModel, PoolerHead, TaskDef, cli as main, load_tiny_random_bert
 from mtdnn_core.testing import real_data_dir
 
 SHARED = real_data_dir()
@@ -61,7 +57,7 @@ def test_divergence_gradients_match_finite_differences(name):
 
 def test_stable_symmetric_kl_gradient_is_each_directions_pull():
     """Each direction detaches its reference: the gradient w.r.t. the input is that of KL(p || q)."""
-    from mtdnn_core.losses import KLDivergence
+    from mtdnn_core.api import KLDivergence
 
     x = torch.tensor([[0.3, -0.2, 0.5]], dtype=torch.float64, requires_grad=True)
     t = torch.tensor([[1.0, 0.1, -0.7]], dtype=torch.float64, requires_grad=True)

@@ -3,7 +3,7 @@ that suggests iconv, before any output exists."""
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 
 @pytest.mark.parametrize("name, content, line, byte, column", [

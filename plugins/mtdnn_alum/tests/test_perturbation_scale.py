@@ -12,10 +12,14 @@ from mtdnn_alum.adversary import AdversarialPerturbation, PerturbationConfig
 from mtdnn_alum.cli import ORIGINAL_OPTIONS, smart_params
 from mtdnn_alum.norms import norm_of, normalize
 from mtdnn_alum.regularizers import SMART, BregmanProximalPoint, PosteriorDifferential, divergence_name
-from mtdnn_core.config import TaskDef
-from mtdnn_core.model.encoder import load_hf_encoder, load_tiny_random_bert, packaged_minilm_path
-from mtdnn_core.model.heads import PoolerHead
-from mtdnn_core.model.multitask import MultiTaskModel
+from mtdnn_core.api import (
+    MultiTaskModel,
+    PoolerHead,
+    TaskDef,
+    load_hf_encoder,
+    load_tiny_random_bert,
+    packaged_minilm_path,
+)
 from mtdnn_core.testing import real_data
 
 RTE = TaskDef(name="rte", task_type="Classification", data_format="PremiseAndOneHypothesis", n_class=2, loss="ce",

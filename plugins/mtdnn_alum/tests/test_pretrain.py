@@ -21,8 +21,7 @@ def corpus(tmp_path_factory, shared_data):
 def test_continual_pretraining_writes_a_masked_lm_model(corpus, tmp_path):
     from transformers import AutoModelForMaskedLM
 
-    from mtdnn_core.task_types.masked_lm import IGNORE_INDEX, MaskedLM
-    from mtdnn_core.training.inference import load_for_inference
+    from mtdnn_core.api import IGNORE_INDEX, MaskedLM, TextCorpus, load_for_inference
     from mtdnn_alum.pretrain import continue_pretraining
 
     summary = continue_pretraining("tiny-random-bert", corpus / "mlm_train.jsonl", tmp_path / "out", steps=3, batch_size=8,
@@ -30,8 +29,6 @@ def test_continual_pretraining_writes_a_masked_lm_model(corpus, tmp_path):
     assert summary["steps"] == 3 and summary["heldout_mlm_loss_before"] > 0 and summary["heldout_mlm_loss_after"] > 0
     exported = AutoModelForMaskedLM.from_pretrained(tmp_path / "out" / "model").eval()
     model, _, defs, _ = load_for_inference(tmp_path / "out" / "run", make_host())
-    from mtdnn_core.data.corpus import TextCorpus
-
     examples = TextCorpus().read(corpus / "mlm_train.jsonl", defs["mlm"], MaskedLM())
     from transformers import AutoTokenizer
 

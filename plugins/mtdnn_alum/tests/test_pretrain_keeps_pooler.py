@@ -9,8 +9,7 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file
 
-from mtdnn_core.cli import main
-from mtdnn_core.model.encoder import load_tiny_random_bert
+from mtdnn_core.api import cli as main, load_tiny_random_bert
 
 WORDS = "the cat sat on a mat while the dog ran far away from home and then came back".split()
 
