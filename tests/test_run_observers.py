@@ -12,8 +12,14 @@ from mtdnn_core.cli import main
 from mtdnn_core.testing import make_host
 from mtdnn_core.training.trainer import Trainer
 
-SMALL = dict(plugins=["glue"], tasks=["rte", "stsb"], max_train_samples=16, max_eval_samples=16, batch_size=8,
+SMALL = dict(tasks=["pair", "reg"], max_train_samples=16, max_eval_samples=16, batch_size=8,
              max_seq_len=32, epochs=2, eval_every=3, log_every=2)  # 4 updates per epoch
+
+
+def files(tiny_tasks):
+    """The settings naming the tiny tasks' definitions and data."""
+    task_def, data = tiny_tasks
+    return dict(task_def=[str(task_def)], data_dir=str(data))
 
 
 def collecting_plugin(seen):
@@ -49,20 +55,20 @@ def collecting_plugin(seen):
     return plugin
 
 
-def test_reporters_receive_every_scalar_and_tensorboard_reads_back(tiny_train_config, glue_dir, tmp_path):
+def test_reporters_receive_every_scalar_and_tensorboard_reads_back(tiny_train_config, tiny_tasks, tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     seen = {}
-    config = tiny_train_config(data_dir=str(glue_dir), report_to=["jsonl", "collect", "tensorboard"], **SMALL)
-    summary = Trainer(config, make_host(collecting_plugin(seen), entry_points=("glue",)), progress=False).train()
+    config = tiny_train_config(**files(tiny_tasks), report_to=["jsonl", "collect", "tensorboard"], **SMALL)
+    summary = Trainer(config, make_host(collecting_plugin(seen)), progress=False).train()
     out = tmp_path / "run"
     assert seen["begin"] == [0] and seen["end"] == summary["step"] == 8 and seen["closed"]
     assert seen["steps"] == list(range(1, 9))  # every update
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert seen["records"] == log  # every record of the log, nothing else
     train = [r for r in log if r["event"] == "train"]
-    assert set(train[0]["task_loss"]) <= {"rte", "stsb"} and train[0]["task_loss"]
+    assert set(train[0]["task_loss"]) <= {"pair", "reg"} and train[0]["task_loss"]
     history = json.loads((out / "metrics.json").read_text())
     expected = [(h["step"], d, m) for h in history for d, m in h["metrics"].items()]
     assert seen["evals"] == expected  # every dataset of every evaluation
@@ -70,45 +76,45 @@ def test_reporters_receive_every_scalar_and_tensorboard_reads_back(tiny_train_co
     events = EventAccumulator(str(out / "tensorboard"))
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    assert {"train/loss", "train/lr", "train_loss/rte", "train_loss/stsb", "rte_dev/accuracy", "stsb_dev/pearson"} <= tags
-    assert [e.step for e in events.Scalars("rte_dev/accuracy")] == [h["step"] for h in history]
-    assert [e.value for e in events.Scalars("rte_dev/accuracy")] == pytest.approx(
-        [h["metrics"]["rte_dev"]["accuracy"] for h in history])
+    assert {"train/loss", "train/lr", "train_loss/pair", "train_loss/reg", "pair_dev/accuracy", "reg_dev/pearson"} <= tags
+    assert [e.step for e in events.Scalars("pair_dev/accuracy")] == [h["step"] for h in history]
+    assert [e.value for e in events.Scalars("pair_dev/accuracy")] == pytest.approx(
+        [h["metrics"]["pair_dev"]["accuracy"] for h in history])
     assert [e.step for e in events.Scalars("train/loss")] == list(range(1, 9))
 
 
-def test_best_checkpoint_is_kept_and_predicts_like_its_evaluation(tiny_train_config, glue_dir, tmp_path):
-    config = tiny_train_config(data_dir=str(glue_dir), metric_for_best="rte:accuracy", keep_checkpoints=1,
+def test_best_checkpoint_is_kept_and_predicts_like_its_evaluation(tiny_train_config, tiny_tasks, tmp_path):
+    config = tiny_train_config(**files(tiny_tasks), metric_for_best="pair:accuracy", keep_checkpoints=1,
                                ema_decay=0.5, lr=5e-3, **SMALL)
-    trainer = Trainer(config, make_host(entry_points=("glue",)), progress=False)
+    trainer = Trainer(config, make_host(), progress=False)
     summary = trainer.train()
     averaged, raw = dict(trainer.ema.model.named_parameters()), dict(trainer.model.named_parameters())
     assert averaged.keys() == raw.keys() and any(not torch.equal(averaged[n], raw[n]) for n in raw)
     assert trainer.ema.updates == trainer.step == 8
     out = tmp_path / "run"
     history = json.loads((out / "metrics.json").read_text())
-    values = [h["metrics"]["rte_dev"]["accuracy"] for h in history]
+    values = [h["metrics"]["pair_dev"]["accuracy"] for h in history]
     first_best = history[values.index(max(values))]
     best = json.loads((out / "best.json").read_text())
     assert best["step"] == first_best["step"] == summary["best_step"] and best["value"] == pytest.approx(max(values))
     assert (out / best["checkpoint"] / "ema.safetensors").is_file()  # never pruned, with its weight average
-    data = out / "data" / "glue" / "rte_dev.tsv"
-    subset = tmp_path / "rte_dev16.tsv"
+    data = tiny_tasks[1] / "pair_dev.tsv"
+    subset = tmp_path / "pair_dev16.tsv"
     subset.write_text("".join(data.read_text().splitlines(keepends=True)[:16]))
-    result = CliRunner().invoke(main, ["predict", "--checkpoint", f"{out}:best", "--task", "rte", "--data", str(subset),
+    result = CliRunner().invoke(main, ["predict", "--checkpoint", f"{out}:best", "--task", "pair", "--data", str(subset),
                                        "--output", str(tmp_path / "pred.json"), "--device", "cpu"])
     assert result.exit_code == 0, result.output
     predicted = json.loads((tmp_path / "pred.json").read_text())
-    scored = json.loads((out / "scores" / f"rte_dev.{first_best['tag']}.json").read_text())
+    scored = json.loads((out / "scores" / f"pair_dev.{first_best['tag']}.json").read_text())
     # the averaged weights, as evaluated
     assert torch.tensor(predicted["scores"]).allclose(torch.tensor(scored["scores"]), atol=1e-5)
 
 
-def test_early_stopping_ends_a_run_that_stopped_improving(tiny_train_config, glue_dir, tmp_path):
+def test_early_stopping_ends_a_run_that_stopped_improving(tiny_train_config, tiny_tasks, tmp_path):
     # a learning rate too small to change any prediction: no evaluation improves on the first
-    config = tiny_train_config(data_dir=str(glue_dir), metric_for_best="mean", early_stopping=2, lr=1e-12,
+    config = tiny_train_config(**files(tiny_tasks), metric_for_best="mean", early_stopping=2, lr=1e-12,
                                **{**SMALL, "epochs": 5, "eval_every": 3})
-    trainer = Trainer(config, make_host(entry_points=("glue",)), progress=False)
+    trainer = Trainer(config, make_host(), progress=False)
     summary = trainer.train()
     tags = [h["tag"] for h in summary["history"]]
     assert tags == ["step3", "epoch0", "step6"] and summary["stopped_early"] and summary["best_step"] == 3
