@@ -1,4 +1,4 @@
-"""Masked-LM through the trainer: mixed with a GLUE task, resumed bit-identically, evaluated by
+"""Masked-LM through the trainer: mixed with a classification task, resumed bit-identically, evaluated by
 held-out loss and perplexity."""
 import json
 import math
@@ -20,24 +20,24 @@ def corpus(tmp_path_factory, shared_data):
     return folder
 
 
-def test_masked_lm_mixed_with_a_glue_task_resumes_bit_identically(tiny_train_config, corpus, glue_dir, tmp_path):
-    common = dict(plugins=["glue"], tasks=["mlm", "rte"], data_dir=str(glue_dir), task_data_dirs={"mlm": str(corpus)},
+def test_masked_lm_mixed_with_a_classification_task_resumes_bit_identically(tiny_train_config, corpus, tiny_tasks,
+                                                                            tmp_path):
+    task_def, data = tiny_tasks
+    common = dict(task_def=[str(task_def)], tasks=["mlm", "pair"], data_dir=str(data), task_data_dirs={"mlm": str(corpus)},
                   max_train_samples=16, max_eval_samples=8, max_seq_len=32, batch_size=8, epochs=1, save_every=2,
                   eval_every=4,
                   cache_dir=str(tmp_path / "cache"))
-    full = Trainer(tiny_train_config(output_dir=str(tmp_path / "full"), **common), make_host(entry_points=("glue",)),
-                   progress=False)
+    full = Trainer(tiny_train_config(output_dir=str(tmp_path / "full"), **common), make_host(), progress=False)
     summary = full.train()
     metrics = summary["history"][-1]["metrics"]
-    assert set(metrics["mlm_dev"]) == {"mlm_loss", "perplexity", "mlm_accuracy"} and "accuracy" in metrics["rte_dev"]
+    assert set(metrics["mlm_dev"]) == {"mlm_loss", "perplexity", "mlm_accuracy"} and "accuracy" in metrics["pair_dev"]
     assert metrics["mlm_dev"]["perplexity"] == pytest.approx(math.exp(metrics["mlm_dev"]["mlm_loss"]), rel=1e-6)
     assert metrics["mlm_dev"]["mlm_loss"] < math.log(30522)  # below a uniform guess over the vocabulary
     cut_dir = str(tmp_path / "cut")
-    cut = Trainer(tiny_train_config(output_dir=cut_dir, **common), make_host(interrupt_at(5), entry_points=("glue",)),
-                  progress=False)
+    cut = Trainer(tiny_train_config(output_dir=cut_dir, **common), make_host(interrupt_at(5)), progress=False)
     with pytest.raises(Interrupt):
         cut.train()
-    resumed = Trainer(tiny_train_config(output_dir=cut_dir, **common), make_host(entry_points=("glue",)), progress=False)
+    resumed = Trainer(tiny_train_config(output_dir=cut_dir, **common), make_host(), progress=False)
     resumed.train(resume=cut_dir)  # from step 4, mid-epoch: the masks of the remaining batches must match
     assert resumed.step == full.step
     for (name, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
