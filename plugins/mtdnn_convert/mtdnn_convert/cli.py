@@ -181,7 +181,7 @@ def extract(checkpoint, encoder, input_file, output, layers, pooling, batch_size
     from mtdnn_convert.errors import ConversionError
     from mtdnn_convert.extract import extract as run_extract, output_kind
     from mtdnn_convert.extract_inputs import parse_layers, read_lines
-    from mtdnn_core.output_paths import check_output
+    from mtdnn_core.api import check_output
 
     if (checkpoint is None) == (encoder is None):
         raise click.UsageError("give exactly one of --checkpoint RUN and --encoder NAME")

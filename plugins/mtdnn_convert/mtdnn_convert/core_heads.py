@@ -34,9 +34,7 @@ def _activation(head: nn.Module) -> str:
 
 
 def export_core_head(head: nn.Module, task: Any) -> Any:
-    from mtdnn_core.head_export import HeadExport
-    from mtdnn_core.model.heads import PoolerHead, RankingHead, TokenHead
-    from mtdnn_core.model.san import SANHead
+    from mtdnn_core.api import HeadExport, PoolerHead, RankingHead, SANHead, TokenHead
 
     if type(head) in (PoolerHead, RankingHead):
         notes = ("A ranking task scores each (premise, candidate) pair; the candidate with the highest score is the "

@@ -8,9 +8,7 @@ from typing import Any
 
 def from_checkpoint(run: str | Path, plugins: tuple[str, ...] = ()) -> tuple[Any, Any, int | None]:
     """``(encoder, tokenizer, max_seq_len the run trained with)``."""
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.checkpoint import read_meta, resolve_checkpoint
-    from mtdnn_core.training.inference import load_for_inference
+    from mtdnn_core.api import PluginHost, load_for_inference, read_meta, resolve_checkpoint
 
     meta = read_meta(resolve_checkpoint(run))
     host = PluginHost(list(dict.fromkeys([*meta.get("plugins", []), *plugins])))
@@ -21,8 +19,7 @@ def from_checkpoint(run: str | Path, plugins: tuple[str, ...] = ()) -> tuple[Any
 def by_name(spec: str, plugins: tuple[str, ...] = ()) -> tuple[Any, Any]:
     """A registered encoder (``all-minilm-l6-v2``, ``tiny-random-bert``, a plugin's), else any
     Hugging Face name or directory through the ``hf`` loader."""
-    from mtdnn_core.errors import MtdnnError, did_you_mean
-    from mtdnn_core.plugins import PluginHost
+    from mtdnn_core.api import MtdnnError, PluginHost, did_you_mean
 
     registry = PluginHost(list(plugins)).registries.encoders
     name = spec if spec in registry else "hf"

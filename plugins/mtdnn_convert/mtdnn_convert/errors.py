@@ -1,7 +1,7 @@
 """The plugin's error type: the CLI prints it as a message, never as a traceback."""
 from __future__ import annotations
 
-from mtdnn_core.errors import MtdnnError
+from mtdnn_core.api import MtdnnError
 
 
 class ConversionError(MtdnnError):

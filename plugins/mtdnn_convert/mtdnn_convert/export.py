@@ -73,10 +73,7 @@ def custom_difference(exported: Any, model: Any, task: str, tokenizer: Any, pipe
 
 def export_task(run: str | Path, task: str, target: str | Path, plugins: tuple[str, ...] = (),
                 overwrite: bool = False) -> ExportReport:
-    from mtdnn_core.errors import UnknownNameError
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.checkpoint import read_meta, resolve_checkpoint
-    from mtdnn_core.training.inference import load_for_inference
+    from mtdnn_core.api import PluginHost, UnknownNameError, load_for_inference, read_meta, resolve_checkpoint
 
     target = Path(target)
     inputs = [("RUN", str(run)[: -len(":best")] if str(run).endswith(":best") else run)]

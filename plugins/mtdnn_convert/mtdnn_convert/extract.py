@@ -76,7 +76,7 @@ def run_encoder(encoder: Any, tokenizer: Any, encodings: list[dict], layers: lis
                 batch_size: int, device: torch.device, progress: Any = None) -> list[list[torch.Tensor]]:
     """Per input line, one tensor per requested layer (in ``layers`` order). Lines are batched
     by length, so little of each batch is padding, and returned in input order."""
-    from mtdnn_core.model.encoder import accepts_token_type_ids
+    from mtdnn_core.api import accepts_token_type_ids
 
     use_types = accepts_token_type_ids(encoder)
     encoder.eval()

@@ -31,8 +31,7 @@ def load_head(directory: str | Path, host: Any = None) -> tuple[nn.Module, nn.Mo
     from safetensors.torch import load_file
     from transformers import AutoModel
 
-    from mtdnn_core.config import TaskDef
-    from mtdnn_core.plugins import PluginHost
+    from mtdnn_core.api import PluginHost, TaskDef
 
     directory = Path(directory)
     if not (directory / DESCRIPTION).is_file():

@@ -126,7 +126,7 @@ def _token_model(encoder: nn.Module, head: Any, task: Any) -> HfModel:
 
 def hf_model_for(encoder: nn.Module, head: nn.Module, task: Any) -> HfModel:
     """The Hugging Face model equal to ``encoder`` + ``head``, or :class:`NoEquivalent`."""
-    from mtdnn_core.model.heads import PoolerHead, RankingHead, TokenHead
+    from mtdnn_core.api import PoolerHead, RankingHead, TokenHead
 
     if type(head) in (PoolerHead, RankingHead):
         model = _sequence_model(encoder, head, task)

@@ -9,9 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mtdnn_core.errors import MtdnnError
-from mtdnn_core.io import is_write_failure
-from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
+from mtdnn_core.api import MtdnnError, TRAIN_RUN_MARKERS, check_output, is_write_failure
 
 from mtdnn_convert.errors import ConversionError
 

@@ -2,7 +2,9 @@
 that have no transformers class."""
 from __future__ import annotations
 
-from mtdnn_core import hookimpl
+from mtdnn_core.api import hookimpl
+
+MTDNN_API = ">=1.0,<2"  # the mtdnn plugin API this plugin is written for (mtdnn_core.api)
 
 
 @hookimpl

@@ -53,7 +53,7 @@ def small_data(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def trained_run(small_data, tmp_path_factory) -> Path:
     """rte (pooler head), stsb (regression), mrpc (SAN head) and ner (token head), trained together."""
-    from mtdnn_core.cli import main
+    from mtdnn_core.api import cli as main
 
     out = tmp_path_factory.mktemp("run") / "run"
     result = CliRunner().invoke(main, [

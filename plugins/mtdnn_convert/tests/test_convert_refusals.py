@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 
 from mtdnn_convert.tf_bundle import BundleReader, write_bundle
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny_tf_bert"
 BERT = dict(vocab_size=30, hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16,

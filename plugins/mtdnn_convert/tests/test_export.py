@@ -7,8 +7,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
-from mtdnn_core.errors import MtdnnError
+from mtdnn_core.api import MtdnnError, cli as main
 
 
 def canonical_rows(path):
@@ -92,8 +91,7 @@ def test_token_classification_export_matches_on_first_sub_tokens(trained_run, sm
         compared += len(words)
     assert compared > 200
     # the same logits, not only the same arg-max
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.inference import load_for_inference
+    from mtdnn_core.api import PluginHost, load_for_inference
 
     model, tokenizer, _, _ = load_for_inference(trained_run, PluginHost(["glue", "ner"]))
     batch = dict(tokenizer([sentences[1]], is_split_into_words=True, return_tensors="pt"))
@@ -211,7 +209,7 @@ def test_failures_leave_no_output(trained_run, tmp_path, monkeypatch):
 
 
 def tiny_task(n_labels=3):
-    from mtdnn_core.config import TaskDef
+    from mtdnn_core.api import TaskDef
 
     return TaskDef(name="t", task_type="classification", data_format="PremiseOnly", labels=[f"l{i}" for i in range(n_labels)])
 
@@ -220,7 +218,7 @@ def test_roberta_style_encoders_use_their_classification_head():
     from transformers import RobertaConfig, RobertaModel
 
     from mtdnn_convert.hf_heads import hf_model_for
-    from mtdnn_core.model.heads import PoolerHead
+    from mtdnn_core.api import PoolerHead
 
     torch.manual_seed(0)
     encoder = RobertaModel(RobertaConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
@@ -237,8 +235,7 @@ def test_roberta_style_encoders_use_their_classification_head():
 
 def test_a_pooler_with_another_activation_has_no_equivalent():
     from mtdnn_convert.hf_heads import NoEquivalent, hf_model_for
-    from mtdnn_core.model.encoder import load_tiny_random_bert
-    from mtdnn_core.model.heads import PoolerHead
+    from mtdnn_core.api import PoolerHead, load_tiny_random_bert
 
     encoder, _ = load_tiny_random_bert()
     with pytest.raises(NoEquivalent, match="the pooler head uses GELU; Hugging Face classifiers use tanh"):
@@ -259,8 +256,7 @@ def test_a_gelu_pooler_exports_as_custom_code_with_its_own_activation(tmp_path):
 
     from mtdnn_convert.core_heads import export_core_head
     from mtdnn_convert.custom_code import load_custom_model, write_custom_model
-    from mtdnn_core.model.encoder import load_tiny_random_bert, packaged_minilm_path
-    from mtdnn_core.model.heads import PoolerHead
+    from mtdnn_core.api import PoolerHead, load_tiny_random_bert, packaged_minilm_path
 
     encoder, tokenizer = load_tiny_random_bert()
     encoder.eval()
@@ -282,9 +278,7 @@ def test_a_gelu_pooler_exports_as_custom_code_with_its_own_activation(tmp_path):
 
 def test_a_ranking_head_is_a_one_score_sequence_classifier():
     from mtdnn_convert.hf_heads import hf_model_for
-    from mtdnn_core.config import TaskDef
-    from mtdnn_core.model.encoder import load_tiny_random_bert
-    from mtdnn_core.model.heads import RankingHead
+    from mtdnn_core.api import RankingHead, TaskDef, load_tiny_random_bert
 
     task = TaskDef(name="qnli_rank", task_type="ranking", data_format="PremiseAndMultiHypothesis", n_class=1)
     encoder, tokenizer = load_tiny_random_bert()
@@ -346,7 +340,7 @@ def test_exported_segment_ids_are_the_tokenizers_sequence_ids(use_token_types):
     from transformers import AutoTokenizer
 
     from mtdnn_convert.remote_code import HERE
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
     from mtdnn_core.testing import real_data
 
     spec = importlib.util.spec_from_file_location("exported_modeling", HERE / "modeling_mtdnn.py")
@@ -369,9 +363,7 @@ def test_exported_segment_ids_are_the_tokenizers_sequence_ids(use_token_types):
 def test_exports_of_earlier_versions_still_load_with_load_head(tmp_path):
     """Earlier versions wrote SAN and other heads as mtdnn_head.safetensors/json beside the encoder."""
     from mtdnn_convert.head_files import load_head, save_head
-    from mtdnn_core.config import TaskDef
-    from mtdnn_core.model.encoder import load_tiny_random_bert
-    from mtdnn_core.model.san import SANHead
+    from mtdnn_core.api import SANHead, TaskDef, load_tiny_random_bert
 
     task = TaskDef(name="rte", task_type="classification", data_format="PremiseAndOneHypothesis", n_class=2, head="san")
     encoder, tokenizer = load_tiny_random_bert()
@@ -389,9 +381,7 @@ def test_exports_of_earlier_versions_still_load_with_load_head(tmp_path):
 def test_a_token_head_exports_as_custom_code_where_no_class_fits(tmp_path):
     from mtdnn_convert.core_heads import export_core_head
     from mtdnn_convert.custom_code import load_custom_model, write_custom_model
-    from mtdnn_core.config import TaskDef
-    from mtdnn_core.model.encoder import load_tiny_random_bert
-    from mtdnn_core.model.heads import TokenHead
+    from mtdnn_core.api import TaskDef, TokenHead, load_tiny_random_bert
 
     task = TaskDef(name="tags", task_type="sequence_labeling", data_format="Sequence", labels=["O", "B-X", "I-X"])
     encoder, tokenizer = load_tiny_random_bert()

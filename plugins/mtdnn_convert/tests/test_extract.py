@@ -8,7 +8,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 LINES = ["The cat sat on the mat.", "A man is playing a guitar. ||| Someone plays music.",
          "Short.", "Results of the vote were announced on Tuesday ||| The vote count came out"]
@@ -24,7 +24,7 @@ def reference(model, tokenizer, line, layer):
 
 @pytest.fixture(scope="module")
 def tiny():
-    from mtdnn_core.model.encoder import load_tiny_random_bert
+    from mtdnn_core.api import load_tiny_random_bert
 
     model, tokenizer = load_tiny_random_bert()
     return model.eval(), tokenizer
@@ -55,8 +55,7 @@ def test_jsonl_equals_a_plain_forward(tmp_path, tiny, pooling):
 
 
 def test_npy_output_and_checkpoint_encoder(tmp_path, trained_run):
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.inference import load_for_inference
+    from mtdnn_core.api import PluginHost, load_for_inference
 
     (tmp_path / "in.txt").write_text("\n".join(LINES))
     run("--checkpoint", str(trained_run), "--input", str(tmp_path / "in.txt"), "--output", str(tmp_path / "o.npy"),

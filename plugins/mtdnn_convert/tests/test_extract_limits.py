@@ -6,7 +6,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 LONG = " ".join(["word"] * 600)  # 600 word pieces: more than tiny-random-bert's 512 positions
 

@@ -114,7 +114,7 @@ def test_unknown_keys_are_refused_unless_ignored(tmp_path):
 def test_cli_with_a_vocabulary(tmp_path):
     from transformers import AutoTokenizer
 
-    from mtdnn_core.cli import main
+    from mtdnn_core.api import cli as main
 
     original_checkpoint(tmp_path / "m.pt")
     vocab = tmp_path / "vocab.txt"

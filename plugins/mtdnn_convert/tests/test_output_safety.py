@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny_tf_bert"
 

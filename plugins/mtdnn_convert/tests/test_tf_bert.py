@@ -214,7 +214,7 @@ def test_a_config_of_another_architecture_is_refused(tmp_path):
 
 
 def test_cli_reports_ignored_variables_and_errors_without_traceback(tmp_path):
-    from mtdnn_core.cli import main
+    from mtdnn_core.api import cli as main
 
     result = CliRunner().invoke(main, ["convert", "tf-bert", str(TINY), str(tmp_path / "out"), "--no-lower-case"])
     assert result.exit_code == 0, result.output
@@ -226,7 +226,7 @@ def test_cli_reports_ignored_variables_and_errors_without_traceback(tmp_path):
 
 
 def test_mtdnn_train_accepts_the_converted_directory(tmp_path, small_data):
-    from mtdnn_core.cli import main
+    from mtdnn_core.api import cli as main
 
     convert_tf_bert(TINY, tmp_path / "encoder")
     result = CliRunner().invoke(main, [
