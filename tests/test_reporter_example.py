@@ -18,7 +18,7 @@ def test_the_plugin_guide_shows_the_example_as_it_is():
     assert body in guide
 
 
-def test_wandb_reporter_example_logs_every_update_and_evaluation(tiny_train_config, glue_dir, monkeypatch):
+def test_wandb_reporter_example_logs_every_update_and_evaluation(tiny_train_config, tiny_tasks, monkeypatch):
     logged, finished = [], []
 
     class Run:
@@ -35,9 +35,10 @@ def test_wandb_reporter_example_logs_every_update_and_evaluation(tiny_train_conf
     spec = importlib.util.spec_from_file_location("wandb_reporter", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    config = tiny_train_config(plugins=["glue"], data_dir=str(glue_dir), tasks=["rte"], max_train_samples=16,
+    task_def, data = tiny_tasks
+    config = tiny_train_config(task_def=[str(task_def)], data_dir=str(data), tasks=["pair"], max_train_samples=16,
                                max_eval_samples=8, max_seq_len=32, batch_size=8, report_to=["wandb"])
-    summary = Trainer(config, make_host(module, entry_points=("glue",)), progress=False).train()
+    summary = Trainer(config, make_host(module), progress=False).train()
     steps = [step for step, values in logged if "train/loss" in values]
     assert steps == [1, 2] and finished == [True]
-    assert (2, {"rte_dev/accuracy": summary["history"][-1]["metrics"]["rte_dev"]["accuracy"]}) in logged
+    assert (2, {"pair_dev/accuracy": summary["history"][-1]["metrics"]["pair_dev"]["accuracy"]}) in logged
