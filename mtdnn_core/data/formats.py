@@ -96,9 +96,10 @@ class DataFormat:
         first_unlabeled = None
         for number, row in read_tsv_rows(path):
             if number == 1 and sum(cell.strip().lower() in HEADER_WORDS for cell in row) >= 2:
-                raise DataError(f"{path}:1: the first row is a header ({' | '.join(row[:4])}): this looks like a raw GLUE "
-                                f"file; canonical files have no header (uid, label, text...): convert it with "
-                                f"`mtdnn glue convert` or train with --plugin glue --data-dir on the GLUE directory")
+                raise DataError(f"{path}:1: the first row is a header ({' | '.join(row[:4])}): this looks like a data "
+                                f"set's file as distributed; canonical files have no header (uid, label, text...): "
+                                f"convert it with the plugin of its data set (`mtdnn plugins` lists them and their "
+                                f"commands), or load that plugin and give --data-dir the data set's directory")
             if len(row) < self.min_columns or (self.max_columns and len(row) > self.max_columns):
                 expected = (
                     str(self.min_columns)

@@ -14,7 +14,7 @@ CASES = [
     ("empty-file", "pair", "pair_train.tsv", "\n\n", ["{f}: no rows"]),
     ("train-row-without-label", "pair", "pair_train.tsv", "1\tyes\ta\tb\n2\t\ta\tb\n", ["{f}:2: no label, while 1 other row(s) have one"]),
     ("dev-row-without-label", "pair", "pair_dev.tsv", "1\tyes\ta\tb\n2\tno\ta\tb\n3\t\ta\tb\n", ["{f}:3: no label"]),
-    ("glue-header", "pair", "pair_train.tsv", "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tyes\n", ["{f}:1: the first row is a header", "mtdnn glue convert"]),
+    ("glue-header", "pair", "pair_train.tsv", "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tyes\n", ["{f}:1: the first row is a header", "convert it with the plugin of its data set"]),
     ("sequence-length-mismatch", "seq", "seq_train.tsv", "1\tO O\tJohn Smith ran\n", ["{f}:1: 2 labels for 3 words"]),
     ("sequence-unknown-tag", "seq", "seq_train.tsv", "1\tB-PER O B-XYZ\tJohn ran far\n", ["{f}:1: column 'labels': unknown label 'B-XYZ'"]),
     ("sequence-bad-list", "seq", "seq_train.tsv", "1\t['O', 'O'\tgo home\n", ["{f}:1: column 'labels': not a valid list"]),

@@ -144,6 +144,8 @@ def locate(task: str):
         from mtdnn_core.api import canonical_files
 
         canonical = canonical_files(definition, data_dir)
+        for path in canonical.values():
+            _refuse_raw(path)
         if canonical:
             return canonical
         if (Path(data_dir) / GLUE[task].folder).is_dir():
@@ -151,3 +153,18 @@ def locate(task: str):
         return {}
 
     return find
+
+
+#: column names of the first row of GLUE's distributed files (canonical files have no header)
+GLUE_HEADER = {"index", "label", "sentence", "sentence1", "sentence2", "question", "quality", "#1 string", "#2 string",
+               "gold_label", "id", "qid1", "qid2", "question1", "question2", "is_duplicate", "acceptability"}
+
+
+def _refuse_raw(path: Path) -> None:
+    """A file named as a canonical one that is GLUE's file as distributed (it has a header row)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        first = handle.readline().rstrip("\r\n").split("\t")
+    if sum(cell.strip().lower() in GLUE_HEADER for cell in first) >= 2:
+        raise DataError(f"{path}:1: the first row is a header ({' | '.join(first[:4])}): this is GLUE's file as "
+                        f"distributed, not a canonical one; convert the GLUE directory with `mtdnn glue convert "
+                        f"GLUE_DIR OUT_DIR`, or give --data-dir the GLUE directory itself (RTE/, MNLI/, ...)")
