@@ -8,7 +8,7 @@ import click
 
 def _check_out(out_dir: str, option: str, inputs: list) -> None:
     """An output directory never is, contains or lies inside an input, nor holds a training run."""
-    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
+    from mtdnn_core.api import TRAIN_RUN_MARKERS, check_output
 
     check_output(out_dir, inputs, option=option, directory=True, foreign=(*TRAIN_RUN_MARKERS, "state.json"))
 
@@ -100,7 +100,7 @@ def submit(runs, out_dir, zip_path):
     """
     from mtdnn_glue.submission import write_submission
 
-    from mtdnn_core.output_paths import check_output
+    from mtdnn_core.api import check_output
 
     zip_path = Path(zip_path) if zip_path else Path(str(Path(out_dir).resolve()) + ".zip")
     # the TSV files may go beside a run's own files (RUN/submission), never over a run
@@ -134,12 +134,12 @@ def _run_options(fn):
 
 
 def _base(options) -> dict:
-    from mtdnn_core.cli import _parse_sets
+    from mtdnn_core.api import parse_sets
 
     sets = options.pop("sets")
     progress = not options.pop("no_progress")
     base = {k: v for k, v in options.items() if v is not None}
-    base.update(_parse_sets(sets))
+    base.update(parse_sets(sets))
     return base, progress
 
 

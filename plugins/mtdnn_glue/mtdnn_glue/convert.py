@@ -10,9 +10,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mtdnn_core.data.formats import read_tsv_rows
-from mtdnn_core.errors import DataError
-from mtdnn_core.io import atomic_write_text, file_sha256
+from mtdnn_core.api import DataError, atomic_write_text, file_sha256, read_tsv_rows
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mtdnn_core.data.formats import read_tsv_rows
-from mtdnn_core.errors import DataError
-from mtdnn_core.io import atomic_write_json, atomic_write_text
+from mtdnn_core.api import DataError, atomic_write_json, atomic_write_text, read_tsv_rows
 
 SPLITS = ("train", "dev", "test")
 

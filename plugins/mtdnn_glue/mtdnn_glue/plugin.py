@@ -1,14 +1,16 @@
 """The GLUE plugin's hook implementations."""
 from __future__ import annotations
 
-from mtdnn_core import hookimpl
+from mtdnn_core.api import hookimpl
+
+MTDNN_API = ">=1.0,<2"  # the mtdnn plugin API this plugin is written for (mtdnn_core.api)
 
 SAMPLE_NAMES = ("glue:sample", "sample")
 
 
 @hookimpl
 def register_tasks(registry):
-    from mtdnn_core.tasks import Task
+    from mtdnn_core.api import Task
     from mtdnn_glue.definitions import task_defs
     from mtdnn_glue.locators import locator
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.io import atomic_write_json, atomic_write_text
+from mtdnn_core.api import atomic_write_json, atomic_write_text
 
 
 def _train(settings: dict[str, Any], plugins: list[str], progress: bool) -> dict:
-    from mtdnn_core.config import build_train_config
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import PluginHost, Trainer, build_train_config
 
     config = build_train_config({**settings, "plugins": plugins})
     trainer = Trainer(config, PluginHost(plugins), progress=progress)
@@ -28,7 +26,7 @@ def _train(settings: dict[str, Any], plugins: list[str], progress: bool) -> dict
 
 
 def main_metric(task_def, host=None) -> str:
-    from mtdnn_core.plugins import PluginHost
+    from mtdnn_core.api import PluginHost
 
     registry = (host or PluginHost()).registries.metrics
     return registry.get(task_def.metric_meta[0]).factory.name
@@ -50,7 +48,7 @@ def dev_curve(summary: dict, task: str) -> list[tuple[int, dict]]:
 def run_recipe(tasks: list[str], base: dict[str, Any], out: Path, refine_epochs: int, finetune_epochs: int,
                baseline: bool, plugins: list[str], progress: bool = True, log=print) -> dict:
     out = Path(out)
-    from mtdnn_core.training.checkpoint import export_encoder
+    from mtdnn_core.api import export_encoder
 
     results: dict[str, Any] = {"tasks": tasks, "settings": {**base, "refine_epochs": refine_epochs,
                                                            "finetune_epochs": finetune_epochs}, "stages": {}}
@@ -100,7 +98,7 @@ def write_reports(results: dict, out: Path) -> None:
 
 def plot_curves(results: dict, folder: Path) -> list[Path]:
     """One PNG per task: its dev metric per epoch for each stage (drawn by ``mtdnn plot``'s charts)."""
-    from mtdnn_core.plot import line_chart
+    from mtdnn_core.api import line_chart
 
     written = []
     for task in results["tasks"]:
@@ -115,7 +113,7 @@ def plot_curves(results: dict, folder: Path) -> list[Path]:
 def run_adaptation(task: str, base: dict[str, Any], out: Path, fractions: list[float], epochs: int, plugins: list[str],
                    progress: bool = True, log=print) -> dict:
     """Fine-tune ``task`` on nested deterministic shares of its training set; one table row each."""
-    from mtdnn_core.training.setup import subset_suffix
+    from mtdnn_core.api import subset_suffix
 
     rows = []
     for fraction in fractions:

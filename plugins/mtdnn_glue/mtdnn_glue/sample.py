@@ -11,7 +11,7 @@ import os
 import random
 from pathlib import Path
 
-from mtdnn_core.io import atomic_write_text
+from mtdnn_core.api import atomic_write_text
 
 VERSION = 1
 SIZES = {"train": 240, "dev": 80}

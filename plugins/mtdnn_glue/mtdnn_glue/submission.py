@@ -6,7 +6,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from mtdnn_core.errors import MtdnnError
+from mtdnn_core.api import MtdnnError
 
 # file name -> (dataset name in a run, how predictions are written)
 FILES = {

@@ -3,7 +3,7 @@ included, and writes its canonical files only."""
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 from mtdnn_glue.definitions import task_defs
 
 QNLI_TRAIN = [

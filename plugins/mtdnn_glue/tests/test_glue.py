@@ -4,8 +4,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
-from mtdnn_core.data.formats import PremiseAndOneHypothesis, PremiseOnly
+from mtdnn_core.api import PremiseAndOneHypothesis, PremiseOnly, cli as main
 from mtdnn_core.testing import real_data_dir
 from mtdnn_core.testing import make_host
 from mtdnn_glue import plugin

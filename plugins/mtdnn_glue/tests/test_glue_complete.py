@@ -7,11 +7,7 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
-from mtdnn_core.config import build_train_config
-from mtdnn_core.errors import DataError
-from mtdnn_core.data.features import deterministic_subset
-from mtdnn_core.data.formats import Example
+from mtdnn_core.api import DataError, Example, build_train_config, cli as main, deterministic_subset
 from mtdnn_core.testing import real_data_dir
 from mtdnn_glue.domain import qnli_to_ranking, read_scitail, read_snli
 from mtdnn_glue.download import build_mrpc, fetch, safe_extract
