@@ -13,6 +13,9 @@
 * ``tiny_tasks`` / ``write_tiny_tasks(folder)``: a task file with two small tasks (``pair``, a
   sentence-pair classification; ``reg``, a sentence-pair regression) and their canonical
   train/dev files, so training tests need neither a data set nor a plugin.
+* ``installed_plugin(name, source, version)``: a plugin installed for the test (a distribution
+  with an ``mtdnn`` entry point on ``sys.path``), for testing discovery, selection and
+  version checks without installing a real one.
 * Real data sets (GLUE, CoNLL-2003, HNN, masked-LM text, SQuAD samples) live outside the
   repository, in ``$MTDNN_TEST_DATA`` (default: ``../shared/data`` beside the repository).
   Tests reach them through the ``shared_data`` and ``glue_dir`` fixtures, ``real_data(*parts)`` or the marker
@@ -22,6 +25,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +188,31 @@ def write_tiny_tasks(folder, rows: int = 48, test: bool = False):
 def tiny_tasks(tmp_path):
     """``(task file, data directory)`` of :func:`write_tiny_tasks` in the test's temporary folder."""
     return write_tiny_tasks(tmp_path / "tiny_tasks")
+
+
+@pytest.fixture
+def installed_plugin(tmp_path, monkeypatch):
+    """``add(name, source, version="1.0")``: install, for this test only, a distribution
+    ``mtdnn-test-NAME`` whose ``mtdnn`` entry point ``NAME`` is a module with ``source`` (which
+    may use ``hookimpl`` without importing it). Returns the entry point's name."""
+    import importlib
+
+    site = tmp_path / "site-packages"
+    site.mkdir(exist_ok=True)
+    monkeypatch.syspath_prepend(str(site))
+
+    def add(name: str, source: str, version: str = "1.0") -> str:
+        module = f"mtdnn_test_{name.replace('-', '_')}"
+        dist = site / f"mtdnn_test_{name.replace('-', '_')}-{version}.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: mtdnn-test-{name}\nVersion: {version}\n")
+        (dist / "entry_points.txt").write_text(f"[mtdnn]\n{name} = {module}\n")
+        (site / f"{module}.py").write_text("from mtdnn_core import hookimpl\n\n" + source)
+        monkeypatch.delitem(sys.modules, module, raising=False)
+        importlib.invalidate_caches()
+        return name
+
+    return add
 
 
 @pytest.fixture

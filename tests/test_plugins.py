@@ -41,14 +41,36 @@ def test_duplicate_names_say_which_plugins_clash_and_are_fatal_in_strict_mode():
         host.registries  # noqa: B018
 
 
+NLI = """\
+from mtdnn_core.api import Task, parse_task_defs
+
+MTDNN_API = ">=1.0,<2"
+DEFS = parse_task_defs("entail:\\n  data_format: PremiseAndOneHypothesis\\n  task_type: Classification\\n"
+                       "para:\\n  data_format: PremiseAndOneHypothesis\\n  task_type: Classification\\n", "nli")
+
+
+@hookimpl
+def register_tasks(registry):
+    for name, definition in DEFS.items():
+        registry.add(name, Task(definition))
+"""
+
+
+@pytest.fixture
+def nli(installed_plugin):
+    """An installed plugin ``nli`` (distribution mtdnn-test-nli 0.3.0) registering tasks entail and para."""
+    return installed_plugin("nli", NLI, version="0.3.0")
+
+
 def _clashing_plugin():
-    """Registered after glue (plugins register in name order). Takes a built-in head name, a built-in metric alias and another plugin's task name, and
-    adds names of its own before and after each clash."""
+    """Registered after nli (plugins register in name order). Takes a built-in head name, a built-in metric alias and
+    another plugin's task name, and adds names of its own before and after each clash."""
+    from mtdnn_core.config import parse_task_defs
     from mtdnn_core.metrics import Metric
     from mtdnn_core.model.heads import PoolerHead
     from mtdnn_core.tasks import Task
 
-    rte = Task(PluginHost(["glue"], strict=True).registries.tasks.get("rte").factory.definition)
+    entail = Task(parse_task_defs("entail:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n")["entail"])
 
     def heads(registry):
         registry.add("pooler", PoolerHead)
@@ -58,27 +80,27 @@ def _clashing_plugin():
         registry.add("my_acc", Metric("my_acc", lambda g, p, s: 1.0), aliases=("ACC", "MYACC"))
 
     def tasks(registry):
-        registry.add("rte", rte)
-        registry.add("mytask", rte)
+        registry.add("entail", entail)
+        registry.add("mytask", entail)
 
     return plugin(register_heads=heads, register_metrics=metrics, register_tasks=tasks)
 
 
-def test_a_name_clash_removes_nothing_in_default_mode():
-    host = PluginHost(["glue"], strict=False)
+def test_a_name_clash_removes_nothing_in_default_mode(nli):
+    host = PluginHost(["nli"], strict=False)
     host.add_plugin(_clashing_plugin(), name="xclasher", version="1.0")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         regs = host.registries
-    # every built-in and every glue entry survives; the clasher keeps what did not clash
+    # every built-in and every nli entry survives; the clasher keeps what did not clash
     assert {"pooler", "ranking", "san", "token", "my_head"} <= set(regs.heads.names())
     assert regs.heads.get("pooler").origin.plugin == "core.heads"
     assert regs.metrics.get("ACC").name == "accuracy" and regs.metrics.get("MYACC").name == "my_acc"
-    assert regs.tasks.get("rte").origin.plugin == "glue" and {"mrpc", "stsb", "mytask"} <= set(regs.tasks.names())
+    assert regs.tasks.get("entail").origin.plugin == "nli" and {"para", "mytask"} <= set(regs.tasks.names())
     refused = host.info["xclasher"].refused
     assert len(refused) == 3 and host.info["xclasher"].error is None
     assert any("head 'pooler' is registered twice: by core.heads" in r and "by xclasher 1.0" in r for r in refused)
-    assert any("metric 'ACC'" in r for r in refused) and any("task 'rte' is registered twice: by glue" in r for r in refused)
+    assert any("metric 'ACC'" in r for r in refused) and any("task 'entail' is registered twice: by nli" in r for r in refused)
     assert sum("refused" in str(w.message) for w in caught) == 3
 
 
@@ -138,35 +160,35 @@ def test_unknown_name_lists_installed_and_suggests():
     assert "no optimizer 'adamww'; did you mean 'adamw'? installed: adamax, adamw, radam, sgd" in str(err.value)
 
 
-def test_entry_point_discovery_of_the_installed_glue_plugin():
-    host = PluginHost(["glue"], strict=True)
-    assert "rte" in host.registries.tasks
-    info = host.info["glue"]
-    assert info.distribution == "mtdnn-glue" and info.version == "0.1.0"
-    assert "rte" in info.registered["tasks"]
+def test_entry_point_discovery_of_an_installed_plugin(nli):
+    host = PluginHost(["nli"], strict=True)
+    assert "entail" in host.registries.tasks
+    info = host.info["nli"]
+    assert info.distribution == "mtdnn-test-nli" and info.version == "0.3.0"
+    assert set(info.registered["tasks"]) == {"entail", "para"}
 
 
-def test_unknown_plugin_name_suggests_installed(monkeypatch):
-    with pytest.raises(PluginError, match="no plugin 'glu' is installed; did you mean 'glue'"):
-        PluginHost(["glu"], strict=True).registries  # noqa: B018
+def test_unknown_plugin_name_suggests_installed(nli):
+    with pytest.raises(PluginError, match="no plugin 'nil' is installed; did you mean 'nli'"):
+        PluginHost(["nil"], strict=True).registries  # noqa: B018
 
 
-def test_env_allow_and_block_lists(monkeypatch):
-    monkeypatch.setenv("MTDNN_PLUGINS", "glue")
-    assert "rte" in PluginHost(strict=True).registries.tasks
-    monkeypatch.setenv("MTDNN_DISABLE_PLUGINS", "glue")
+def test_env_allow_and_block_lists(nli, monkeypatch):
+    monkeypatch.setenv("MTDNN_PLUGINS", "nli")
+    assert "entail" in PluginHost(strict=True).registries.tasks
+    monkeypatch.setenv("MTDNN_DISABLE_PLUGINS", "nli")
     registries = PluginHost(strict=True).registries
-    assert "rte" not in registries.tasks
+    assert "entail" not in registries.tasks
 
 
-def test_task_not_loaded_hints_at_the_plugin_that_provides_it(monkeypatch):
+def test_task_not_loaded_hints_at_the_plugin_that_provides_it(nli, monkeypatch):
     monkeypatch.delenv("MTDNN_PLUGINS", raising=False)
-    with pytest.raises(UnknownNameError, match="provided by plugin glue: add --plugin glue"):
-        PluginHost(strict=True).registries.tasks.get("rte")
+    with pytest.raises(UnknownNameError, match="provided by plugin nli: add --plugin nli"):
+        PluginHost(strict=True).registries.tasks.get("entail")
     # with the plugin loaded, a name nobody provides gets no --plugin advice
     with pytest.raises(UnknownNameError) as err:
-        PluginHost(["glue"], strict=True).registries.tasks.get("rtee")
-    assert "did you mean 'rte'" in str(err.value) and "add --plugin" not in str(err.value)
+        PluginHost(["nli"], strict=True).registries.tasks.get("ential")
+    assert "did you mean 'entail'" in str(err.value) and "add --plugin" not in str(err.value)
 
 
 def test_a_module_path_loads_as_a_plugin(tmp_path, monkeypatch):
