@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from mtdnn_core.data.batching import pad_text
+from mtdnn_core.api import pad_text
 
 KEYS = ("input_ids", "token_type_ids", "segment_ids")
 

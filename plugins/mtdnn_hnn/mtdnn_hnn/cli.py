@@ -25,7 +25,7 @@ def hnn():
 def _key_values(values: tuple[str, ...]) -> dict:
     import yaml
 
-    from mtdnn_core.config import load_yaml
+    from mtdnn_core.api import load_yaml
 
     out = {}
     for item in values:
@@ -69,9 +69,7 @@ def evaluate(checkpoint, encoder, tasks, data_dir, output_dir, head_from, head_c
     """
     import torch
 
-    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training import checkpoint as ckpt
+    from mtdnn_core.api import TRAIN_RUN_MARKERS, PluginHost, check_output, read_meta, resolve_checkpoint
     from mtdnn_hnn.evaluation import HEADER, EvalRequest, evaluate as run, require_known
 
     default_out = Path(checkpoint) / "hnn-eval" if checkpoint else Path("hnn-eval")
@@ -85,7 +83,7 @@ def evaluate(checkpoint, encoder, tasks, data_dir, output_dir, head_from, head_c
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     loaded = ["hnn", *plugins]
     if checkpoint:
-        loaded = [*ckpt.read_meta(ckpt.resolve_checkpoint(checkpoint)).get("plugins", []), *loaded]
+        loaded = [*read_meta(resolve_checkpoint(checkpoint)).get("plugins", []), *loaded]
     host = PluginHost(list(dict.fromkeys(loaded)))
     require_known(host, names)
     request = EvalRequest(tasks=names, data_dir=Path(data_dir), output_dir=Path(output_dir) if output_dir else default_out,

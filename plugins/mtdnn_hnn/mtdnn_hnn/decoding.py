@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mtdnn_core.task_types import Decoder
+from mtdnn_core.api import Decoder
 from mtdnn_hnn.scores import SCORERS, ChoiceScores
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mtdnn_core.errors import DataError, MtdnnError
+from mtdnn_core.api import DataError, MtdnnError
 from mtdnn_hnn.schema import PronounSchema
 
 SEQUENCE_KEYS = ("input_ids", "token_type_ids", "segment_ids")

@@ -15,12 +15,22 @@ from typing import Any
 
 import torch
 
-from mtdnn_core.config import TaskDef, TrainConfig, complete_task_def
-from mtdnn_core.data.features import Selection, TaskDataset, encode_file
-from mtdnn_core.errors import ConfigError, DataError, MtdnnError
-from mtdnn_core.io import atomic_write_json
-from mtdnn_core.plugins import PluginHost
-from mtdnn_core.training.evaluate import compute_metrics, predict, readable_predictions
+from mtdnn_core.api import (
+    ConfigError,
+    DataError,
+    MtdnnError,
+    PluginHost,
+    Selection,
+    TaskDataset,
+    TaskDef,
+    TrainConfig,
+    atomic_write_json,
+    complete_task_def,
+    compute_metrics,
+    encode_file,
+    predict,
+    readable_predictions,
+)
 
 TASK_TYPE = "candidate_choice"
 
@@ -53,8 +63,7 @@ def _definition(host: PluginHost, name: str, trained: dict[str, TaskDef]) -> Tas
 
 def load_model(request: EvalRequest, host: PluginHost):
     """``(model, tokenizer, definitions in the checkpoint, the head's task, step)``."""
-    from mtdnn_core.training.inference import load_for_inference
-    from mtdnn_core.training.setup import build_encoder, build_model
+    from mtdnn_core.api import build_encoder, build_model, load_for_inference
 
     if (request.checkpoint is None) == (request.encoder is None):
         raise ConfigError(["give exactly one of --checkpoint and --encoder"], "mtdnn hnn evaluate")

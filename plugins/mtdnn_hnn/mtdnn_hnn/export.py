@@ -33,7 +33,7 @@ def compare(exported: Any, model: Any, task: str, tokenizer: Any) -> float:
 
 
 def hnn_export(head: Any) -> Any:
-    from mtdnn_core.head_export import HeadExport
+    from mtdnn_core.api import HeadExport
 
     settings = {"similarity": head.config.similarity, "pooling": head.config.pooling, "lm_share": head.config.lm_share,
                 "combine": head.config.combine, "mlm_class": type(head.mlm).__name__}

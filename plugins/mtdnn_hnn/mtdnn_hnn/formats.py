@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtdnn_core.data.formats import DataFormat
+from mtdnn_core.api import DataFormat
 from mtdnn_hnn.encoding import encode_schema, require_fast
 from mtdnn_hnn.readers import read_schemas
 

@@ -10,7 +10,7 @@ import json
 import warnings
 from pathlib import Path
 
-from mtdnn_core.io import atomic_write_json
+from mtdnn_core.api import atomic_write_json
 
 GLUE_DATASET = "wnli_test"
 

@@ -21,8 +21,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from mtdnn_core.config import TaskDef
-from mtdnn_core.model.heads import Head
+from mtdnn_core.api import Head, TaskDef
 from mtdnn_hnn.mlm import masked_lm_head
 from mtdnn_hnn.pooling import Similarity, SpanPooler
 from mtdnn_hnn.scores import ChoiceScores

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
-from mtdnn_core.losses import Loss
+from mtdnn_core.api import Loss
 from mtdnn_hnn.schema import RIGHT, UNKNOWN, WRONG
 from mtdnn_hnn.scores import ChoiceScores
 

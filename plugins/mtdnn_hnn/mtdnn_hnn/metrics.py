@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mtdnn_core.errors import MtdnnError
-from mtdnn_core.metrics import Metric, accuracy
+from mtdnn_core.api import Metric, MtdnnError, accuracy
 
 COLUMNS = {"hybrid_accuracy": 0, "lm_accuracy": 1, "sim_accuracy": 2}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from torch import nn
 
-from mtdnn_core.errors import MtdnnError
+from mtdnn_core.api import MtdnnError
 
 HOW_TO_GET_ONE = (
     "HNN's LM scorer needs an encoder with a trained masked-LM head. Train one with the ALUM plugin's "

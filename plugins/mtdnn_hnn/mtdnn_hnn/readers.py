@@ -21,8 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.parsers import expat
 
-from mtdnn_core.data.formats import read_tsv_rows
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError, read_tsv_rows
 from mtdnn_hnn.schema import PronounSchema, index_of, make_schema
 
 SPLIT = ("left", "pron", "right", "candidates", "selected")

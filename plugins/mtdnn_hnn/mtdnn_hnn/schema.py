@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mtdnn_core.data.formats import Example
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError, Example
 
 #: per-candidate training targets
 RIGHT, WRONG, UNKNOWN = 1, 0, -1

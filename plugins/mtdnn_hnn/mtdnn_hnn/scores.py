@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import torch
 
-from mtdnn_core.errors import MtdnnError
+from mtdnn_core.api import MtdnnError
 
 SCORERS = ("hybrid", "lm", "sim")
 

@@ -7,7 +7,7 @@ similarity)``, so ``accuracy`` means the hybrid's.
 """
 from __future__ import annotations
 
-from mtdnn_core.task_types import TaskType
+from mtdnn_core.api import TaskType
 from mtdnn_hnn.batching import collate_schemas
 from mtdnn_hnn.decoding import ChoiceDecoder, metric_arrays
 

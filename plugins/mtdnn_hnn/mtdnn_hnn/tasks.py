@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtdnn_core.config import TaskDef
-from mtdnn_core.errors import DataError
-from mtdnn_core.tasks import Task
+from mtdnn_core.api import DataError, Task, TaskDef
 from mtdnn_hnn.readers import read_schemas
 
 COMMON = {"task_type": "candidate_choice", "data_format": "Winograd", "max_seq_len": 128}

@@ -11,7 +11,7 @@ def save_tiny_bert(directory: Path, masked_lm: bool, seed: int = 0) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertModel
 
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
 
     tokenizer = AutoTokenizer.from_pretrained(packaged_minilm_path())
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -37,6 +37,6 @@ def tiny_bare(tmp_path_factory) -> Path:
 def tokenizer():
     from transformers import AutoTokenizer
 
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
 
     return AutoTokenizer.from_pretrained(packaged_minilm_path())

@@ -5,8 +5,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError, cli as main
 from mtdnn_core.testing import real_data_dir
 from mtdnn_hnn.readers import read_wsc_xml
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 from mtdnn_core.testing import real_data_dir
 
 SHARED = real_data_dir()

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError
 from mtdnn_core.testing import real_data_dir
 from mtdnn_hnn.encoding import candidate_pair, encode_schema, masked_candidate
 from mtdnn_hnn.readers import read_schemas

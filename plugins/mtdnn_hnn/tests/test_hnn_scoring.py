@@ -5,9 +5,7 @@ import pytest
 import torch
 from transformers import AutoModel, AutoModelForMaskedLM
 
-from mtdnn_core.config import TaskDef, complete_task_def
-from mtdnn_core.errors import MtdnnError
-from mtdnn_core.model.multitask import MultiTaskModel
+from mtdnn_core.api import MtdnnError, MultiTaskModel, TaskDef, complete_task_def
 from mtdnn_hnn import plugin
 from mtdnn_hnn.batching import collate_schemas
 from mtdnn_hnn.decoding import ChoiceDecoder
@@ -162,7 +160,7 @@ def test_an_encoder_without_masked_lm_head_is_refused_with_the_way_to_get_one(ti
     task = definition(mtdnn_host)
     with pytest.raises(NoMaskedLmHead, match=r"(?s)has no masked-LM head.*mtdnn alum pretrain --encoder"):
         MultiTaskModel(AutoModel.from_pretrained(tiny_bare), {"toy": HnnHead(32, task)})
-    from mtdnn_core.model.encoder import load_tiny_random_bert
+    from mtdnn_core.api import load_tiny_random_bert
 
     with pytest.raises(MtdnnError, match="(?s)was not loaded from a directory or hub name.*mtdnn alum pretrain"):
         MultiTaskModel(load_tiny_random_bert()[0], {"toy": HnnHead(32, task)})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 def refused(args, *pieces):
     result = CliRunner().invoke(main, [str(a) for a in args])
