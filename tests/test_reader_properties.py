@@ -1,4 +1,4 @@
-"""Property tests: whatever bytes a TSV, CoNLL or YAML file holds, the readers either parse it or
+"""Property tests: whatever bytes a TSV or YAML file holds, the readers either parse it or
 raise the project's own error (never a raw exception, never a silent partial read)."""
 import tempfile
 from pathlib import Path
@@ -10,7 +10,6 @@ from mtdnn_core.config import complete_task_def, load_task_defs, load_train_conf
 from mtdnn_core.data.formats import PremiseAndMultiHypothesis, PremiseAndOneHypothesis, Sequence
 from mtdnn_core.errors import MtdnnError
 from mtdnn_core.testing import make_host
-from mtdnn_ner.conll import read_conll
 
 TYPES = make_host().registries.task_types
 DEFS = {n: complete_task_def(d, TYPES) for n, d in parse_task_defs(
@@ -54,14 +53,6 @@ def test_tsv_readers(text, task_and_format):
 def test_tsv_reader_on_arbitrary_bytes(data):
     path = _file(data)
     _parses_or_says_why(lambda: PremiseAndOneHypothesis().read(path, DEFS["pair"], TYPES.get("classification").factory))
-
-
-@SETTINGS
-@given(st.one_of(st.binary(max_size=80), st.lists(st.lists(CELLS.map(lambda c: c.replace(" ", "")), max_size=5).map(" ".join),
-                                                   max_size=8).map("\n".join)))
-def test_conll_reader(content):
-    path = _file(content)
-    _parses_or_says_why(lambda: read_conll(path))
 
 
 YAML_PIECES = st.sampled_from(["t:", "  task_type: Classification", "  data_format: PremiseOnly", "  labels: [a, a]",
