@@ -485,7 +485,7 @@ def parse_dataset_name(name: str) -> tuple[str, float | None]:
     if not sep:
         return name, None
     if not suffix.isdigit():
-        raise ConfigError([f"tasks: '{name}': the part after '_' must be digits (scitail_001 = 0.1%, scitail_1 = 10%)"], "tasks")
+        raise ConfigError([f"tasks: '{name}': the part after '_' must be digits ({task}_001 = 0.1%, {task}_1 = 10%)"], "tasks")
     return task, float("0." + suffix)
 
 
@@ -501,18 +501,18 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tasks: list[str] = Field(min_length=1, description="comma-separated task names, e.g. rte,mrpc,stsb (scitail_01: 1% of scitail)")
+    tasks: list[str] = Field(min_length=1, description="comma-separated task names (`mtdnn plugins` lists them); TASK_01: 1% of TASK's training set")
     encoder: str = Field(default="all-minilm-l6-v2",
                          description="a registered encoder (all-minilm-l6-v2, tiny-random-bert), a hub name or a directory")
     encoder_config: dict[str, Any] = Field(default_factory=dict, description="encoder options, e.g. {num_layers: 3, freeze: true}")
     data_dir: str | None = None
     train_fraction: dict[str, float] = Field(
-        default_factory=dict, description="train on a deterministic share of a task's training set, e.g. {scitail: 0.01}"
+        default_factory=dict, description="train on a deterministic share of a task's training set, e.g. {TASK: 0.01}"
     )
     task_data_dirs: dict[str, str] = Field(default_factory=dict, description="a data directory per task, overriding data_dir")
     task_def: list[str] = Field(default_factory=list)
     task_overrides: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="per-task changes to the definitions, e.g. {rte: {enable_san: false}}"
+        default_factory=dict, description="per-task changes to the definitions, e.g. {TASK: {enable_san: false}}"
     )
     output_dir: str = Field(default="runs/mtdnn", description="where checkpoints, scores and logs go")
     cache_dir: str | None = Field(default=None, description="tokenized-feature cache (default: OUTPUT_DIR/cache)")
@@ -556,7 +556,7 @@ class TrainConfig(BaseModel):
     save_every: int | None = Field(default=None, ge=1, description="also checkpoint every N updates")
     keep_checkpoints: int = Field(default=2, ge=1, description="checkpoints kept in the output directory (the best one is kept besides)")
     metric_for_best: str | None = Field(default=None, description=(
-        "keep the best checkpoint (best.json) by TASK:METRIC, e.g. rte:accuracy, or 'mean' of each task's first metric"))
+        "keep the best checkpoint (best.json) by TASK:METRIC, e.g. TASK:accuracy, or 'mean' of each task's first metric"))
     early_stopping: int | None = Field(default=None, ge=1, description="stop after N evaluations without improving metric_for_best")
     ema_decay: float | None = Field(default=None, gt=0, lt=1, description=(
         "evaluate (and predict with) an exponential moving average of the weights, e.g. 0.999"))

@@ -23,7 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 plugin_option = click.option(
     "--plugin", "plugins", multiple=True, metavar="NAME",
-    help="Load the installed plugin NAME (repeatable), e.g. --plugin glue.",
+    help="Load the installed plugin NAME (repeatable; `mtdnn plugins` lists them).",
 )
 strict_option = click.option(
     "--strict-plugins", is_flag=True, default=None,

@@ -40,7 +40,7 @@ class Criterion:
         if spec != MEAN:
             target, sep, metric = spec.partition(":")
             if not sep or not target or not metric:
-                raise ConfigError([f"metric_for_best: '{spec}' is neither 'mean' nor TASK:METRIC (e.g. rte:accuracy)"],
+                raise ConfigError([f"metric_for_best: '{spec}' is neither 'mean' nor TASK:METRIC (e.g. TASK:accuracy)"],
                                   "metric_for_best")
             task = target.split("_", 1)[0]
             if task not in first_metrics:
