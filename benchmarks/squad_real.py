@@ -3,13 +3,17 @@
 post-processing (n-best decoding, null odds, official EM/F1 with HasAns/NoAns). Prints JSON
 (``--out`` also writes it).
 
-    python benchmarks/squad_real.py --epochs 2 --folds 4 --threads 1     # CPU, one fold
-    python benchmarks/squad_real.py --folds 0,1,2,3,4                      # the whole rotation
-    python benchmarks/squad_real.py --systems hf --out results.json        # one system, added to results.json
+    python benchmarks/squad_real.py --epochs 2 --threads 2                         # train sample -> dev sample
+    python benchmarks/squad_real.py --systems mtdnn,hf,joint --out results.json    # and SQuAD + RTE in one run
+    python benchmarks/squad_real.py --split folds --folds 0,1,2,3,4                # the dev sample's article rotation
 
-Data: ``shared/data/squad/dev-v2.0-first5.json`` (the first 5 articles of the official 2.0 dev
-set, 1407 questions), split by article: train on four, evaluate on the fifth (``--folds`` names
-the held-out articles). The sample is small: a few hundred evaluation questions, one article.
+Data (``--split real``, the default): train on ``shared/data/squad/train-v2.0-first10.json``
+(the first 10 articles of the official 2.0 train set, 4719 questions) and evaluate on
+``dev-v2.0-first5.json`` (the first 5 articles of the official dev set, 1407 questions).
+``--split folds`` splits the dev sample by article instead (train on four, evaluate on the fifth,
+``--folds`` names the held-out ones). ``joint`` is mtdnn training ``squadv2`` and GLUE's ``rte``
+together (the same SQuAD settings; RTE from ``shared/data/glue``), scored on both dev sets.
+The "1.1 view" is ``forced_HasAns_*``: the answerable questions only, each answered.
 
 Same settings for both: max length 256, stride 64 (tokens shared by windows), questions cut at
 64 tokens, batch 16, AdamW lr 1e-4, weight decay 0.01 (not on biases/LayerNorm), 10% linear
@@ -26,12 +30,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v2.0-first5.json"
+from mtdnn_core.testing import real_data_dir
+
+SHARED = real_data_dir()
+SAMPLE = SHARED / "squad" / "dev-v2.0-first5.json"
+TRAIN = SHARED / "squad" / "train-v2.0-first10.json"
 MAX_LEN, STRIDE, MAX_QUERY = 256, 64, 64
 
 
@@ -46,22 +55,58 @@ def split_articles(held_out: int, folder: Path, paragraphs: int | None = None) -
     return folder
 
 
-def run_mtdnn(data_dir: Path, args, out_dir: Path):
+def real_split(folder: Path, questions: int | None = None) -> Path:
+    """The train sample and the dev sample side by side (``questions``: only the first N of the
+    train sample, for smoke runs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = json.loads(TRAIN.read_text(encoding="utf-8"))
+    if questions is not None:
+        left, articles = questions, []
+        for article in data["data"]:
+            paragraphs = []
+            for paragraph in article["paragraphs"]:
+                if left > 0:
+                    paragraphs.append({**paragraph, "qas": paragraph["qas"][:left]})
+                    left -= len(paragraphs[-1]["qas"])
+            if paragraphs:
+                articles.append({**article, "paragraphs": paragraphs})
+        data = {**data, "data": articles}
+    (folder / "train-v2.0.json").write_text(json.dumps(data), encoding="utf-8")
+    (folder / "dev-v2.0.json").write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+def run_joint(data_dir: Path, args, out_dir: Path):
+    return run_mtdnn(data_dir, args, out_dir, joint=True)
+
+
+def run_mtdnn(data_dir: Path, args, out_dir: Path, joint: bool = False):
     from mtdnn_core.config import TrainConfig
     from mtdnn_core.plugins import PluginHost
     from mtdnn_core.training.trainer import Trainer
 
     overrides = {"squadv2": {"max_seq_len": MAX_LEN,
                              "head_config": {"doc_stride": STRIDE, "max_query_length": MAX_QUERY, "dropout": 0.0}}}
-    config = TrainConfig(tasks=["squadv2"], encoder=args.encoder, data_dir=str(data_dir), output_dir=str(out_dir),
-                         plugins=["squad"], epochs=args.epochs, batch_size=args.batch_size, eval_batch_size=64, lr=args.lr,
+    tasks, plugins = (["squadv2", "rte"], ["squad", "glue"]) if joint else (["squadv2"], ["squad"])
+    dirs = {"data_dir": str(data_dir)}
+    if joint:  # RTE's train and dev files only: its 3000-row test set would be scored at every evaluation
+        glue = out_dir.parent / "glue_rte" / "RTE"
+        glue.mkdir(parents=True, exist_ok=True)
+        for split in ("train", "dev"):
+            shutil.copyfile(SHARED / "glue" / "RTE" / f"{split}.tsv", glue / f"{split}.tsv")
+        dirs = {"data_dir": str(glue.parent), "task_data_dirs": {"squadv2": str(data_dir)}}
+    config = TrainConfig(tasks=tasks, encoder=args.encoder, **dirs, output_dir=str(out_dir),
+                         plugins=plugins, epochs=args.epochs, batch_size=args.batch_size, eval_batch_size=64, lr=args.lr,
                          weight_decay=0.01, warmup=0.1, grad_clip=1.0, seed=args.seed, device="cpu",
                          task_overrides=overrides, num_threads=args.threads)
-    trainer = Trainer(config, PluginHost(["squad"]), progress=False)
+    trainer = Trainer(config, PluginHost(plugins), progress=False)
     start = time.perf_counter()
     summary = trainer.train()
     elapsed = time.perf_counter() - start
-    report = summary["history"][-1]["metrics"]["squadv2_dev"]["squad_v2_report"]
+    metrics = summary["history"][-1]["metrics"]
+    report = metrics["squadv2_dev"]["squad_v2_report"]
+    if joint:
+        report = {**report, "rte_dev_accuracy": metrics["rte_dev"]["accuracy"]}
     prefix = out_dir / "scores" / f"squadv2_dev.epoch{args.epochs - 1}"
     nbest = json.loads(Path(f"{prefix}.nbest_predictions.json").read_text())
     null_odds = json.loads(Path(f"{prefix}.null_odds.json").read_text())
@@ -160,7 +205,7 @@ def run_hf(data_dir: Path, args, out_dir: Path):
 
 KEYS = ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1", "best_exact", "best_f1", "best_f1_thresh",
         "forced_HasAns_exact", "forced_HasAns_f1", "two_way_best_exact", "two_way_best_f1", "two_way_best_f1_thresh",
-        "total", "HasAns_total", "NoAns_total")
+        "total", "HasAns_total", "NoAns_total", "rte_dev_accuracy")
 
 
 def main():
@@ -170,10 +215,13 @@ def main():
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--folds", default="4", help="held-out article indexes (0-4), comma-separated")
+    parser.add_argument("--split", choices=["real", "folds"], default="real",
+                        help="real: train sample -> dev sample; folds: the dev sample's articles in rotation")
+    parser.add_argument("--folds", default="4", help="with --split folds: held-out article indexes (0-4), comma-separated")
+    parser.add_argument("--max-train-questions", type=int, default=None, help="with --split real: the first N (smoke runs)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--paragraphs", type=int, default=None, help="only the first N paragraphs of each article (smoke runs)")
-    parser.add_argument("--systems", default="mtdnn,hf", help="mtdnn, hf or both")
+    parser.add_argument("--systems", default="mtdnn,hf", help="any of mtdnn, hf, joint (mtdnn with squadv2 + rte)")
     parser.add_argument("--out", default=None, help="write the JSON here (runs of an earlier file with the same settings are kept)")
     args = parser.parse_args()
     import torch
@@ -181,19 +229,25 @@ def main():
     torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp())
     settings = {k: v for k, v in vars(args).items() if k not in ("folds", "systems", "out")}
+    data = (f"train on {TRAIN.name}, evaluate on {SAMPLE.name}" if args.split == "real"
+            else f"{SAMPLE.name}: train on 4 articles, evaluate on the held-out one")
     results = {"benchmark": "squad_real", "settings": {**settings, "max_len": MAX_LEN, "doc_stride": STRIDE,
                                                        "max_query_length": MAX_QUERY, "device": "cpu"},
-               "data": f"{SAMPLE.name}: train on 4 articles, evaluate on the held-out one", "runs": []}
+               "data": data, "runs": []}
     if args.out and Path(args.out).is_file():
         earlier = json.loads(Path(args.out).read_text())
         if earlier.get("settings") == results["settings"]:
             results["runs"] = earlier["runs"]
-    systems = {"mtdnn": ("mtdnn", run_mtdnn), "hf": ("hf trainer", run_hf)}
-    for fold in [int(f) for f in args.folds.split(",") if f]:
-        data_dir = split_articles(fold, work / f"fold{fold}", args.paragraphs)
-        title = json.loads((data_dir / "dev-v2.0.json").read_text())["data"][0]["title"]
+    systems = {"mtdnn": ("mtdnn", run_mtdnn), "hf": ("hf trainer", run_hf), "joint": ("mtdnn squadv2+rte", run_joint)}
+    folds = [int(f) for f in args.folds.split(",") if f] if args.split == "folds" else [None]
+    for fold in folds:
+        if fold is None:
+            data_dir, title = real_split(work / "real", args.max_train_questions), SAMPLE.name
+        else:
+            data_dir = split_articles(fold, work / f"fold{fold}", args.paragraphs)
+            title = json.loads((data_dir / "dev-v2.0.json").read_text())["data"][0]["title"]
         for system, runner in (systems[name] for name in args.systems.split(",")):
-            report, seconds, windows = runner(data_dir, args, work / f"{system.replace(' ', '_')}{fold}")
+            report, seconds, windows = runner(data_dir, args, work / f"{system.replace(' ', '_').replace('+', '_')}{fold}")
             run = {"system": system, "held_out": title, "train_windows": windows, "train_s": round(seconds, 1),
                    "dev": {k: round(report[k], 2) if isinstance(report[k], float) else report[k] for k in KEYS if k in report}}
             results["runs"] = [r for r in results["runs"] if (r["system"], r["held_out"]) != (system, title)] + [run]
