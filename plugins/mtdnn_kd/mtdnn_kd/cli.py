@@ -5,15 +5,15 @@ from pathlib import Path
 
 import click
 
-from mtdnn_core.cli import (
-    _host,
-    _parse_sets,
-    _print_summary,
-    _split_data_dirs,
-    _train_config,
-    _train_options,
+from mtdnn_core.api import (
+    PluginHost,
+    config_from_options,
+    parse_sets,
     plugin_option,
+    print_summary,
+    split_data_dirs,
     strict_option,
+    train_options,
 )
 
 
@@ -30,7 +30,7 @@ def _data_inputs(dirs: dict) -> list[tuple[str, str]]:
 
 def _check_out(out_dir: str, inputs: list) -> None:
     """``--out`` is never an input (a teacher run, the data), nor inside one, nor a training run."""
-    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
+    from mtdnn_core.api import TRAIN_RUN_MARKERS, check_output
 
     check_output(out_dir, inputs, option="--out", directory=True, foreign=(*TRAIN_RUN_MARKERS, "state.json"))
 
@@ -77,7 +77,7 @@ def teach(plugins, teachers, tasks, data_dirs, out_dir, temperature, splits, max
     """
     from mtdnn_kd.teach import TeachSettings, teach as run_teach
 
-    dirs = _split_data_dirs(data_dirs)
+    dirs = split_data_dirs(data_dirs)
     _check_out(out_dir, [*(("--teacher", _run_path(t)) for t in teachers), *_data_inputs(dirs)])
     settings = TeachSettings(temperature=temperature, splits=[s for s in splits.split(",") if s] if splits else None,
                              max_train_samples=max_train_samples, max_eval_samples=max_eval_samples,
@@ -92,8 +92,7 @@ def distillation_config(config, params: dict):
     """``config`` with the kd regularizer (and the kd plugin) added; refused if it has one, except
     in a resumed run's own configuration (``--resume RUN`` alone), whose kd regularizer is replaced
     by this one (a change of its settings is then refused as any change that alters the run)."""
-    from mtdnn_core.config import build_train_config
-    from mtdnn_core.errors import ConfigError
+    from mtdnn_core.api import ConfigError, build_train_config
 
     is_kd = [r.name in ("kd", "distillation") for r in config.regularizers]
     if any(is_kd) and not config.resume:
@@ -116,7 +115,7 @@ def distillation_config(config, params: dict):
 @click.option("--no-input-check", is_flag=True, help="Do not require the teachers' token ids (another tokenizer).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML training config; options override it.")
 @click.option("--task-def", "task_defs", multiple=True, type=click.Path(dir_okay=False), help="Task-definition YAML (repeatable).")
-@_train_options
+@train_options
 @click.option("--data-dir", "data_dirs", multiple=True, metavar="[TASK=]DIR", help="As for `mtdnn train`.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any config key.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
@@ -130,27 +129,26 @@ def train(plugins, strict_plugins, soft_labels, alpha, kd_loss, allow_missing, n
     Example:
       mtdnn kd train --soft-labels soft/ --plugin glue --data-dir glue_data --tasks rte,mrpc,stsb --epochs 3
     """
-    from mtdnn_core.training import run_dir
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import Trainer, settle_output
     from mtdnn_kd.preflight import check_run
     from mtdnn_kd.soft_labels import SoftLabels
 
-    options.update(_split_data_dirs(data_dirs))
+    options.update(split_data_dirs(data_dirs))
     params = {"soft_labels": soft_labels, "alpha": alpha, "allow_missing": allow_missing,
               "check_inputs": not no_input_check}
     if kd_loss:
         params["loss"] = kd_loss
-    config = run_dir.settle_output(_train_config(config_file, plugins, task_defs, sets, options), config_file,
+    config = settle_output(config_from_options(config_file, plugins, task_defs, sets, options), config_file,
                                    [("--soft-labels", soft_labels)])
     config = distillation_config(config, params)
-    host = _host(tuple(config.plugins), strict_plugins)
+    host = PluginHost(list(config.plugins), strict=strict_plugins)
     trainer = Trainer(config, host, progress=not no_progress)
     coverage = check_run(trainer, SoftLabels(soft_labels), check_inputs=not no_input_check, allow_missing=allow_missing,
                          loss=kd_loss)
     for name, counts in coverage.items():
         state = f"{counts['soft']}/{counts['rows']} samples with soft labels" if counts["soft"] else "hard labels only"
         click.echo(f"  {name:<24} {state}")
-    _print_summary(trainer.train())
+    print_summary(trainer.train())
 
 
 @kd.command()
@@ -195,9 +193,9 @@ def recipe(plugins, tasks, data_dirs, out_dir, n_teachers, teacher_seeds, seed, 
     from mtdnn_kd.recipe import Recipe, RecipeSettings
 
     base = {k: v for k, v in options.items() if v is not None}
-    base.update(_split_data_dirs(data_dirs))
+    base.update(split_data_dirs(data_dirs))
     _check_out(out_dir, _data_inputs(base))
-    base.update(_parse_sets(sets))
+    base.update(parse_sets(sets))
     seeds = [int(s) for s in teacher_seeds.split(",") if s] if teacher_seeds else list(range(1, n_teachers + 1))
     settings = RecipeSettings(tasks=[t.strip() for t in tasks.split(",") if t.strip()], base=base, teacher_seeds=seeds,
                               student_seed=seed, alpha=alpha, temperature=temperature, kd_loss=kd_loss,

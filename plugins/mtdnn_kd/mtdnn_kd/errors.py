@@ -1,7 +1,7 @@
 """The plugin's error: soft labels that do not fit the run they are used in."""
 from __future__ import annotations
 
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError
 
 
 class SoftLabelError(DataError):

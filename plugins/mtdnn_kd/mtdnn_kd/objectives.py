@@ -23,8 +23,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from mtdnn_core.api import TaskDefField
-from mtdnn_core.losses import kl_divergence, weighted_mean
+from mtdnn_core.api import TaskDefField, kl_divergence, weighted_mean
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.kinds import Pairing
 

@@ -1,7 +1,9 @@
 """The knowledge-distillation plugin's hook implementations."""
 from __future__ import annotations
 
-from mtdnn_core import hookimpl
+from mtdnn_core.api import hookimpl
+
+MTDNN_API = ">=1.0,<2"  # the mtdnn plugin API this plugin is written for (mtdnn_core.api)
 
 
 @hookimpl

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mtdnn_core.io import file_sha256
+from mtdnn_core.api import file_sha256
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.fingerprint import tokenizer_identity
 from mtdnn_kd.kinds import kind_for

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.io import atomic_write_json
+from mtdnn_core.api import atomic_write_json
 
 STAGES = ("teachers", "teach", "student", "hard", "baseline", "report")
 PER_TASK = ("task_overrides", "task_data_dirs", "train_fraction")
@@ -62,9 +62,7 @@ class Recipe:
 
     def train(self, name: str, settings: dict, evaluate: bool = True, soft_dir: Path | None = None) -> dict:
         """Train one run (or reuse a finished one with the same config); its summary."""
-        from mtdnn_core.config import build_train_config
-        from mtdnn_core.plugins import PluginHost
-        from mtdnn_core.training.trainer import Trainer
+        from mtdnn_core.api import PluginHost, Trainer, build_train_config
 
         # per-task settings reach only the runs of those tasks; the recipe owns OUT: a run of
         # other settings there is replaced, one of the same reused
@@ -154,7 +152,7 @@ class Recipe:
     def run(self, stages: tuple[str, ...] = STAGES) -> dict | None:
         unknown = [s for s in stages if s not in STAGES]
         if unknown:
-            from mtdnn_core.errors import ConfigError
+            from mtdnn_core.api import ConfigError
 
             raise ConfigError([f"--stages: unknown stage(s) {', '.join(unknown)}; stages: {', '.join(STAGES)}"], "recipe")
         self.out.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mtdnn_core.regularizers import Regularizer
+from mtdnn_core.api import Regularizer
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.kinds import SoftKind, kind_for
 from mtdnn_kd.objectives import KD_LOSS, distillation_loss, resolve_objective
@@ -62,7 +62,7 @@ class KnowledgeDistillation(Regularizer):
         if config is None:
             raise SoftLabelError("the kd regularizer needs params {soft_labels: DIR}")
         if registries is None:
-            from mtdnn_core.plugins import PluginHost
+            from mtdnn_core.api import PluginHost
 
             registries = PluginHost().registries
         self.config = config

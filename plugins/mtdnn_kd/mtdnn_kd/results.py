@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mtdnn_core.io import atomic_write_json, atomic_write_text
+from mtdnn_core.api import atomic_write_json, atomic_write_text
 
 
 def last_scores(summary: dict, task: str, split: str) -> dict:

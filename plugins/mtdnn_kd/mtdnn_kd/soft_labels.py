@@ -21,9 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mtdnn_core.config import TaskDef
-from mtdnn_core.errors import ConfigError
-from mtdnn_core.io import atomic_write_json, atomic_write_text
+from mtdnn_core.api import ConfigError, TaskDef, atomic_write_json, atomic_write_text
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.kinds import kind_for
 

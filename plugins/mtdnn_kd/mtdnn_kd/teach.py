@@ -16,13 +16,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from mtdnn_core.data.batching import move_to
-from mtdnn_core.data.features import Selection, TaskDataset, encode_file
-from mtdnn_core.errors import ConfigError, DataError
-from mtdnn_core.io import file_sha256
-from mtdnn_core.plugins import PluginHost
-from mtdnn_core.tasks import Task
-from mtdnn_core.training.evaluate import compute_metrics
+from mtdnn_core.api import (
+    ConfigError,
+    DataError,
+    PluginHost,
+    Selection,
+    Task,
+    TaskDataset,
+    compute_metrics,
+    encode_file,
+    file_sha256,
+    move_to,
+)
 from mtdnn_kd import __version__
 from mtdnn_kd.agreement import agreement
 from mtdnn_kd.errors import SoftLabelError
@@ -119,8 +124,7 @@ def encode(p: Plan, settings: TeachSettings, cache: Path) -> dict[str, dict[str,
 
 def run_teachers(p: Plan, datasets: dict, settings: TeachSettings, log) -> dict[tuple[str, str], list[TeacherRun]]:
     """Each teacher (loaded one at a time) over the datasets of the tasks it teaches."""
-    from mtdnn_core.training.inference import load_for_inference
-    from mtdnn_core.training.trainer import pick_device
+    from mtdnn_core.api import load_for_inference, pick_device
 
     device = pick_device(settings.device)
     pad_id = p.tokenizer.pad_token_id if p.tokenizer.pad_token_id is not None else 0

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.config import TaskDef, complete_task_def
-from mtdnn_core.errors import ConfigError, MtdnnError
-from mtdnn_core.training import checkpoint as ckpt
+from mtdnn_core.api import ConfigError, MtdnnError, TaskDef, complete_task_def, read_meta, resolve_checkpoint
 
 
 @dataclass
@@ -54,11 +52,11 @@ def read_teachers(values: list[str], tasks: list[str]) -> list[Teacher]:
     for value in values:
         task, run = parse_teacher(value)
         try:
-            checkpoint = ckpt.resolve_checkpoint(run).resolve()
+            checkpoint = resolve_checkpoint(run).resolve()
         except MtdnnError as exc:
             problems.append(f"--teacher {value}: {exc}")
             continue
-        teacher = teachers.get(checkpoint) or Teacher(run, checkpoint, ckpt.read_meta(checkpoint))
+        teacher = teachers.get(checkpoint) or Teacher(run, checkpoint, read_meta(checkpoint))
         trained = list(teacher.meta.get("task_defs", {}))
         wanted = [task] if task else tasks
         if task and task not in tasks:

@@ -12,9 +12,7 @@ EVAL_ROWS = 48
 
 def _train_run(out: Path, data: Path, seed: int, tasks=("rte", "stsb"), **extra):
     """Train tiny-random-bert on the first rows of ``tasks``; ``(trainer, summary)``."""
-    from mtdnn_core.config import TrainConfig
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import PluginHost, TrainConfig, Trainer
 
     plugins = ["glue", *extra.pop("plugins", [])]
     settings = dict(tasks=list(tasks), encoder="tiny-random-bert", data_dir=str(data), output_dir=str(out), plugins=plugins,

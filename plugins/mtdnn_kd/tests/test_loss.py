@@ -6,8 +6,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from mtdnn_core.config import TaskDef, complete_task_def
-from mtdnn_core.model.heads import PoolerHead, RankingHead, TokenHead
+from mtdnn_core.api import PoolerHead, RankingHead, TaskDef, TokenHead, complete_task_def
 from mtdnn_core.testing import make_host
 from mtdnn_kd import plugin
 from mtdnn_kd.errors import SoftLabelError
@@ -187,7 +186,7 @@ def test_malformed_soft_label_file_names_file_and_line(tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     manifest["temperature"] = -1
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    from mtdnn_core.errors import ConfigError
+    from mtdnn_core.api import ConfigError
 
     with pytest.raises(ConfigError, match="temperature: Input should be greater than 0"):
         regularizer(tmp_path)

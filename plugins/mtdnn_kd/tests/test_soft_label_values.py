@@ -6,7 +6,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.kinds import kind_for
 from mtdnn_kd.soft_labels import read_entries

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
-from mtdnn_core.errors import ConfigError
+from mtdnn_core.api import ConfigError, cli as main
 from mtdnn_kd.teach import TeachSettings, teach
 
 EVAL_ROWS = 48
