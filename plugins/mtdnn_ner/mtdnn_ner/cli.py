@@ -31,8 +31,7 @@ def convert(source, target, column, scheme, target_scheme):
     Example:
       mtdnn ner convert eng.train ner_train.tsv --column 3 --scheme iob1 --to iob2
     """
-    from mtdnn_core.io import atomic_write_text
-    from mtdnn_core.output_paths import check_output
+    from mtdnn_core.api import atomic_write_text, check_output
     from mtdnn_ner.conll import read_conll
     from mtdnn_ner.schemes import convert as convert_tags
 

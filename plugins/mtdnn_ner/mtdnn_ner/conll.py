@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError
 
 DOCSTART = "-DOCSTART-"
 
@@ -31,7 +31,7 @@ def read_conll(path: str | Path) -> list[Sentence]:
         try:
             lines = list(handle)
         except UnicodeDecodeError:
-            from mtdnn_core.data.formats import not_utf8
+            from mtdnn_core.api import not_utf8
 
             raise not_utf8(path) from None
         for number, line in enumerate(lines, 1):
@@ -57,6 +57,6 @@ def read_conll(path: str | Path) -> list[Sentence]:
 
 def write_conll(path: str | Path, sentences: list[list[list[str]]]) -> None:
     """Write sentences (lists of column lists) with a blank line after each."""
-    from mtdnn_core.io import atomic_write_text
+    from mtdnn_core.api import atomic_write_text
 
     atomic_write_text(path, "".join("".join(" ".join(row) + "\n" for row in s) + "\n" for s in sentences))

@@ -6,7 +6,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from mtdnn_core.model.heads import Head
+from mtdnn_core.api import Head
 
 
 class CRFConfig(BaseModel):

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtdnn_core.config import TaskDef
-from mtdnn_core.data.formats import Example, Sequence
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError, Example, Sequence, TaskDef
 from mtdnn_ner.conll import read_conll
 from mtdnn_ner.schemes import iob1_to_iob2
 from mtdnn_ner.schemes import split as split_tag

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtdnn_core.io import atomic_write_text
+from mtdnn_core.api import atomic_write_text
 from mtdnn_ner.entities import report
 
 

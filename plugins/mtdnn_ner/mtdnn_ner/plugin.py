@@ -1,7 +1,9 @@
 """The NER plugin's hook implementations."""
 from __future__ import annotations
 
-from mtdnn_core import hookimpl
+from mtdnn_core.api import hookimpl
+
+MTDNN_API = ">=1.0,<2"  # the mtdnn plugin API this plugin is written for (mtdnn_core.api)
 
 
 def _seqeval(key: str, strict: bool):
@@ -21,7 +23,7 @@ def _report(golds, preds, scores=None):
 
 @hookimpl
 def register_metrics(registry):
-    from mtdnn_core.metrics import Metric
+    from mtdnn_core.api import Metric
 
     registry.add("seqeval_f1", Metric("seqeval_f1", _seqeval("f1", False), description="entity F1, conlleval-compatible"),
                  aliases=("SeqEval",))
@@ -80,7 +82,7 @@ def export_head(head, task):
         return None
     from pathlib import Path
 
-    from mtdnn_core.head_export import HeadExport
+    from mtdnn_core.api import HeadExport
     from mtdnn_ner import crf_inference
 
     weights = {k: v.detach().clone() for k, v in head.state_dict().items()}

@@ -5,7 +5,7 @@ IOB2: every chunk starts with ``B-X``. BIOES: ``S-X`` single-token chunks, ``E-X
 """
 from __future__ import annotations
 
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError
 
 SCHEMES = ("iob1", "iob2", "bioes")
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtdnn_core.config import TaskDef
-from mtdnn_core.tasks import Task
+from mtdnn_core.api import Task, TaskDef
 
 NER_TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
 POS_TAGS = ["NNP", "NN", "IN", "CD", "DT", "JJ", "NNS", "VBD", ".", ",", "VB", "VBN", "RB", "CC", "TO", "PRP", ")", "(",

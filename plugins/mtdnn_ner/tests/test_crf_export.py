@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 from mtdnn_core.testing import real_data_dir
 from mtdnn_ner.conll import read_conll
 

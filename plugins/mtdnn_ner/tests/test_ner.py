@@ -6,12 +6,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
-from mtdnn_core.data.features import encode_file
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError, SequenceLabeling, WordStitcher, cli as main, encode_file
 from mtdnn_core.testing import real_data_dir
 from mtdnn_core.testing import make_host
-from mtdnn_core.task_types.sequence_labeling import SequenceLabeling, WordStitcher
 from mtdnn_ner import plugin
 from mtdnn_ner.conll import read_conll
 from mtdnn_ner.crf import CRF, CRFHead

@@ -1,7 +1,7 @@
 """``ner convert`` never writes its TARGET over its SOURCE (under any name)."""
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 
 def test_convert_onto_its_source_is_refused(tmp_path):
