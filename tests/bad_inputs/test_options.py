@@ -64,5 +64,6 @@ def test_unknown_task_and_components(ws):
     ws.fails(ws.train("pair", "--set", "task_overrides={reg: {dropout_p: 0.2}}"), "task_overrides: 'reg' is not one of the run's tasks")
 
 
-def test_unknown_plugin(ws):
-    ws.fails(["train", "--plugin", "glu", "--tasks", "rte"], "no plugin 'glu' is installed; did you mean 'glue'?")
+def test_unknown_plugin(ws, installed_plugin):
+    installed_plugin("nli", "")
+    ws.fails(["train", "--plugin", "nil", "--tasks", "pair"], "no plugin 'nil' is installed; did you mean 'nli'?")
