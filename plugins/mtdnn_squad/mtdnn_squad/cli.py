@@ -45,8 +45,7 @@ def download(versions, target, mirror, checksums):
     Example:
       mtdnn squad download --version 2.0 --target squad_data/
     """
-    from mtdnn_core.output_paths import TRAIN_RUN_MARKERS, check_output
-    from mtdnn_core.api import read_checksums
+    from mtdnn_core.api import TRAIN_RUN_MARKERS, check_output, read_checksums
     from mtdnn_squad.download import download_squad
 
     check_output(target, [("--checksums", checksums)], option="--target", directory=True, foreign=TRAIN_RUN_MARKERS)
@@ -77,8 +76,7 @@ def evaluate(data, predictions, na_prob_file, na_prob_thresh, version, out_file,
     Example:
       mtdnn squad evaluate dev-v2.0.json predictions.json --na-prob-file null_odds.json
     """
-    from mtdnn_core.io import atomic_write_text
-    from mtdnn_core.output_paths import check_output
+    from mtdnn_core.api import atomic_write_text, check_output
     from mtdnn_squad.scoring import score_file
 
     if out_file:
@@ -112,8 +110,7 @@ def threshold(nbest, null_odds, threshold, output):
       mtdnn squad threshold scores/squadv2_dev.epoch2.nbest_predictions.json \\
           scores/squadv2_dev.epoch2.null_odds.json --threshold -1.5
     """
-    from mtdnn_core.io import atomic_write_json
-    from mtdnn_core.output_paths import check_default_output, check_output
+    from mtdnn_core.api import atomic_write_json, check_default_output, check_output
     from mtdnn_squad.outputs import apply_threshold
     from mtdnn_squad.scoring import read_mapping
 

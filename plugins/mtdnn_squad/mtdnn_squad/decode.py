@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mtdnn_core.errors import DataError
-from mtdnn_core.task_types import Decoder
+from mtdnn_core.api import DataError, Decoder
 from mtdnn_squad.settings import SpanSettings
 from mtdnn_squad.windows import NOT_CONTEXT
 

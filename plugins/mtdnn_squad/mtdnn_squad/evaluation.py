@@ -20,7 +20,7 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError
 
 PUNCTUATION = frozenset(string.punctuation)
 ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from mtdnn_core.errors import MtdnnError
-from mtdnn_core.io import atomic_write_bytes
+from mtdnn_core.api import MtdnnError, atomic_write_bytes
 
 TITLES = {
     "pr_exact": "Precision-Recall curve for Exact Match score",

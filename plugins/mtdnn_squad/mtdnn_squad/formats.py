@@ -8,9 +8,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from mtdnn_core.config import TaskDef
-from mtdnn_core.data.formats import DataFormat
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError, DataFormat, TaskDef
 from mtdnn_squad.reader import SquadExample, read_squad
 from mtdnn_squad.settings import span_settings
 from mtdnn_squad.windows import encode_windows

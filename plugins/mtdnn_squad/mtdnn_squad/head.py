@@ -5,7 +5,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from mtdnn_core.model.heads import Head
+from mtdnn_core.api import Head
 from mtdnn_squad.settings import SpanSettings
 
 PADDING_LOGIT = -1e4  # far below any real logit, and finite in fp16 (softmax and KL stay defined)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from mtdnn_core.losses import Loss, weighted_mean
+from mtdnn_core.api import Loss, weighted_mean
 
 
 class SpanCrossEntropy(Loss):

@@ -5,8 +5,7 @@ Metric inputs (from the span task types): golds are each question's gold answer 
 """
 from __future__ import annotations
 
-from mtdnn_core.errors import MtdnnError
-from mtdnn_core.metrics import Metric
+from mtdnn_core.api import Metric, MtdnnError
 from mtdnn_squad.evaluation import evaluate_v1, evaluate_v2
 
 V2_KEYS = {  # metric suffix -> key of the official 2.0 result

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mtdnn_core.io import atomic_write_json
+from mtdnn_core.api import atomic_write_json
 
 
 def write_squad_predictions(output: dict, prefix: Path) -> list[Path]:
@@ -31,7 +31,7 @@ def apply_threshold(nbest: dict[str, list[dict]], null_odds: dict[str, float], t
     """Question id -> answer: the best non-empty n-best text, or "" where the null odds exceed
     ``threshold`` (or no span was found). A candidate that is not an object with a ``text``
     string is an error naming it: skipping it would change the answer silently."""
-    from mtdnn_core.errors import DataError
+    from mtdnn_core.api import DataError
 
     missing = [uid for uid in nbest if uid not in null_odds]
     if missing:

@@ -1,7 +1,9 @@
 """The SQuAD plugin's hook implementations."""
 from __future__ import annotations
 
-from mtdnn_core import hookimpl
+from mtdnn_core.api import hookimpl
+
+MTDNN_API = ">=1.0,<2"  # the mtdnn plugin API this plugin is written for (mtdnn_core.api)
 
 
 @hookimpl
@@ -77,7 +79,7 @@ def export_head(head, task):
         return None
     from pathlib import Path
 
-    from mtdnn_core.head_export import HeadExport
+    from mtdnn_core.api import HeadExport
     from mtdnn_squad import span_inference
     from mtdnn_squad.settings import span_settings
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.data.formats import Example
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError, Example
 
 
 @dataclass

@@ -5,7 +5,7 @@ import json
 import math
 from pathlib import Path
 
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError
 from mtdnn_squad.evaluation import evaluate_v1, evaluate_v2, precision_recall_curves
 from mtdnn_squad.reader import load_json, read_squad
 

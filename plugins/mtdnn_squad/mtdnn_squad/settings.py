@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mtdnn_core.errors import ConfigError
+from mtdnn_core.api import ConfigError
 
 
 class SpanSettings(BaseModel):

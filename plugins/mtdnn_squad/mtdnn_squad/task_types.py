@@ -4,9 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from mtdnn_core.data.batching import pad_text
-from mtdnn_core.errors import DataError
-from mtdnn_core.task_types import TaskType
+from mtdnn_core.api import DataError, TaskType, pad_text
 from mtdnn_squad.decode import SpanDecoder, check_windowing
 from mtdnn_squad.settings import span_settings
 

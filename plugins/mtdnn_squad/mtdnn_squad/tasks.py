@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtdnn_core.config import TaskDef
-from mtdnn_core.errors import DataError
-from mtdnn_core.tasks import Task
+from mtdnn_core.api import DataError, Task, TaskDef
 
 SPLITS = ("train", "dev", "test")
 MAX_SEQ_LEN = 384

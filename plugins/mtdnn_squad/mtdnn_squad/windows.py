@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError
 from mtdnn_squad.reader import Answer, SquadExample
 from mtdnn_squad.settings import SpanSettings
 

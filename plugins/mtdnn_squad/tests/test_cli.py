@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
-from mtdnn_core.config import complete_task_def, parse_task_defs
+from mtdnn_core.api import cli as main, complete_task_def, parse_task_defs
 from mtdnn_core.testing import real_data_dir
 from mtdnn_core.testing import make_host
 from mtdnn_squad import plugin

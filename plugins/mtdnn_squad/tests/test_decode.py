@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mtdnn_core.config import TaskDef
+from mtdnn_core.api import TaskDef
 from mtdnn_squad.decode import SpanDecoder, best_spans
 from mtdnn_squad.head import PADDING_LOGIT, SpanHead
 from mtdnn_squad.loss import SpanCrossEntropy
@@ -98,7 +98,7 @@ def test_head_padding_does_not_change_the_loss():
 def test_a_new_threshold_applies_both_ways_from_the_nbest_and_null_odds_files(tmp_path):
     from click.testing import CliRunner
 
-    from mtdnn_core.cli import main
+    from mtdnn_core.api import cli as main
 
     nbest = {"a": [{"text": "", "probability": 0.6}, {"text": "Paris", "probability": 0.4}],
              "b": [{"text": "Rome", "probability": 0.7}, {"text": "", "probability": 0.3}],

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 from mtdnn_squad.download import SHA256
 
 

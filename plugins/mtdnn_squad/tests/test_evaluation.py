@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from mtdnn_core.config import check_task_defs, parse_task_defs
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError, check_task_defs, parse_task_defs
 from mtdnn_core.testing import make_host
 from mtdnn_squad import plugin
 from mtdnn_squad.evaluation import evaluate_v1, evaluate_v2, exact_match, f1_v1, f1_v2, normalize_answer

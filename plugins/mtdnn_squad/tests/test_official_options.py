@@ -5,7 +5,7 @@ import json
 
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 CONTEXT = "The Normans gave their name to Normandy, a region in France."
 
@@ -123,8 +123,7 @@ def test_threshold_command_refuses_malformed_candidates_and_non_finite_numbers(t
 
 
 def test_a_non_finite_null_threshold_in_a_task_definition_is_refused():
-    from mtdnn_core.config import check_task_defs, parse_task_defs
-    from mtdnn_core.plugins import PluginHost
+    from mtdnn_core.api import PluginHost, check_task_defs, parse_task_defs
 
     registries = PluginHost(["squad"]).registries
     for literal in (".nan", ".inf", "-.inf"):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 DATA = {"version": "v2.0", "data": [{"title": "t", "paragraphs": [{"context": "John ran home.", "qas": [
     {"id": "q1", "question": "Who ran?", "answers": [{"text": "John", "answer_start": 0}], "is_impossible": False},

@@ -3,8 +3,7 @@ import json
 
 import pytest
 
-from mtdnn_core.config import TaskDef
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError, TaskDef
 from mtdnn_squad.formats import SquadJson
 from mtdnn_squad.reader import read_squad
 from mtdnn_squad.task_types import Span, SpanV2

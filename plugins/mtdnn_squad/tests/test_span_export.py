@@ -6,7 +6,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from mtdnn_core.cli import main
+from mtdnn_core.api import cli as main
 
 
 def run(*args):

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 import pytest
 
-from mtdnn_core.errors import DataError
+from mtdnn_core.api import DataError
 from mtdnn_squad.decode import SpanDecoder
 from mtdnn_squad.reader import Answer, SquadExample
 from mtdnn_squad.settings import SpanSettings
@@ -91,7 +91,7 @@ def test_a_stride_that_leaves_no_room_is_a_clear_error(tiny_tokenizer):
 
 
 def test_features_windowed_otherwise_are_refused_not_silently_used(tiny_tokenizer):
-    from mtdnn_core.config import TaskDef
+    from mtdnn_core.api import TaskDef
     from mtdnn_squad.head import SpanHead
     from mtdnn_squad.loss import SpanCrossEntropy
     from mtdnn_squad.task_types import Span
