@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PROBE = ("import sys\nfrom mtdnn_core.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+PROBE = ("import sys\nfrom mtdnn_core.api import cli as main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
          "print('torch imported:', 'torch' in sys.modules, file=sys.stderr)\n")
 
 

@@ -62,7 +62,7 @@ def roundtrip(threads: int) -> dict:
     from mtdnn_convert.bert_names import encoder_variables, mlm_variables, nsp_variables
     from mtdnn_convert.tf_bert import convert_tf_bert
     from mtdnn_convert.tf_bundle import write_bundle
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
 
     torch.set_num_threads(threads)
     google = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
@@ -202,7 +202,7 @@ def extract(lines: int = 512, compare: int = 128) -> dict:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
 
     sentences = [a for a, _, _ in glue_rows("SST-2", "dev", (0, -1, 1), lines)]
     result = {"encoder": "all-minilm-l6-v2", "input": f"first {len(sentences)} SST-2 dev sentences",

@@ -34,10 +34,7 @@ def sync(device: torch.device) -> None:
 
 
 def time_mtdnn(args, encoder: str, tmp: Path) -> tuple[dict, list[dict]]:
-    from mtdnn_core.config import TrainConfig
-    from mtdnn_core.data.batching import move_to
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import PluginHost, TrainConfig, Trainer, move_to
 
     config = TrainConfig(
         tasks=TASKS, encoder=encoder, data_dir=str(SHARED), output_dir=str(tmp / "run"), plugins=["glue"],
@@ -86,7 +83,7 @@ def time_hf(args, encoder: str, rows: list[dict], tmp: Path) -> dict:
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
                               TrainerCallback, TrainingArguments)
 
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
 
     path = packaged_minilm_path() if encoder == "all-minilm-l6-v2" else encoder
     tokenizer = AutoTokenizer.from_pretrained(path)

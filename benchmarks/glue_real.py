@@ -27,9 +27,7 @@ HF_NAMES = {"rte": "RTE", "mrpc": "MRPC", "stsb": "STS-B"}
 
 
 def run_mtdnn(tasks, args, seed, out_dir):
-    from mtdnn_core.config import TrainConfig
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import PluginHost, TrainConfig, Trainer
 
     config = TrainConfig(
         tasks=list(tasks), encoder=args.encoder, data_dir=args.data_dir, output_dir=str(out_dir), plugins=["glue"],
@@ -53,10 +51,7 @@ def run_hf(task, args, seed, out_dir):
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
                               TrainingArguments)
 
-    from mtdnn_core.data.formats import PremiseAndOneHypothesis
-    from mtdnn_core.metrics import BUILTIN_METRICS
-    from mtdnn_core.model.encoder import packaged_minilm_path
-    from mtdnn_core.plugins import PluginHost
+    from mtdnn_core.api import BUILTIN_METRICS, PluginHost, PremiseAndOneHypothesis, packaged_minilm_path
     from mtdnn_glue.convert import convert_task
 
     definition = PluginHost(["glue"]).registries.tasks.get(task).factory.definition

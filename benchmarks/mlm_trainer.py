@@ -44,7 +44,7 @@ def main():
     args = parser.parse_args()
     import torch
 
-    from mtdnn_core.plot import plot_runs
+    from mtdnn_core.api import plot_runs
     from mtdnn_alum.pretrain import continue_pretraining
 
     torch.set_num_threads(args.threads)

@@ -24,9 +24,7 @@ SHARED = real_data_dir()
 
 
 def run_mtdnn(tasks, args, out, data_dirs):
-    from mtdnn_core.config import TrainConfig
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import PluginHost, TrainConfig, Trainer
 
     config = TrainConfig(tasks=tasks, encoder=args.encoder, task_data_dirs={t: data_dirs[t] for t in tasks}, output_dir=str(out),
                          plugins=["ner", "glue"], epochs=args.epochs, batch_size=32, eval_batch_size=128, max_seq_len=128,
@@ -45,7 +43,7 @@ def run_hf(args, out):
     from transformers import (AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification, Trainer,
                               TrainingArguments)
 
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
     from mtdnn_ner.entities import report
     from mtdnn_ner.formats import ConllColumn
     from mtdnn_ner.tasks import definitions

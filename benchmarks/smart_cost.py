@@ -33,9 +33,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from mtdnn_core.config import TrainConfig
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import PluginHost, TrainConfig, Trainer
 
     tmp = Path(tempfile.mkdtemp())
 

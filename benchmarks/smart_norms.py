@@ -35,11 +35,14 @@ def main():
     args = parser.parse_args()
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
-    from mtdnn_core.config import TaskDef
-    from mtdnn_core.model.encoder import load_hf_encoder, packaged_minilm_path
-    from mtdnn_core.model.heads import PoolerHead
-    from mtdnn_core.model.multitask import MultiTaskModel
-    from mtdnn_core.plugins import PluginHost
+    from mtdnn_core.api import (
+        MultiTaskModel,
+        PluginHost,
+        PoolerHead,
+        TaskDef,
+        load_hf_encoder,
+        packaged_minilm_path,
+    )
 
     started = time.perf_counter()
     registries = PluginHost(["alum"]).registries

@@ -54,11 +54,14 @@ def encoder_grad_norm(model, value):
 
 
 def measure_classification(args):
-    from mtdnn_core.config import TaskDef
-    from mtdnn_core.model.encoder import load_hf_encoder, packaged_minilm_path
-    from mtdnn_core.model.heads import PoolerHead
-    from mtdnn_core.model.multitask import MultiTaskModel
-    from mtdnn_core.plugins import PluginHost
+    from mtdnn_core.api import (
+        MultiTaskModel,
+        PluginHost,
+        PoolerHead,
+        TaskDef,
+        load_hf_encoder,
+        packaged_minilm_path,
+    )
 
     registries = PluginHost(["alum"]).registries
     torch.manual_seed(0)
@@ -116,10 +119,8 @@ def measure_classification(args):
 def measure_mlm(args, work: Path):
     """ALUM's term on one masked batch of the corpus, built as ``mtdnn alum pretrain`` builds it
     (the ``mlm`` task through the trainer, MiniLM given a new masked-LM head)."""
-    from mtdnn_core.config import build_train_config
-    from mtdnn_core.plugins import PluginHost
+    from mtdnn_core.api import PluginHost, Trainer, build_train_config
     from mtdnn_alum.pretrain import TASK, _corpus_dir
-    from mtdnn_core.training.trainer import Trainer
     from mtdnn_alum.regularizers import SMART
 
     torch.manual_seed(0)

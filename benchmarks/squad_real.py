@@ -81,9 +81,7 @@ def run_joint(data_dir: Path, args, out_dir: Path):
 
 
 def run_mtdnn(data_dir: Path, args, out_dir: Path, joint: bool = False):
-    from mtdnn_core.config import TrainConfig
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import PluginHost, TrainConfig, Trainer
 
     overrides = {"squadv2": {"max_seq_len": MAX_LEN,
                              "head_config": {"doc_stride": STRIDE, "max_query_length": MAX_QUERY, "dropout": 0.0}}}
@@ -164,7 +162,7 @@ def run_hf(data_dir: Path, args, out_dir: Path):
     import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
 
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
     from mtdnn_squad.decode import SpanDecoder
     from mtdnn_squad.evaluation import evaluate_v2
     from mtdnn_squad.reader import read_squad

@@ -38,7 +38,7 @@ def bert_base_config_dir(tmp: Path) -> str:
     """A BERT-base architecture (random weights) with the packaged tokenizer: no download."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
 
     BertModel(BertConfig()).save_pretrained(tmp)
     AutoTokenizer.from_pretrained(packaged_minilm_path()).save_pretrained(tmp)
@@ -95,10 +95,7 @@ def measure(args, encoder: str, batch_size: int, variant: str, tmp: Path) -> dic
     if variant not in ("eager", "compile", "unfused"):
         raise SystemExit(f"--variants: unknown '{variant}' (eager, compile, unfused)")
 
-    from mtdnn_core.config import TrainConfig
-    from mtdnn_core.data.batching import move_to
-    from mtdnn_core.plugins import PluginHost
-    from mtdnn_core.training.trainer import Trainer
+    from mtdnn_core.api import PluginHost, TrainConfig, Trainer, move_to
 
     n_batches = args.steps
     config = TrainConfig(
@@ -219,7 +216,7 @@ def time_hf_trainer(encoder: str, features: list[dict], batches: list[list[int]]
     from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer, TrainerCallback,
                               TrainingArguments)
 
-    from mtdnn_core.model.encoder import packaged_minilm_path
+    from mtdnn_core.api import packaged_minilm_path
 
     path = packaged_minilm_path() if encoder == "all-minilm-l6-v2" else encoder
     rows = [{"input_ids": features[i]["input_ids"], "token_type_ids": features[i]["token_type_ids"],
