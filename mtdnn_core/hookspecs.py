@@ -112,6 +112,9 @@ def register_data_formats(registry: Registry[DataFormat]) -> None:
 def register_tasks(registry: Registry[Task]) -> None:
     """Add task definitions: :class:`mtdnn_core.tasks.Task` (a ``TaskDef`` plus, optionally, a
     function that finds or prepares its canonical files in a data directory). Added in 1.0.
+
+    The function is called as ``locate(definition, data_dir, work_dir)`` with the run's
+    definition of the task (since 1.4; ``locate(data_dir, work_dir)`` still works).
     """
 
 

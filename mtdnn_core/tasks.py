@@ -26,7 +26,8 @@ def canonical_files(task: TaskDef, data_dir: Path) -> dict[str, Path]:
 
 @dataclass(frozen=True)
 class Task:
-    """A :class:`TaskDef` plus an optional ``locate`` that finds (or converts) its files.
+    """A :class:`TaskDef` plus an optional ``locate`` that finds (or converts) its files; it
+    receives the run's definition (see :data:`Locator`), so it needs no table of its tasks.
 
     Without ``locate`` the task reads canonical files named as in :func:`canonical_files`.
     """
