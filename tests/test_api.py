@@ -161,3 +161,10 @@ def test_every_first_party_plugin_states_a_range_that_includes_this_api():
                   and any(getattr(t, "id", "") == "MTDNN_API" for t in n.targets)]
         assert stated, f"{path.relative_to(ROOT)} states no MTDNN_API"
         assert api.API_VERSION in SpecifierSet(stated[0]), f"{path.relative_to(ROOT)}: {stated[0]}"
+
+
+def test_the_reference_lists_every_name_of_the_api_and_no_other():
+    text = (ROOT / "docs" / "api.md").read_text()
+    reference = text[text.index("## Reference"):]
+    listed = [line.split("`")[1] for line in reference.splitlines() if line.startswith("- `")]
+    assert sorted(listed) == sorted(api.__all__)
