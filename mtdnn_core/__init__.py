@@ -1,6 +1,8 @@
 """mtdnn: multi-task learning for natural language understanding, built from plugins.
 
-Plugin authors import :data:`hookimpl` from here; everything else is found through registries.
+Plugin authors import what they use from :mod:`mtdnn_core.api` (``from mtdnn_core.api import
+hookimpl, Head``), the declared, versioned plugin API; ``hookimpl`` here is kept for plugins
+written before it.
 """
 from mtdnn_core.hookspecs import SPEC_VERSION, hookimpl
 

@@ -108,7 +108,7 @@ def interrupt_at(step: int):
     plugin = types.ModuleType("interrupter")
 
     def on_step_end(state):
-        if state["step"] == step:
+        if state.step == step:
             raise Interrupt
 
     plugin.on_step_end = hookimpl(on_step_end)
