@@ -104,6 +104,7 @@ def test_fused_and_plain_adamw_train_alike(tiny_train_config, glue_dir, tmp_path
         torch.testing.assert_close(weights[0][key], weights[1][key], rtol=1e-4, atol=1e-5, msg=key)
 
 
+@pytest.mark.slow  # torch.compile of the encoder: about 20 s
 def test_compiled_encoder_trains_like_the_eager_one(tiny_train_config, glue_dir, tmp_path):
     """--compile (torch.compile of the encoder, in place) on the CPU: the same losses and weights
     as eager within float tolerance, over batches of different lengths; checkpoints keep the

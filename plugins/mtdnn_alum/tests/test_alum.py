@@ -153,6 +153,7 @@ def test_bregman_term_pulls_towards_the_teacher():
     assert max(moved) > 0  # the EMA teacher follows the student
 
 
+@pytest.mark.slow  # about 30 s
 @pytest.mark.real_data("glue")
 def test_smart_finetune_end_to_end_on_real_rte(tmp_path):
     result = CliRunner().invoke(main, [

@@ -175,6 +175,7 @@ def test_partial_download_resumes_with_a_range_request(server, tmp_path, file_se
     assert file_server.requests[-1] == ("/big.bin", "bytes=1000-")
 
 
+@pytest.mark.slow  # about 20 s
 @pytest.mark.real_data("glue")
 def test_recipe_end_to_end_on_real_rows(tmp_path):
     out = tmp_path / "recipe"
