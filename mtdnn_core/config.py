@@ -323,9 +323,11 @@ def _undeclared_key(key: str, fields: Any, parsing: bool = False) -> str:
             return "unknown key"
         near = difflib.get_close_matches(key, core, n=1, cutoff=NEAR_MISS)
         return f"unknown key; did you mean '{near[0]}'?" if near else ""
-    message = f"unknown key{did_you_mean(key, [*core, *fields.names()])}"
-    hint = fields.missing_hint(key) if fields.missing_hint else ""
-    if hint.startswith("provided by"):
+    suggestion = did_you_mean(key, [*core, *fields.names(), *ORIGINAL_NAMES["task definition key"]])
+    message = f"unknown key{suggestion}"
+    meant = suggestion.split("'")[1] if suggestion else key
+    hint = fields.missing_hint(meant) if fields.missing_hint and meant not in fields and meant not in core else ""
+    if hint.startswith("provided by"):  # a key of a plugin that is installed but not loaded
         message += f" ({hint})"
     return message
 

@@ -226,3 +226,15 @@ def test_kd_loss_is_a_declared_key_of_task_definitions_checked_against_the_losse
     assert problem.startswith("t.kd_loss: no loss 'kll'; did you mean 'kl'?")
     defs = parse_task_defs(text.format("kl") + "s:\n  data_format: PremiseOnly\n  task_type: Regression\n")
     assert KD_LOSS.value(defs["t"]) == "kl" and KD_LOSS.value(defs["s"]) == "mse"
+
+
+def test_a_misspelt_kd_loss_without_the_plugin_loaded_names_the_plugin_that_declares_it():
+    from mtdnn_core.api import check_task_defs, parse_task_defs
+    from mtdnn_core.testing import make_host
+
+    defs = parse_task_defs("t:\n  data_format: PremiseOnly\n  task_type: Classification\n  labels: [a, b]\n  kd_los: kl\n")
+    assert check_task_defs(defs, make_host().registries) == [
+        "t.kd_los: unknown key; did you mean 'kd_loss'? (provided by plugin kd: add --plugin kd)"]
+    # the original toolkit's key itself loads without the plugin (and is unused)
+    defs = parse_task_defs("t:\n  data_format: PremiseOnly\n  task_type: Classification\n  labels: [a, b]\n  kd_loss: kl\n")
+    assert check_task_defs(defs, make_host().registries) == []
