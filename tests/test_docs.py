@@ -48,3 +48,38 @@ def test_every_example_plugin_is_a_tested_package_that_scripts_install_installs(
         assert (example / "README.md").is_file() and list((example / "tests").glob("test_*.py")), example.name
         assert f"-e examples/{example.name}" in install, example.name
         assert f"examples/{example.name}" in readme, example.name
+
+
+def guide_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_guide_code_runs_as_shown(mtdnn_host):
+    """Every Python block of the guide runs (with the API's names at hand, as a plugin module
+    imports them); the head, the sampler and the optimizer it shows then register and work."""
+    import types
+
+    import numpy as np
+    import torch
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from mtdnn_core import api
+
+    plugin = types.ModuleType("guide_plugin")
+    plugin.__dict__.update({name: getattr(api, name) for name in api.__all__})
+    plugin.__dict__.update(torch=torch, np=np, BaseModel=BaseModel, ConfigDict=ConfigDict, Field=Field)
+    blocks = guide_blocks()
+    assert len(blocks) >= 8
+    for block in blocks:
+        exec(compile(block, "docs/plugins.md", "exec"), plugin.__dict__)
+    host = mtdnn_host(plugin)
+    task = api.TaskDef(name="t", task_type="classification", data_format="PremiseOnly", labels=["a", "b", "c"])
+    head = host.registries.heads.build("mean_pool", {"dropout": 0.0}, hidden_size=4, task=task)
+    assert head(torch.zeros(2, 5, 4), {"attention_mask": torch.ones(2, 5)}).shape == (2, 3)
+    sampler = host.registries.samplers.build("round_robin", {}, lengths=[[5] * 4, [5] * 2], batch_size=2, seed=1)
+    schedule = sampler.schedule(0)
+    assert [task for task, _ in schedule] == [0, 1, 0]  # two batches of the first task, one of the second
+    assert sorted(i for task, rows in schedule if task == 0 for i in rows) == [0, 1, 2, 3]
+    optimizer = host.registries.optimizers.build("nadam", {"betas": [0.9, 0.99]}, params=[torch.nn.Parameter(torch.ones(1))],
+                                                 lr=0.1)
+    assert isinstance(optimizer, torch.optim.NAdam) and optimizer.defaults["betas"] == (0.9, 0.99)
