@@ -22,8 +22,8 @@ STEPS = []
 
 @hookimpl
 def on_step_end(state):
-    STEPS.append(state["step"])
-    if str(state["step"]) == os.environ.get("STOP_AFTER_UPDATE"):
+    STEPS.append(state.step)
+    if str(state.step) == os.environ.get("STOP_AFTER_UPDATE"):
         raise Interrupt
 """
 
