@@ -3,8 +3,9 @@
 A plugin is a module (or object) with functions decorated by :data:`mtdnn_core.hookimpl`,
 named after the specs below. Implementations may accept fewer arguments than a spec offers,
 so new arguments can be added to a spec without breaking existing plugins. ``SPEC_VERSION``
-is bumped (minor) when a hook or argument is added and (major) when one is removed; a plugin
-can pin against it.
+is bumped (minor) when a hook or argument is added and (major) when one is removed. The hooks
+are part of the plugin API: a plugin states the API range it needs (``MTDNN_API``) against
+``mtdnn_core.api.API_VERSION``, which follows every such change.
 
 Registration hooks are called once per plugin host, in collect-all mode: each plugin adds
 entries to the typed registry it receives (``registry.add(name, factory, config=Model)``).

@@ -168,3 +168,17 @@ def test_the_reference_lists_every_name_of_the_api_and_no_other():
     reference = text[text.index("## Reference"):]
     listed = [line.split("`")[1] for line in reference.splitlines() if line.startswith("- `")]
     assert sorted(listed) == sorted(api.__all__)
+
+
+def test_the_earlier_locations_still_work_and_are_the_same_objects():
+    """Code written before the API keeps working: the CLI's underscored helpers and the
+    package's ``hookimpl`` are the public ones."""
+    import mtdnn_core
+    from mtdnn_core import cli as old
+
+    assert mtdnn_core.hookimpl is api.hookimpl
+    assert (old._parse_sets, old._split_data_dirs, old._train_config, old._train_options, old._print_summary) == (
+        api.parse_sets, api.split_data_dirs, api.config_from_options, api.train_options, api.print_summary)
+    assert old.plugin_option is api.plugin_option and old.strict_option is api.strict_option
+    assert api.parse_sets(("lr=0.001", "sampler_config={temperature: 3}")) == {"lr": 0.001, "sampler_config": {"temperature": 3}}
+    assert api.split_data_dirs(("glue_data", "rte=other/RTE")) == {"data_dir": "glue_data", "task_data_dirs": {"rte": "other/RTE"}}
