@@ -324,17 +324,50 @@ def prepro(plugins, strict_plugins, task_defs, tasks, data_dir, encoder, max_seq
     click.echo(f"features cached in {cache_dir}")
 
 
-@main.command()
+@main.command(cls=TrainCommand)
 @plugin_option
 @strict_option
-@click.argument("files", nargs=-1, required=True, type=click.Path())
-def validate(plugins, strict_plugins, files):
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Plan the run of this YAML training config (with the options given) as mtdnn train would.")
+@click.option("--task-def", "task_defs", multiple=True, type=click.Path(dir_okay=False), help="Task-definition YAML (repeatable).")
+@click.option("--data-dir", "data_dirs", multiple=True, metavar="[TASK=]DIR", help="As for mtdnn train.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="As for mtdnn train.")
+@click.argument("files", nargs=-1, type=click.Path())
+def validate(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, files, **options):
     """Check task-definition or training-config YAML files; report every problem at once.
 
+    With --config and/or mtdnn train's options, plan the run as mtdnn train does (tasks, data
+    files, components, metric_for_best) without loading a model: what it refuses, train refuses.
+
     \b
-    Example:
+    Examples:
       mtdnn validate --plugin glue my_tasks.yml run.yml
+      mtdnn validate --config run.yml --data-dir glue_data --epochs 3
     """
+    given = {k: v for k, v in options.items() if v is not None}
+    if config_file or given or data_dirs or sets or not files:
+        if not (config_file or given.get("tasks") or given.get("resume")):
+            raise click.UsageError("give FILES to check, or --config RUN.yml / mtdnn train's options (--tasks...) "
+                                   "to plan a run")
+        _plan_command_line(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, options)
+        if not files:
+            return
+    _validate_files(plugins, strict_plugins, files)
+
+
+def _plan_command_line(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, options) -> None:
+    """Plan the run that ``mtdnn train`` with these arguments would start; report its tasks."""
+    from mtdnn_core.training.plan import plan_run
+
+    options = {**options, **_split_data_dirs(data_dirs)}
+    config = _train_config(config_file, plugins, task_defs, sets, options)
+    plan = plan_run(config, _host(tuple(config.plugins), strict_plugins))
+    scored = sorted(f"{task}_{split}" for task, splits in plan.files.items() for split in splits if split != "train")
+    click.echo(f"ok: {config_file or 'the command line'}: tasks {', '.join(plan.tasks)}; "
+               f"scores {', '.join(scored) or 'nothing'}")
+
+
+def _validate_files(plugins, strict_plugins, files) -> None:
     import yaml
 
     from mtdnn_core.config import (check_task_defs, load_train_config, parse_task_defs_partially, task_def_lines,
@@ -379,29 +412,18 @@ def validate(plugins, strict_plugins, files):
 
 
 def _check_train_config(config, plugins, strict, source: str) -> list[str]:
-    """Names in a training config that no loaded plugin provides (tasks, components)."""
-    from mtdnn_core.training.setup import resolve_tasks
+    """What planning the config's run would refuse (its data files aside: a config file is
+    often given its --data-dir on the command line)."""
+    from mtdnn_core.training.plan import plan_run
 
     host = _host(tuple(dict.fromkeys([*config.plugins, *plugins])), strict)
-    problems = []
-    for key, registry in (("optimizer", host.registries.optimizers), ("scheduler", host.registries.schedulers),
-                          ("sampler", host.registries.samplers), ("encoder", None)):
-        value = getattr(config, key)
-        if registry is not None and value not in registry:
-            try:
-                registry.get(value)
-            except KeyError as exc:
-                problems.append(f"{source}: {key}: {exc}")
-    for reg in config.regularizers:
-        try:
-            host.registries.regularizers.validate_config(reg.name, reg.params)
-        except (KeyError, ConfigError) as exc:
-            problems.append(f"{source}: regularizers: {exc}")
     try:
-        resolve_tasks(config, host)
+        plan_run(config, host, data=False)
     except ConfigError as exc:
-        problems.extend(f"{source}: {p}" for p in exc.problems)
-    return problems
+        return [f"{source}: {p}" for p in exc.problems]
+    except MtdnnError as exc:
+        return [f"{source}: {exc}"]
+    return []
 
 
 @main.command()

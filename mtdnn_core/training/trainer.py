@@ -39,17 +39,15 @@ from mtdnn_core.training import run_dir
 from mtdnn_core.training.distributed import Distributed
 from mtdnn_core.training.ema import EMA_FILE, WeightAverage
 from mtdnn_core.training.evaluate import compute_metrics, predict, readable_predictions
-from mtdnn_core.training.selection import BestTracker, Criterion, write_best
+from mtdnn_core.training.plan import RunPlan, plan_run
+from mtdnn_core.training.selection import write_best
 from mtdnn_core.training.tally import StepTally
 from mtdnn_core.training.setup import (
     build_encoder,
     check_lengths,
     build_model,
-    find_task_files,
     load_datasets,
     plugin_versions,
-    resolve_tasks,
-    task_data_dirs,
 )
 
 LOGGER = logging.getLogger("mtdnn.train")
@@ -82,42 +80,28 @@ def pick_device(name: str) -> torch.device:
 class Trainer:
     """Builds a run from a :class:`TrainConfig` and trains it."""
 
-    def __init__(self, config: TrainConfig, host: PluginHost | None = None, progress: bool = True):
-        self.config = config
-        self.host = host or PluginHost(config.plugins)
+    def __init__(self, config: TrainConfig | RunPlan, host: PluginHost | None = None, progress: bool = True):
+        """``Trainer(config, host)`` plans the run first (:func:`plan_run`); ``Trainer(plan)``
+        (or :meth:`from_plan`) builds a plan made before."""
         self.dist = Distributed()  # one process, or one rank of a torchrun launch
+        if isinstance(config, RunPlan):
+            plan = config
+        else:  # everything cheap is checked before the encoder is loaded
+            plan = plan_run(config, host or PluginHost(config.plugins), distributed=self.dist.enabled)
+        config = plan.config
+        self.plan, self.config, self.host = plan, config, plan.host
         self.progress = progress and self.dist.is_main
         if not self.dist.is_main:
             logging.getLogger("mtdnn").setLevel(logging.WARNING)  # rank 0 speaks for the run
         self.output_dir = Path(config.output_dir)
         self.registries = self.host.registries
-        # everything cheap is checked before the encoder is loaded
-        self.tasks = resolve_tasks(config, self.host)
-        self.defs = {name: task.definition for name, task in self.tasks.items()}
-        self.files = find_task_files(self.tasks, task_data_dirs(config, self.host), self.output_dir / "data",
-                                     need_train=config.epochs > 0)
-        self.sampler_config = self.registries.samplers.validate_config(config.sampler, config.sampler_config)
-        self.registries.optimizers.validate_config(config.optimizer, config.optimizer_config)
-        self.registries.schedulers.validate_config(config.scheduler, config.scheduler_config)
-        for reg in config.regularizers:
-            self.registries.regularizers.validate_config(reg.name, reg.params)
-        metrics = self.registries.metrics
-        self.first_metrics = {n: metrics.get(d.metric_meta[0]).factory.name for n, d in self.defs.items() if d.metric_meta}
-        directions = {e.factory.name: e.factory.higher_is_better for e in metrics}
-        computes = {f"{task}_{split}": [metrics.get(m).factory.name for m in self.defs[task].metric_meta]
-                    for task, splits in self.files.items() for split in splits if split != "train"}
-        self.tracker = (BestTracker(Criterion.parse(config.metric_for_best, self.first_metrics, directions, computes),
-                                    config.early_stopping)
-                        if config.metric_for_best else None)
-        self.eval_line = EvaluationLine(self.first_metrics, directions)
+        self.tasks, self.defs, self.files = plan.tasks, plan.defs, plan.files
+        self.sampler_config = plan.sampler_config
+        self.first_metrics = plan.first_metrics
+        self.tracker = plan.tracker()
+        self.eval_line = EvaluationLine(self.first_metrics, plan.directions)
         self.reporters = (build_reporters(config.report_to, self.registries.reporters,
                                           RunInfo(self.output_dir, config, dict(self.defs))) if self.dist.is_main else [])
-        if config.compile and config.regularizers:
-            raise MtdnnError("--compile with regularizers: their perturbations hook into the encoder, which a compiled "
-                             "encoder would recompile for; train regularized runs without --compile")
-        if self.dist.enabled and config.regularizers:
-            raise MtdnnError("regularizers run extra forward passes outside the data-parallel model; train them in one "
-                             "process (not under torchrun) for now")
         if config.num_threads:
             torch.set_num_threads(config.num_threads)
         self.device = self.dist.device(pick_device(config.device))
@@ -185,6 +169,11 @@ class Trainer:
         self._write_predictions = self.host.has_observers("write_predictions")
         self._terms: dict[str, list] = {}  # regularizer terms since the last log record (detached)
         self.num_workers = config.num_workers if config.num_workers is not None else (2 if self.device.type == "cuda" else 0)
+
+    @classmethod
+    def from_plan(cls, plan: RunPlan, progress: bool = True) -> "Trainer":
+        """The trainer of a run planned with :func:`plan_run`."""
+        return cls(plan, progress=progress)
 
     # -- helpers -------------------------------------------------------------------------
     @staticmethod

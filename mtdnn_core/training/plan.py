@@ -1,0 +1,130 @@
+"""A run's plan: everything about a training run that can be decided without a model.
+
+:func:`plan_run` resolves the tasks, finds their data files, validates every component's
+config and the run-mode constraints, and parses ``metric_for_best``. It loads no encoder and
+tokenizes nothing, so ``mtdnn validate`` builds the same plan as ``mtdnn train`` and refuses
+exactly what training would refuse, in seconds. Problems of independent parts are reported
+together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from mtdnn_core.config import TaskDef, TrainConfig
+from mtdnn_core.errors import ConfigError, MtdnnError, UnknownNameError
+from mtdnn_core.plugins import PluginHost
+from mtdnn_core.tasks import Task
+from mtdnn_core.training.distributed import Distributed
+from mtdnn_core.training.selection import BestTracker, Criterion
+from mtdnn_core.training.setup import find_task_files, resolve_tasks, task_data_dirs
+
+
+@dataclass
+class RunPlan:
+    """What a run trains and scores, and with which validated component configs."""
+
+    config: TrainConfig
+    host: PluginHost
+    tasks: dict[str, Task]
+    files: dict[str, dict[str, Path]]  # task -> {split: file}
+    sampler_config: Any
+    first_metrics: dict[str, str]  # task -> the name of its first metric
+    directions: dict[str, bool]  # metric name -> higher is better
+    criterion: Criterion | None = None  # from metric_for_best
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def defs(self) -> dict[str, TaskDef]:
+        return {name: task.definition for name, task in self.tasks.items()}
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.config.output_dir)
+
+    def tracker(self) -> BestTracker | None:
+        """A fresh best-checkpoint tracker (``metric_for_best``), or None without one."""
+        return BestTracker(self.criterion, self.config.early_stopping) if self.criterion else None
+
+
+def plan_run(config: TrainConfig, host: PluginHost, distributed: bool | None = None, data: bool = True) -> RunPlan:
+    """The plan of training ``config`` with the plugins of ``host``; ``data=False`` skips looking
+    for data files (a config checked on its own, without its ``--data-dir``). Raises the single
+    problem found as it is, or a :class:`ConfigError` listing them all. ``distributed`` defaults
+    to whether this process is one of a ``torchrun`` launch."""
+    if distributed is None:
+        distributed = Distributed().enabled
+    errors: list[MtdnnError] = []
+
+    def attempt(check: Callable[[], Any]) -> Any:
+        try:
+            return check()
+        except MtdnnError as exc:
+            errors.append(exc)
+            return None
+
+    registries = host.registries
+    tasks = attempt(lambda: resolve_tasks(config, host))
+    files: dict[str, dict[str, Path]] = {}
+    if tasks is not None and data:
+        files = attempt(lambda: find_task_files(tasks, task_data_dirs(config, host), Path(config.output_dir) / "data",
+                                                need_train=config.epochs > 0)) or {}
+    sampler_config = attempt(lambda: _component("sampler", registries.samplers, config.sampler, config.sampler_config))
+    attempt(lambda: _component("optimizer", registries.optimizers, config.optimizer, config.optimizer_config))
+    attempt(lambda: _component("scheduler", registries.schedulers, config.scheduler, config.scheduler_config))
+    for reg in config.regularizers:
+        attempt(lambda reg=reg: _component("regularizers", registries.regularizers, reg.name, reg.params))
+    attempt(lambda: _check_run_mode(config, distributed))
+    plan = None
+    if tasks is not None and (files or not data):
+        plan = attempt(lambda: _with_metrics(config, host, tasks, files, sampler_config, scored=data))
+    if errors:
+        raise _together(errors)
+    assert plan is not None
+    return plan
+
+
+def _with_metrics(config: TrainConfig, host: PluginHost, tasks: dict[str, Task], files: dict[str, dict[str, Path]],
+                  sampler_config: Any, scored: bool) -> RunPlan:
+    """The plan with each task's first metric and ``metric_for_best`` checked against the sets
+    the run scores (when its data files are known)."""
+    metrics = host.registries.metrics
+    defs = {name: task.definition for name, task in tasks.items()}
+    first = {n: metrics.get(d.metric_meta[0]).factory.name for n, d in defs.items() if d.metric_meta}
+    directions = {e.factory.name: e.factory.higher_is_better for e in metrics}
+    computes = ({f"{task}_{split}": [metrics.get(m).factory.name for m in defs[task].metric_meta]
+                 for task, splits in files.items() for split in splits if split != "train"} if scored else None)
+    criterion = (Criterion.parse(config.metric_for_best, first, directions, computes)
+                 if config.metric_for_best else None)
+    return RunPlan(config, host, tasks, files, sampler_config, first, directions, criterion)
+
+
+def _component(key: str, registry: Any, name: str, params: dict | None) -> Any:
+    """A component's validated config; an unknown name or a bad parameter names ``key``."""
+    try:
+        return registry.validate_config(name, params)
+    except UnknownNameError as exc:
+        raise ConfigError([f"{key}: {exc}"], key) from None
+    except ConfigError as exc:
+        raise ConfigError([f"{key}: {exc.source}: {problem}" for problem in exc.problems], exc.source) from None
+
+
+def _check_run_mode(config: TrainConfig, distributed: bool) -> None:
+    """Combinations of run modes the trainer cannot honour."""
+    if config.compile and config.regularizers:
+        raise MtdnnError("--compile with regularizers: their perturbations hook into the encoder, which a compiled "
+                         "encoder would recompile for; train regularized runs without --compile")
+    if distributed and config.regularizers:
+        raise MtdnnError("regularizers run extra forward passes outside the data-parallel model; train them in one "
+                         "process (not under torchrun) for now")
+
+
+def _together(errors: list[MtdnnError]) -> MtdnnError:
+    """One error as it was raised; several as one :class:`ConfigError` listing every problem."""
+    if len(errors) == 1:
+        return errors[0]
+    problems: list[str] = []
+    for exc in errors:
+        problems.extend(exc.problems if isinstance(exc, ConfigError) else [str(exc)])
+    return ConfigError(problems, "the run's configuration")
