@@ -527,6 +527,9 @@ class TrainConfig(BaseModel):
     max_seq_len: int = Field(default=128, ge=8, description="maximum tokens per input (longer inputs are truncated, longest first)")
     max_train_samples: int | None = Field(default=None, ge=1, description="use only the first N rows of each training set")
     max_eval_samples: int | None = Field(default=None, ge=1, description="use only the first N rows of each dev/test set")
+    eval_splits: list[str] | None = Field(default=None, description="comma-separated splits to score, e.g. dev (a name "
+                                          "matches a split or its last part: dev matches matched_dev); default: every "
+                                          "dev/test set found")
 
     sampler: str = Field(default="proportional", description="multi-task schedule: proportional, temperature, or a plugin's")
     sampler_config: dict[str, Any] = Field(default_factory=dict)

@@ -33,7 +33,7 @@ strict_option = click.option(
 # TrainConfig fields that are not plain command-line options (given otherwise or through --set)
 NOT_OPTIONS = {"data_dir", "task_data_dirs", "plugins", "task_def"}
 # list fields given as comma-separated values (--tasks rte,stsb --report-to jsonl,tensorboard)
-LIST_OPTIONS = ("tasks", "report_to")
+LIST_OPTIONS = ("tasks", "report_to", "eval_splits")
 
 
 def _option_type(annotation: Any) -> Any:

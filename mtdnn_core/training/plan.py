@@ -18,7 +18,7 @@ from mtdnn_core.plugins import PluginHost
 from mtdnn_core.tasks import Task
 from mtdnn_core.training.distributed import Distributed
 from mtdnn_core.training.selection import BestTracker, Criterion
-from mtdnn_core.training.setup import find_task_files, resolve_tasks, task_data_dirs
+from mtdnn_core.training.setup import TRAIN_SPLIT, find_task_files, resolve_tasks, task_data_dirs
 
 
 @dataclass
@@ -70,6 +70,7 @@ def plan_run(config: TrainConfig, host: PluginHost, distributed: bool | None = N
     if tasks is not None and data:
         files = attempt(lambda: find_task_files(tasks, task_data_dirs(config, host), Path(config.output_dir) / "data",
                                                 need_train=config.epochs > 0)) or {}
+        files = attempt(lambda: chosen_splits(files, config.eval_splits)) or {}
     sampler_config = attempt(lambda: _component("sampler", registries.samplers, config.sampler, config.sampler_config))
     attempt(lambda: _component("optimizer", registries.optimizers, config.optimizer, config.optimizer_config))
     attempt(lambda: _component("scheduler", registries.schedulers, config.scheduler, config.scheduler_config))
@@ -83,6 +84,25 @@ def plan_run(config: TrainConfig, host: PluginHost, distributed: bool | None = N
         raise _together(errors)
     assert plan is not None
     return plan
+
+
+def split_matches(split: str, names: list[str]) -> bool:
+    """Whether ``split`` is one of ``names``, or ends in ``_NAME`` (``dev`` matches ``matched_dev``)."""
+    return any(split == name or split.endswith(f"_{name}") for name in names)
+
+
+def chosen_splits(files: dict[str, dict[str, Path]], eval_splits: list[str] | None) -> dict[str, dict[str, Path]]:
+    """Each task's training file and the evaluation files ``eval_splits`` names (all with None);
+    a name that matches no file of any task is a typo worth stopping for."""
+    if eval_splits is None:
+        return files
+    found = sorted({split for splits in files.values() for split in splits if split != TRAIN_SPLIT})
+    unmatched = [name for name in eval_splits if not any(split_matches(split, [name]) for split in found)]
+    if unmatched and found:
+        raise ConfigError([f"eval_splits: {', '.join(unmatched)} matches none of the run's evaluation files "
+                           f"({', '.join(found)})"], "--eval-splits")
+    return {task: {split: path for split, path in splits.items()
+                   if split == TRAIN_SPLIT or split_matches(split, eval_splits)} for task, splits in files.items()}
 
 
 def _with_metrics(config: TrainConfig, host: PluginHost, tasks: dict[str, Task], files: dict[str, dict[str, Path]],
