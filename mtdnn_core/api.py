@@ -114,6 +114,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "BUILTIN_METRICS": ("mtdnn_core.metrics", "The built-in metrics by name."),
     "accuracy": ("mtdnn_core.metrics", "Accuracy in percent."),
     "Regularizer": ("mtdnn_core.regularizers", "Base of regularizers (``register_regularizers``): extra loss terms."),
+    "RegularizerContext": ("mtdnn_core.regularizers", "What ``Regularizer.setup`` receives: tasks, task types, tokenizer, data, model."),
+    "RunMode": ("mtdnn_core.regularizers", "How a run trains (torchrun, ``--compile``), as ``Regularizer.check`` reads it."),
     "TaskSampler": ("mtdnn_core.samplers", "Base of multi-task batch schedules (``register_samplers``)."),
     # Component kinds: data formats and tasks
     "DataFormat": ("mtdnn_core.data.formats", "Base of canonical data formats (``register_data_formats``)."),
@@ -248,7 +250,11 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
         kl_divergence as kl_divergence,
     )
     from mtdnn_core.metrics import Metric as Metric, BUILTIN_METRICS as BUILTIN_METRICS, accuracy as accuracy
-    from mtdnn_core.regularizers import Regularizer as Regularizer
+    from mtdnn_core.regularizers import (
+        Regularizer as Regularizer,
+        RegularizerContext as RegularizerContext,
+        RunMode as RunMode,
+    )
     from mtdnn_core.samplers import TaskSampler as TaskSampler
     from mtdnn_core.data.formats import (
         DataFormat as DataFormat,
@@ -374,6 +380,8 @@ __all__ = [
     "BUILTIN_METRICS",
     "accuracy",
     "Regularizer",
+    "RegularizerContext",
+    "RunMode",
     "TaskSampler",
     "DataFormat",
     "Example",

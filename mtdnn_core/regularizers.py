@@ -1,10 +1,17 @@
 """Regularizers: extra loss terms computed around a training step.
 
-The trainer computes the task loss, then asks every active regularizer for an extra term
-(adversarial smoothness, distillation, proximal point, ...) and adds it before backward.
-After each optimizer update it calls :meth:`Regularizer.after_update` (for EMA teachers).
+The trainer computes the task loss, then asks every active regularizer for a term: most add it
+to the task loss (adversarial smoothness, proximal point, ...); one that declares
+``replaces_task_loss`` returns the batch's whole loss instead (distillation's mix of soft and hard
+losses). A regularizer declares what it needs from the run (class attributes below), so that
+:meth:`Regularizer.check` refuses a combination it cannot serve before the encoder is loaded.
+:meth:`Regularizer.setup` runs once before training; :meth:`Regularizer.after_update` after each
+optimizer update (for EMA teachers).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,18 +19,96 @@ from pydantic import BaseModel, ConfigDict, Field
 from mtdnn_core.config import TaskDef
 
 
+@dataclass(frozen=True)
+class RunMode:
+    """How the run trains, as far as regularizers care: under torchrun, with ``--compile``."""
+
+    distributed: bool = False
+    compile: bool = False
+
+
+@dataclass
+class RegularizerContext:
+    """What :meth:`Regularizer.setup` receives once before training: the run's task definitions
+    (by name), their task types, the tokenizer, the training datasets and the model."""
+
+    tasks: dict[str, TaskDef]
+    task_types: dict[str, Any]
+    tokenizer: Any = None
+    datasets: list = field(default_factory=list)
+    model: Any = None
+
+
 class Regularizer:
     """Base class. Built as ``cls(registries=..., config=Config)`` (or with the config's fields as
     keyword arguments when ``__init__`` takes no ``config``): ``registries`` lets a regularizer
     look up losses (e.g. one a task definition names) by name.
 
-    The trainer logs each term it returns (``reg_<name>`` in ``log.jsonl``); a regularizer may
-    also offer ``log_values() -> dict`` with pieces of its last term (logged as
-    ``reg_<name>_<key>``)."""
+    The trainer logs each term it returns (``reg_<name>`` in ``log.jsonl``; for a regularizer that
+    replaces the task loss, the loss it put in its place); a regularizer may also offer
+    ``log_values() -> dict`` with pieces of its last term (logged as ``reg_<name>_<key>``)."""
+
+    #: names of the task types it applies to; ``None``: any (restricted by ``compares_outputs``)
+    task_types: tuple[str, ...] | None = None
+    #: it compares two outputs of a batch through ``TaskType.compare_outputs``; task types that
+    #: cannot compare outputs are refused
+    compares_outputs: bool = False
+    #: its term is the batch's whole loss (it is handed the task loss alone), not an addition
+    replaces_task_loss: bool = False
+    #: forward passes it runs per batch besides the trainer's
+    extra_forward_passes: int = 0
+    #: it hooks into encoder modules (perturbations of their outputs)
+    hooks_encoder: bool = False
+    #: it keeps a copy of the model (a teacher)
+    copies_model: bool = False
+    #: it works under torchrun (data-parallel training)
+    supports_distributed: bool = False
+    #: it works with ``--compile``
+    supports_compile: bool = False
 
     def __call__(self, model: torch.nn.Module, task: TaskDef, batch: dict, logits: torch.Tensor,
                  loss: torch.Tensor) -> torch.Tensor | None:  # pragma: no cover
         raise NotImplementedError
+
+    def applies(self, task: TaskDef) -> bool:
+        """Whether it acts on ``task`` at all (a regularizer limited to some tasks says no to others)."""
+        return True
+
+    def needs(self) -> list[str]:
+        """What it requires from the run, in words (for refusal messages)."""
+        needs = []
+        if self.extra_forward_passes:
+            needs.append(f"{self.extra_forward_passes} extra forward pass(es) per batch outside the trained model")
+        if self.hooks_encoder:
+            needs.append("hooks into the encoder's modules")
+        if self.copies_model:
+            needs.append("a copy of the model")
+        return needs
+
+    def check(self, tasks: dict[str, TaskDef], task_types: dict[str, Any], mode: RunMode = RunMode()) -> list[str]:
+        """Problems of using it in a run of ``tasks`` (their task types by task name) trained as
+        ``mode``; empty when it can serve the run. Messages say why and how to go on."""
+        problems = []
+        for name, task in tasks.items():
+            if not self.applies(task):
+                continue
+            task_type = task_types[name]
+            if self.task_types is not None and task.task_type not in self.task_types:
+                problems.append(f"task '{name}' is of task type '{task.task_type}'; it applies to "
+                                f"{', '.join(self.task_types)} only (limit it to other tasks or drop it)")
+            elif self.compares_outputs and not getattr(task_type, "compares_outputs", False):
+                problems.append(f"task '{name}': task type '{task.task_type}' cannot compare two outputs of a batch, "
+                                f"which this regularizer needs (limit it to other tasks or drop it)")
+        why = "; ".join(self.needs()) or "it is not declared to support it"
+        if mode.distributed and not self.supports_distributed:
+            problems.append(f"does not run under torchrun ({why}); train it in one process")
+        if mode.compile and not self.supports_compile:
+            problems.append(f"does not run with --compile ({why}); train it without --compile")
+        return problems
+
+    def setup(self, context: RegularizerContext) -> None:
+        """Called once before training, with the data and model (load what the run needs here,
+        so that its problems show before the first batch)."""
 
     def after_update(self, model: torch.nn.Module) -> None:
         """Called after each optimizer update."""
@@ -33,6 +118,18 @@ class Regularizer:
 
     def load_state_dict(self, state: dict) -> None:
         pass
+
+
+def regularizer_problems(regularizers: list[tuple[str, Regularizer]], tasks: dict[str, TaskDef],
+                         task_types: dict[str, Any], mode: RunMode = RunMode()) -> list[str]:
+    """Every regularizer's :meth:`~Regularizer.check`, each problem naming its regularizer, plus
+    those of the set: at most one may replace the task loss."""
+    problems = [f"regularizers: {name}: {problem}" for name, reg in regularizers
+                for problem in reg.check(tasks, task_types, mode)]
+    replacing = [name for name, reg in regularizers if reg.replaces_task_loss]
+    if len(replacing) > 1:
+        problems.append(f"regularizers: {', '.join(replacing)} each replace the task loss; use one of them")
+    return problems
 
 
 class L2SPConfig(BaseModel):
@@ -61,3 +158,13 @@ class L2SP(Regularizer):
 
     def load_state_dict(self, state: dict) -> None:
         self.start = dict(state) or None
+
+
+def check_regularizers(regularizers: list, registries: Any, tasks: dict[str, TaskDef],
+                       mode: RunMode = RunMode()) -> list[str]:
+    """The problems of a run's regularizers (``RegularizerConfig`` entries, built here; building
+    is cheap) with its tasks and mode, found before any model is built."""
+    task_types = {name: registries.task_types.get(task.task_type).factory for name, task in tasks.items()}
+    built = [(reg.name, registries.regularizers.build(reg.name, reg.params, registries=registries))
+             for reg in regularizers]
+    return regularizer_problems(built, tasks, task_types, mode)

@@ -93,6 +93,20 @@ class TaskType:
             loss = loss_fn(outputs, batch["labels"], batch.get("weights"))
         return loss
 
+    #: True when :meth:`comparison_rows` can lay out its outputs for a divergence (regularizers
+    #: that compare a batch's clean and perturbed outputs refuse task types that cannot)
+    compares_outputs: bool = False
+
+    def comparison_rows(self, outputs: Any, batch: dict) -> torch.Tensor:
+        """The outputs as rows of logits, one distribution per row over the last dimension (one
+        value per row for regression), holding only real units: what a divergence compares."""
+        raise NotImplementedError(f"task type '{self.name}' cannot compare two outputs of a batch")
+
+    def compare_outputs(self, outputs: Any, reference: Any, batch: dict, divergence: Any) -> torch.Tensor:
+        """``divergence(outputs, reference)`` over the rows of both (e.g. a perturbed prediction
+        against the clean one)."""
+        return divergence(self.comparison_rows(outputs, batch), self.comparison_rows(reference, batch))
+
     # -- evaluation ------------------------------------------------------------------------
     def decoder(self, task: TaskDef, head: Any) -> Decoder:  # pragma: no cover
         raise NotImplementedError

@@ -55,6 +55,11 @@ class Classification(TaskType):
     default_head = "pooler"
     default_loss = "ce"
     default_metrics = ("accuracy",)
+    compares_outputs = True
+
+    def comparison_rows(self, outputs, batch):
+        """Class logits, a row per sample."""
+        return outputs
 
     def default_n_class(self, task):
         return len(task.labels) if task.labels else 2

@@ -134,6 +134,11 @@ class MaskedLM(TaskType):
     default_metrics = ("mlm_loss", "perplexity", "mlm_accuracy")
     #: collate draws random numbers: training passes ``seed=(run seed, epoch, batch position)``
     seeded_collate = True
+    compares_outputs = True
+
+    def comparison_rows(self, outputs, batch):
+        """Vocabulary logits of the masked positions (the head's outputs hold only those)."""
+        return outputs
 
     def default_n_class(self, task):
         return None  # the vocabulary: the head takes it from the encoder

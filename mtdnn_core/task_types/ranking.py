@@ -15,6 +15,12 @@ class Ranking(TaskType):
     default_head = "ranking"
     default_loss = "rank_ce"
     default_metrics = ("accuracy",)
+    compares_outputs = True
+
+    def comparison_rows(self, outputs, batch):
+        """Candidate scores, a row per sample; missing candidates are -inf (probability 0), which
+        the divergences skip."""
+        return outputs
 
     def default_n_class(self, task):
         return 1

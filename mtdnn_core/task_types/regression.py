@@ -28,6 +28,11 @@ class Regression(TaskType):
     default_head = "pooler"
     default_loss = "mse"
     default_metrics = ("pearson", "spearman")
+    compares_outputs = True
+
+    def comparison_rows(self, outputs, batch):
+        """The predicted values (compared with mse, the default ``adv_loss`` of regression)."""
+        return outputs
 
     def default_n_class(self, task):
         return 1

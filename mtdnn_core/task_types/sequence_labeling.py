@@ -61,6 +61,11 @@ class SequenceLabeling(TaskType):
     default_head = "token"
     default_loss = "seq_ce"
     default_metrics = ("token_accuracy",)
+    compares_outputs = True
+
+    def comparison_rows(self, outputs, batch):
+        """Tag logits of real tokens (padding left out), a row per token."""
+        return outputs[batch["attention_mask"].bool()]
 
     def check(self, task):
         return [] if task.labels else ["labels: sequence labeling needs its tag list (`labels:`)"]

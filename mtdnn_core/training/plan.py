@@ -15,6 +15,7 @@ from typing import Any, Callable
 from mtdnn_core.config import TaskDef, TrainConfig
 from mtdnn_core.errors import ConfigError, MtdnnError, UnknownNameError
 from mtdnn_core.plugins import PluginHost
+from mtdnn_core.regularizers import RunMode, check_regularizers
 from mtdnn_core.tasks import Task
 from mtdnn_core.training.distributed import Distributed
 from mtdnn_core.training.selection import BestTracker, Criterion
@@ -74,9 +75,11 @@ def plan_run(config: TrainConfig, host: PluginHost, distributed: bool | None = N
     sampler_config = attempt(lambda: _component("sampler", registries.samplers, config.sampler, config.sampler_config))
     attempt(lambda: _component("optimizer", registries.optimizers, config.optimizer, config.optimizer_config))
     attempt(lambda: _component("scheduler", registries.schedulers, config.scheduler, config.scheduler_config))
+    known = len(errors)
     for reg in config.regularizers:
         attempt(lambda reg=reg: _component("regularizers", registries.regularizers, reg.name, reg.params))
-    attempt(lambda: _check_run_mode(config, distributed))
+    if tasks is not None and len(errors) == known:  # each regularizer's config is valid: build and ask it
+        attempt(lambda: _check_regularizers(config, host, tasks, distributed))
     plan = None
     if tasks is not None and (files or not data):
         plan = attempt(lambda: _with_metrics(config, host, tasks, files, sampler_config, scored=data))
@@ -130,14 +133,14 @@ def _component(key: str, registry: Any, name: str, params: dict | None) -> Any:
         raise ConfigError([f"{key}: {exc.source}: {problem}" for problem in exc.problems], exc.source) from None
 
 
-def _check_run_mode(config: TrainConfig, distributed: bool) -> None:
-    """Combinations of run modes the trainer cannot honour."""
-    if config.compile and config.regularizers:
-        raise MtdnnError("--compile with regularizers: their perturbations hook into the encoder, which a compiled "
-                         "encoder would recompile for; train regularized runs without --compile")
-    if distributed and config.regularizers:
-        raise MtdnnError("regularizers run extra forward passes outside the data-parallel model; train them in one "
-                         "process (not under torchrun) for now")
+def _check_regularizers(config: TrainConfig, host: PluginHost, tasks: dict[str, Task], distributed: bool) -> None:
+    """Each regularizer refuses what it cannot serve (its task types, torchrun, ``--compile``)
+    before any model is built: :meth:`Regularizer.check` through :func:`check_regularizers`."""
+    defs = {name: task.definition for name, task in tasks.items()}
+    problems = check_regularizers(config.regularizers, host.registries, defs,
+                                  RunMode(distributed=distributed, compile=config.compile))
+    if problems:
+        raise ConfigError(problems, "regularizers")
 
 
 def _together(errors: list[MtdnnError]) -> MtdnnError:

@@ -32,6 +32,7 @@ from mtdnn_core.errors import MtdnnError, ObserverError, TrainingDiverged
 from mtdnn_core.io import atomic_write_json
 from mtdnn_core.optim import param_groups, warmup_steps
 from mtdnn_core.plugins import PluginHost
+from mtdnn_core.regularizers import RegularizerContext
 from mtdnn_core.reporting import RunInfo, attached, build_reporters
 from mtdnn_core.reporting.console import EvaluationLine
 from mtdnn_core.training import checkpoint as ckpt
@@ -131,6 +132,11 @@ class Trainer:
         self.regularizers = [self.registries.regularizers.build(r.name, r.params, registries=self.registries)
                              for r in config.regularizers]
         self.regularizer_names = [r.name for r in config.regularizers]
+        context = RegularizerContext(dict(self.defs), {n: self.registries.task_types.get(d.task_type).factory
+                                                       for n, d in self.defs.items()},
+                                     self.tokenizer, list(self.data.train), self.model)
+        for regularizer in self.regularizers:
+            regularizer.setup(context)
         self.sampler = self.registries.samplers.build(
             config.sampler, config.sampler_config, lengths=[d.lengths() for d in self.data.train],
             batch_size=config.batch_size, seed=config.seed, bucketing=config.length_bucketing,
@@ -207,14 +213,20 @@ class Trainer:
         return move_to(self.data.train[dataset_index].collate(indices, self.pad_id), self.device)
 
     def forward_loss(self, dataset_index: int, batch: dict) -> torch.Tensor:
-        """The batch's loss: the task loss (applied by the task type) plus every regularizer's term."""
+        """The batch's loss: the task loss (applied by the task type), or what a regularizer that
+        replaces it returns (it is handed the task loss alone), plus every other regularizer's term."""
         dataset = self.data.train[dataset_index]
         task = dataset.task
         with self.autocast():
             outputs = self.train_model(task.name, batch)
             loss = dataset.task_type.compute_loss(self.model.heads[task.name], self.losses[task.name], outputs, batch)
-            for name, regularizer in zip(self.regularizer_names, self.regularizers):
+            replacing_first = sorted(zip(self.regularizer_names, self.regularizers), key=lambda nr: not nr[1].replaces_task_loss)
+            for name, regularizer in replacing_first:
                 extra = regularizer(self.model, task, batch, outputs, loss)
+                if extra is not None and regularizer.replaces_task_loss:
+                    self._terms.setdefault(name, []).append(extra.detach())
+                    loss = extra
+                    continue
                 if extra is not None:
                     self._terms.setdefault(name, []).append(extra.detach())
                     loss = loss + extra

@@ -17,12 +17,21 @@ class ConfidencePenaltyConfig(BaseModel):
 class ConfidencePenalty(Regularizer):
     """``term = -beta * mean entropy of softmax(logits)``, added to the batch's loss."""
 
+    # What it needs from the run, read by ``Regularizer.check`` when the run is planned: it reads
+    # only the outputs the trainer computed (no extra forward pass, no hooks, no model copy), so
+    # it runs under torchrun and with --compile; it adds to the task loss rather than replacing it.
+    supports_distributed = True
+    supports_compile = True
+
     def __init__(self, registries, config: ConfidencePenaltyConfig):
         self.beta = config.beta
         self.entropy = None
 
+    def applies(self, task):
+        return task.task_type == "classification"
+
     def __call__(self, model, task, batch, logits, loss):
-        if task.task_type != "classification":
+        if not self.applies(task):
             return None  # no term for this batch
         log_p = torch.log_softmax(logits.float(), dim=-1)
         entropy = -(log_p.exp() * log_p).sum(-1).mean()

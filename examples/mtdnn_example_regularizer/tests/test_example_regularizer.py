@@ -7,7 +7,7 @@ import torch
 from click.testing import CliRunner
 
 import mtdnn_example_regularizer
-from mtdnn_core.api import cli
+from mtdnn_core.api import RunMode, TaskDef, cli
 
 TINY = ["--encoder", "tiny-random-bert", "--max-seq-len", "32", "--num-threads", "2", "--device", "cpu", "--no-progress"]
 TASKS = "polarity:\n  task_type: Classification\n  data_format: PremiseOnly\n  labels: [neg, pos]\n"
@@ -22,6 +22,15 @@ def test_the_term_is_minus_beta_times_the_entropy(mtdnn_host):
     term = penalty(None, task, {}, logits, None)
     assert math.isclose(term.item(), -0.5 * sum(entropies) / 2, rel_tol=1e-6)
     assert penalty(None, SimpleNamespace(name="r", task_type="regression"), {}, logits, None) is None
+
+
+def test_it_declares_that_it_runs_under_torchrun_and_compile(mtdnn_host):
+    host = mtdnn_host(mtdnn_example_regularizer)
+    penalty = host.registries.regularizers.build("confidence_penalty", {"beta": 0.5}, registries=host.registries)
+    tasks = {"t": TaskDef(name="t", task_type="classification", data_format="PremiseOnly")}
+    task_types = {"t": host.registries.task_types.get("classification").factory}
+    assert penalty.check(tasks, task_types, RunMode(distributed=True, compile=True)) == []
+    assert not penalty.replaces_task_loss
 
 
 def write_data(folder):

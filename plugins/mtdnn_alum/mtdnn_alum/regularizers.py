@@ -2,8 +2,10 @@
 proximal point (momentum teacher) term, and posterior differential regularization.
 
 Each adds ``weight * divergence(...)`` to a task's loss. The divergence is the task
-definition's ``adv_loss`` unless ``divergence`` names another; sequence-labeling logits are
-compared token by token over real tokens. ``log_values()`` gives the last step's unweighted
+definition's ``adv_loss`` unless ``divergence`` names another; the task type lays out the two
+outputs it compares (``TaskType.compare_outputs``: token by token over real tokens for sequence
+labeling, start and end distributions for spans), and a task type that cannot is refused before
+training. ``log_values()`` gives the last step's unweighted
 pieces for the training log.
 """
 from __future__ import annotations
@@ -57,6 +59,8 @@ class _Common(BaseModel):
 
 
 class _DivergenceRegularizer(Regularizer):
+    compares_outputs = True
+
     def __init__(self, registries: Any = None, divergence: str | None = None, tasks: list[str] | None = None,
                  task_weight: dict[str, float] | None = None):
         self.registries = registries
@@ -65,6 +69,21 @@ class _DivergenceRegularizer(Regularizer):
         self.task_weight = task_weight or {}
         self._losses: dict[str, Any] = {}
         self._last: dict[str, torch.Tensor] = {}
+        self._task_types: dict[str, Any] = {}
+
+    def setup(self, context) -> None:
+        self._task_types.update(context.task_types)
+
+    def task_type(self, task: TaskDef):
+        """The task's task type (from setup, else looked up by name)."""
+        if task.name not in self._task_types:
+            registries = self.registries
+            if registries is None:
+                from mtdnn_core.api import PluginHost
+
+                registries = PluginHost().registries
+            self._task_types[task.name] = registries.task_types.get(task.task_type).factory
+        return self._task_types[task.name]
 
     def applies(self, task: TaskDef) -> bool:
         return self.tasks is None or task.name in self.tasks
@@ -75,15 +94,8 @@ class _DivergenceRegularizer(Regularizer):
             self._losses[name] = self.registries.losses.build(name) if self.registries is not None else standalone_loss(name)
         return self._losses[name]
 
-    @staticmethod
-    def flat(logits: torch.Tensor, batch: dict) -> torch.Tensor:
-        """Token-level logits of real tokens as [N, C]; other shapes unchanged."""
-        if logits.dim() == 3:
-            return logits[batch["attention_mask"].bool()]
-        return logits
-
     def compare(self, task: TaskDef, batch: dict, logits: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-        return self.loss_for(task)(self.flat(logits, batch), self.flat(reference, batch))
+        return self.task_type(task).compare_outputs(logits, reference, batch, self.loss_for(task))
 
     def log_values(self) -> dict[str, float]:
         """The last step's unweighted pieces (floats; converted only here, never per step)."""
@@ -108,11 +120,13 @@ class SMART(_DivergenceRegularizer):
     steps from Gaussian noise, bounded), and a penalty on that change."""
 
     Config = SMARTConfig
+    hooks_encoder = True
 
     def __init__(self, registries: Any = None, **params):
         config = self.Config(**params)
         super().__init__(registries, config.divergence, config.tasks, config.task_weight)
         self.config = config
+        self.extra_forward_passes = config.steps + 1  # the ascent's passes and the adversarial one
         self.alpha = config.alpha
         self.adversary = AdversarialPerturbation(PerturbationConfig(**config.model_dump(include=set(PerturbationConfig.model_fields))))
         self._warned = False
@@ -181,6 +195,8 @@ class BregmanProximalPoint(_DivergenceRegularizer):
     a teacher that is an exponential moving average of the model itself."""
 
     Config = BregmanConfig
+    extra_forward_passes = 1  # the teacher's
+    copies_model = True
 
     def __init__(self, registries: Any = None, **params):
         config = self.Config(**params)

@@ -1,10 +1,9 @@
 """The ``kd`` regularizer: trains a task on ``alpha * kd_loss + (1 - alpha) * hard_loss``.
 
-The trainer adds a regularizer's term to the task loss it computed, so the regularizer returns
-``alpha * (kd_loss - hard_loss)``: the sum is the combination above, value and gradient. It
-recomputes the hard loss from the head's outputs (cheap: no second forward pass) rather than
-using the loss it is handed, which may already hold other regularizers' terms. Tasks without
-soft labels train on their labels alone; a sample without a soft label is an error unless
+It declares ``replaces_task_loss``: the trainer hands it the task loss alone (the hard loss) and
+the combination it returns takes that loss's place (logged as ``reg_kd``, its pieces as
+``reg_kd_kd`` and ``reg_kd_hard``). The soft labels of every task are checked in ``setup``,
+before training. Tasks without soft labels train on their labels alone; a sample without a soft label is an error unless
 ``allow_missing`` (then it trains on its label alone and is counted in the log).
 """
 from __future__ import annotations
@@ -57,6 +56,7 @@ class KnowledgeDistillation(Regularizer):
     """Distillation from soft labels (MT-DNN-KD): ``alpha * kd_loss + (1 - alpha) * hard loss``."""
 
     Config = KDConfig
+    replaces_task_loss = True
 
     def __init__(self, registries=None, config: KDConfig | None = None):
         if config is None:
@@ -71,6 +71,11 @@ class KnowledgeDistillation(Regularizer):
         self.plans: dict[str, TaskPlan | None] = {}
         self.missing: dict[str, int] = {}
         self._sums = {"kd": 0.0, "hard": 0.0, "n": 0}
+
+    def setup(self, context) -> None:
+        """Checks the soft labels of every task of the run against its definition now."""
+        for task in context.tasks.values():
+            self.plan(task)
 
     def plan(self, task) -> TaskPlan | None:
         if task.name not in self.plans:
@@ -112,12 +117,12 @@ class KnowledgeDistillation(Regularizer):
             hard = plan.task_type.compute_loss(head, plan.hard_loss, outputs, {**batch, "weights": base * present})
             share = (base * present).sum() / base.sum().clamp_min(1e-12)
         else:
-            hard = plan.task_type.compute_loss(head, plan.hard_loss, outputs, batch)
-            share = 1.0
+            hard, share = loss, 1.0  # the task loss it is handed is the hard loss of every row
         self._sums["kd"] += float(kd.detach())
         self._sums["hard"] += float(hard.detach())
         self._sums["n"] += 1
-        return self.config.alpha * share * (kd - hard)
+        # rows with soft labels: alpha * kd + (1 - alpha) * hard; the others: their hard loss
+        return loss + self.config.alpha * share * (kd - hard)
 
     def _missing(self, task: str, uids: list[str]) -> None:
         if not self.config.allow_missing:

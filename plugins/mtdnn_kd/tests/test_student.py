@@ -47,6 +47,8 @@ def test_one_hot_soft_labels_train_exactly_like_hard_labels(tmp_path, canonical,
     log = [json.loads(line) for line in (tmp_path / "kd" / "log.jsonl").read_text().splitlines()]
     kd_terms = [r for r in log if "reg_kd_kd" in r]
     assert kd_terms and all(r["reg_kd_kd"] == pytest.approx(r["reg_kd_hard"], rel=1e-4) for r in kd_terms)
+    # the logged term is the loss that replaced the task loss: 0.5 * kd + 0.5 * hard
+    assert all(r["reg_kd"] == pytest.approx(0.5 * r["reg_kd_kd"] + 0.5 * r["reg_kd_hard"], rel=1e-4) for r in kd_terms)
 
 
 

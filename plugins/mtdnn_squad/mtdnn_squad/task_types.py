@@ -6,6 +6,7 @@ import torch
 
 from mtdnn_core.api import DataError, TaskType, pad_text
 from mtdnn_squad.decode import SpanDecoder, check_windowing
+from mtdnn_squad.head import PADDING_LOGIT
 from mtdnn_squad.settings import span_settings
 
 V1_METRICS = ("squad_em", "squad_f1", "squad_report", "EM", "EmF1")
@@ -23,6 +24,14 @@ class Span(TaskType):
     default_adv_loss = "sym_kl"
     default_metrics = ("squad_em", "squad_f1")
     allows_no_answer = False
+    compares_outputs = True
+
+    def comparison_rows(self, outputs, batch):
+        """Each window's start distribution and end distribution over its real tokens: rows
+        ``[2 * windows, tokens]`` (padding at ``PADDING_LOGIT``, probability 0 in both outputs)."""
+        padding = ~batch["attention_mask"].bool().unsqueeze(-1)
+        logits = outputs.masked_fill(padding, PADDING_LOGIT)
+        return logits.transpose(1, 2).reshape(-1, logits.shape[1])
 
     def default_n_class(self, task):
         return 2
