@@ -96,7 +96,7 @@ def continue_pretraining(encoder: str, corpus: str | Path, output: str | Path, *
         "tasks": [TASK], "encoder": encoder, "data_dir": str(data), "output_dir": str(output / "run"),
         "plugins": list(plugins or []), "epochs": 10**6, "max_steps": steps, "batch_size": batch_size,
         "max_seq_len": max_len, "lr": lr, "warmup": warmup, "seed": seed, "precision": precision, "device": device,
-        "grad_accumulation": grad_accumulation, "eval_every": eval_every, "save_every": save_every,
+        "grad_accumulation": grad_accumulation, "eval_every": eval_every, "save_every": save_every, "eval_splits": ["dev"],
         "regularizers": list(regularizers or []),
         "task_overrides": {TASK: {"head_config": {"mask_prob": mask_prob, "whole_word": whole_word}}},
         "report_to": list(report_to or ["jsonl"]), "num_threads": num_threads,
@@ -106,10 +106,9 @@ def continue_pretraining(encoder: str, corpus: str | Path, output: str | Path, *
     trainer = Trainer(config, PluginHost(config.plugins), progress=progress)
     before_file = output / "heldout_before.json"  # measured once, before the first update; kept for a resumed run
     if not resume:
-        dev = [d for d in trainer.data.eval if d.split == "dev"]
         before = {d.name: compute_metrics(d, predict(trainer.model, d, config.eval_batch_size, trainer.device,
                                                      trainer.pad_id, trainer.autocast), trainer.registries.metrics)
-                  for d in dev}
+                  for d in trainer.data.eval}  # the held-out set: the plan scores dev only
         if trainer.dist.is_main:
             atomic_write_json(before_file, before)
     else:
@@ -125,7 +124,7 @@ def continue_pretraining(encoder: str, corpus: str | Path, output: str | Path, *
     loss_after = after.get(f"{TASK}_dev", {}).get("mlm_loss")
     result = {"encoder": encoder, "corpus": str(corpus), "steps": summary["step"], "model": str(model_dir),
               "run": str(output / "run"), "train_blocks": sum(len(d) for d in trainer.data.train),
-              "heldout_blocks": sum(len(d) for d in trainer.data.eval if d.split == "dev"),
+              "heldout_blocks": sum(len(d) for d in trainer.data.eval),
               "heldout_mlm_loss_before": loss_before, "heldout_mlm_loss_after": loss_after,
               "heldout_perplexity_after": None if loss_after is None else math.exp(loss_after),
               "regularizers": [r["name"] for r in (regularizers or [])]}

@@ -17,9 +17,8 @@ from mtdnn_core.api import atomic_write_json, atomic_write_text
 def _train(settings: dict[str, Any], plugins: list[str], progress: bool) -> dict:
     from mtdnn_core.api import PluginHost, Trainer, build_train_config
 
-    config = build_train_config({**settings, "plugins": plugins})
+    config = build_train_config({"eval_splits": ["dev"], **settings, "plugins": plugins})  # dev sets only
     trainer = Trainer(config, PluginHost(plugins), progress=progress)
-    trainer.data.eval = [d for d in trainer.data.eval if "test" not in d.split and d.split != "ax"]
     summary = trainer.train()
     summary["trainer"] = trainer
     return summary

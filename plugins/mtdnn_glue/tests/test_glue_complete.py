@@ -191,6 +191,8 @@ def test_recipe_end_to_end_on_real_rows(tmp_path):
     assert (out / "results.md").read_text().startswith("| task | metric | single-task |")
     assert (out / "plots" / "rte.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "refined-encoder" / "config.json").is_file()
+    scored = {p.name.split(".")[0] for p in out.rglob("scores/*.json")}
+    assert scored == {"rte_dev", "stsb_dev"}  # test sets are not scored
 
 
 @pytest.mark.real_data("glue")

@@ -70,14 +70,14 @@ class Recipe:
         for key in PER_TASK:
             if key in merged:
                 merged[key] = {t: v for t, v in merged[key].items() if t in merged["tasks"]}
-        config = build_train_config({**merged, "plugins": self.plugins, "output_dir": str(self.out / name), "overwrite": True})
+        config = build_train_config({**merged, "plugins": self.plugins, "output_dir": str(self.out / name), "overwrite": True,
+                                     "eval_splits": ["dev"] if evaluate else []})  # dev sets only, or none
         done = finished(self.out / name, config.model_dump())
         if done is not None:
             self.log(f"{name}: reusing the finished run")
             return done
         self.log(f"{name}: training {', '.join(config.tasks)} (seed {config.seed})")
         trainer = Trainer(config, PluginHost(self.plugins), progress=self.progress)
-        trainer.data.eval = [d for d in trainer.data.eval if evaluate and "test" not in d.split]
         if soft_dir is not None:
             from mtdnn_kd.preflight import check_run
             from mtdnn_kd.soft_labels import SoftLabels

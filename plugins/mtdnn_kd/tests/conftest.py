@@ -17,10 +17,9 @@ def _train_run(out: Path, data: Path, seed: int, tasks=("rte", "stsb"), **extra)
     plugins = ["glue", *extra.pop("plugins", [])]
     settings = dict(tasks=list(tasks), encoder="tiny-random-bert", data_dir=str(data), output_dir=str(out), plugins=plugins,
                     epochs=1, batch_size=16, eval_batch_size=64, max_seq_len=64, lr=1e-3, num_threads=1, device="cpu",
-                    seed=seed, max_train_samples=TRAIN_ROWS, max_eval_samples=EVAL_ROWS)
+                    seed=seed, max_train_samples=TRAIN_ROWS, max_eval_samples=EVAL_ROWS, eval_splits=["dev"])
     settings.update(extra)
     trainer = Trainer(TrainConfig(**settings), PluginHost(plugins), progress=False)
-    trainer.data.eval = [d for d in trainer.data.eval if d.split == "dev"]
     return trainer, trainer.train()
 
 

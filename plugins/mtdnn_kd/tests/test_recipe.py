@@ -37,6 +37,9 @@ def test_recipe_teachers_soft_labels_student_and_baseline(tmp_path, canonical):
     config = json.loads((out / "student" / "config.json").read_text())
     assert config["regularizers"][0]["name"] == "kd" and config["tasks"] == ["rte", "stsb"]
     assert (out / "teachers" / "rte-seed2" / "summary.json").is_file() and not (out / "baseline").exists()
+    scored = sorted(p.name.split(".")[0] for p in out.rglob("scores/*.json"))  # the plans score dev sets only
+    assert scored and set(scored) <= {"rte_dev", "stsb_dev"}
+    assert not list((out / "teachers").rglob("scores/*.json"))  # teachers are not evaluated
     assert len((out / "soft" / "rte.train.jsonl").read_text().splitlines()) == 128
     for task in ("rte", "stsb"):
         assert (out / "plots" / f"{task}.png").read_bytes()[:4] == b"\x89PNG"
