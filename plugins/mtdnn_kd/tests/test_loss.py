@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from mtdnn_core.api import PoolerHead, RankingHead, TaskDef, TokenHead, complete_task_def
+from mtdnn_core.api import PoolerHead, RankingHead, RegularizerContext, TaskDef, TokenHead, complete_task_def
 from mtdnn_core.testing import make_host
 from mtdnn_kd import plugin
 from mtdnn_kd.errors import SoftLabelError
@@ -177,6 +177,17 @@ def test_other_labels_and_unusable_kd_losses_are_refused(tmp_path):
                                                   torch.tensor(0.0))
     with pytest.raises(ValueError, match="holds no manifest.json"):
         KDConfig(soft_labels=str(tmp_path / "nowhere"))
+
+
+def test_setup_checks_every_tasks_soft_labels_before_the_first_batch(tmp_path):
+    write_soft(tmp_path, RTE, [{"uid": "0", "soft": [1.0, 0.0]}])
+    other = task_def("rte", task_type="classification", data_format="PremiseAndOneHypothesis", labels=["yes", "no"])
+    types = {"rte": REGISTRIES.task_types.get("classification").factory}
+    with pytest.raises(SoftLabelError, match=r"labels \['yes', 'no'\] .* in this run but \['no', 'yes'\]"):
+        regularizer(tmp_path).setup(RegularizerContext(tasks={"rte": other}, task_types=types))
+    reg = regularizer(tmp_path)
+    reg.setup(RegularizerContext(tasks={"rte": RTE, "stsb": STSB}, task_types=types))
+    assert reg.plans["stsb"] is None and reg.plans["rte"].entries.keys() == {"0"}  # stsb has no soft labels
 
 
 def test_malformed_soft_label_file_names_file_and_line(tmp_path):
