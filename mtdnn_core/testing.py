@@ -16,6 +16,10 @@
 * ``installed_plugin(name, source, version)``: a plugin installed for the test (a distribution
   with an ``mtdnn`` entry point on ``sys.path``), for testing discovery, selection and
   version checks without installing a real one.
+* ``snapshot_files(*roots)`` / ``assert_unchanged(before)``: every file's bytes before a command,
+  and the check that none was removed or changed after it; ``cli_refuses(args, *pieces)``: run
+  the ``mtdnn`` CLI in process and check that it refused (exit 2, a message, no traceback) naming
+  every piece.
 * Real data sets (GLUE, CoNLL-2003, HNN, masked-LM text, SQuAD samples) live outside the
   repository, in ``$MTDNN_TEST_DATA`` (default: ``../shared/data`` beside the repository).
   Tests reach them through the ``shared_data`` and ``glue_dir`` fixtures, ``real_data(*parts)`` or the marker
@@ -295,3 +299,34 @@ def file_server(tmp_path):
     yield SimpleNamespace(root=root, url=f"http://127.0.0.1:{httpd.server_address[1]}", requests=requests)
     httpd.shutdown()
     httpd.server_close()
+
+
+def snapshot_files(*roots: Path) -> dict[Path, bytes]:
+    """Every file below ``roots`` (or the file itself) with its bytes, to compare after a command."""
+    files = {}
+    for root in map(Path, roots):
+        for path in ([root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())):
+            files[path] = path.read_bytes()
+    return files
+
+
+def assert_unchanged(before: dict[Path, bytes]) -> None:
+    """No file of a :func:`snapshot_files` snapshot was removed or changed."""
+    for path, data in before.items():
+        assert path.is_file(), f"{path} was removed"
+        assert path.read_bytes() == data, f"{path} was changed"
+
+
+def cli_refuses(args, *pieces: Any, code: int = 2) -> str:
+    """Run ``mtdnn ARGS`` in process; assert that it stopped with ``code`` and a message (no
+    traceback) that contains every piece (compared as strings). Returns the output."""
+    from click.testing import CliRunner
+
+    from mtdnn_core.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), repr(result.exception)
+    for piece in pieces:
+        assert str(piece) in result.output, f"{piece!r} not in:\n{result.output}"
+    return result.output

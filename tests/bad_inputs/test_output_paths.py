@@ -10,21 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from mtdnn_core.cli import main
-
-
-def snapshot(*roots: Path) -> dict[Path, bytes]:
-    """Every file below ``roots`` (or the file itself) with its bytes."""
-    files = {}
-    for root in roots:
-        for path in ([root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())):
-            files[path] = path.read_bytes()
-    return files
-
-
-def unchanged(before: dict[Path, bytes]) -> None:
-    for path, data in before.items():
-        assert path.is_file(), f"{path} was removed"
-        assert path.read_bytes() == data, f"{path} was changed"
+from mtdnn_core.testing import snapshot_files as snapshot, assert_unchanged as unchanged
 
 
 def run_cli(args, cwd: Path | None = None):

@@ -1,15 +1,11 @@
 """``alum pretrain --output`` is new, empty or its own earlier output: never a directory of the
 user's files, a training run, the encoder it starts from or a folder holding the corpus. The
 refusals name the option and both paths, come before any model is loaded, and change nothing."""
-from pathlib import Path
 
 from click.testing import CliRunner
 
 from mtdnn_core.api import cli as main
-
-
-def files_of(root: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+from mtdnn_core.testing import snapshot_files as files_of
 
 
 def refused(args, *pieces):

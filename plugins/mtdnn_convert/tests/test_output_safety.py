@@ -7,34 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from mtdnn_core.api import cli as main
+from mtdnn_core.testing import cli_refuses as refused, snapshot_files as snapshot, assert_unchanged as unchanged
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny_tf_bert"
-
-
-def snapshot(*roots: Path) -> dict[Path, bytes]:
-    files = {}
-    for root in roots:
-        for path in ([root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())):
-            files[path] = path.read_bytes()
-    return files
-
-
-def unchanged(before: dict[Path, bytes]) -> None:
-    for path, data in before.items():
-        assert path.is_file(), f"{path} was removed"
-        assert path.read_bytes() == data, f"{path} was changed"
-
-
-def refused(args, *pieces):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), repr(result.exception)
-    for piece in pieces:
-        assert str(piece) in result.output, f"{piece!r} not in:\n{result.output}"
-    return result.output
 
 
 @pytest.fixture

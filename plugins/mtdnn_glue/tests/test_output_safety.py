@@ -4,21 +4,8 @@ training run, are refused, naming the option and both paths, inputs byte-identic
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from mtdnn_core.api import cli as main
-
-
-def files_of(root: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def refused(args, *pieces):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), repr(result.exception)
-    for piece in pieces:
-        assert str(piece) in result.output, f"{piece!r} not in:\n{result.output}"
+from mtdnn_core.testing import cli_refuses as refused, snapshot_files as files_of
 
 
 @pytest.fixture

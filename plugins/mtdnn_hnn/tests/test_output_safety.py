@@ -3,20 +3,8 @@ an earlier evaluation is replaced only with --overwrite. Refusals name the optio
 and come before any model is loaded."""
 from pathlib import Path
 
-from click.testing import CliRunner
 
-from mtdnn_core.api import cli as main
-
-def refused(args, *pieces):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), repr(result.exception)
-    for piece in pieces:
-        assert str(piece) in result.output, f"{piece!r} not in:\n{result.output}"
-
-
-def files_of(root: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+from mtdnn_core.testing import cli_refuses as refused, snapshot_files as files_of
 
 
 def evaluate(data: Path, out: Path, *extra) -> list:

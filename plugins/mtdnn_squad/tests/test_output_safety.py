@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from mtdnn_core.api import cli as main
+from mtdnn_core.testing import cli_refuses as refused
 
 DATA = {"version": "v2.0", "data": [{"title": "t", "paragraphs": [{"context": "John ran home.", "qas": [
     {"id": "q1", "question": "Who ran?", "answers": [{"text": "John", "answer_start": 0}], "is_impossible": False},
@@ -23,14 +24,6 @@ def files(tmp_path) -> dict[str, Path]:
     out["odds"].write_text(json.dumps({"q1": -2.0, "q2": 3.0}))
     out["nbest"].write_text(json.dumps({"q1": [{"text": "John", "probability": 0.9}], "q2": [{"text": "home", "probability": 0.5}]}))
     return out
-
-
-def refused(args, *pieces):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), repr(result.exception)
-    for piece in pieces:
-        assert str(piece) in result.output, f"{piece!r} not in:\n{result.output}"
 
 
 def test_evaluate_out_file_that_is_an_input(files, tmp_path):
