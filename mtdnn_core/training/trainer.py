@@ -108,7 +108,15 @@ class Trainer:
         self.device = self.dist.device(pick_device(config.device))
         self.dist.start(self.device)
         self._seed_everything(config.seed)
+        self._build_model(progress)
+        self._build_losses_and_regularizers()
+        self._build_schedule()
+        self._start_counters()
 
+    def _build_model(self, progress: bool) -> None:
+        """Encoder, tokenizer, the tokenized data sets and the multi-task model (compiled and
+        wrapped for data-parallel training as the run asks)."""
+        config = self.config
         self.encoder, self.tokenizer = build_encoder(config, self.host)
         check_lengths(config, self.defs, self.encoder, self.tokenizer)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
@@ -120,7 +128,6 @@ class Trainer:
         self.train_model = self.model
         if self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel
-
             self.dist.check_agree(config=config.model_dump(exclude={"num_workers", "num_threads", "device"}),
                                   data=[d.store.directory.name for d in [*self.data.train, *self.data.eval]])
             # every rank trains the same task each step, but the other tasks' heads sit unused
@@ -128,6 +135,10 @@ class Trainer:
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 find_unused_parameters=len(self.defs) > 1)
             torch.manual_seed(config.seed + self.dist.rank)  # dropout differs by rank; weights started equal
+
+    def _build_losses_and_regularizers(self) -> None:
+        """Each task's loss and the run's regularizers, set up with the run's tasks and data."""
+        config = self.config
         self.losses = {n: self.registries.losses.build(d.loss, d.loss_config) for n, d in self.defs.items()}
         self.regularizers = [self.registries.regularizers.build(r.name, r.params, registries=self.registries)
                              for r in config.regularizers]
@@ -137,6 +148,11 @@ class Trainer:
                                      self.tokenizer, list(self.data.train), self.model)
         for regularizer in self.regularizers:
             regularizer.setup(context)
+
+    def _build_schedule(self) -> None:
+        """The sampler's batches, the update arithmetic, optimizer, learning-rate schedule,
+        loss scaling and the weight average."""
+        config = self.config
         self.sampler = self.registries.samplers.build(
             config.sampler, config.sampler_config, lengths=[d.lengths() for d in self.data.train],
             batch_size=config.batch_size, seed=config.seed, bucketing=config.length_bucketing,
@@ -161,6 +177,10 @@ class Trainer:
         self.device_checks = bool(getattr(self.optimizer, "_step_supports_amp_scaling", False)) and not self.scaler.is_enabled()
         self.tally = StepTally(self.device)
         self.ema = WeightAverage(self.model, config.ema_decay) if config.ema_decay else None
+
+    def _start_counters(self) -> None:
+        """Progress of a fresh run (a resumed one restores them) and the observers to call."""
+        config = self.config
         self.best_pending = False  # the last evaluation was the best: its checkpoint is due
         self.stopped_early = False
         self.step = 0  # optimizer updates done
@@ -427,29 +447,7 @@ class Trainer:
                 good = 0
                 if not self.device_checks:
                     self.nonfinite_in_row = 0
-                bar.update(1)
-                if self.step % config.log_every == 0 or last:
-                    settled = self._settle()
-                    record = {"event": "train", "step": self.step, "epoch": self.epoch, "task": task_name,
-                              "loss": settled.loss, "lr": self.scheduler.get_last_lr()[0],
-                              "task_loss": settled.task_loss,
-                              "nonfinite_skipped": self.nonfinite_total, **self._term_record(),
-                              "elapsed_s": round(time.perf_counter() - started, 2)}
-                    self._log(record)
-                    bar.set_postfix(loss=f"{record['loss']:.4f}", epoch=self.epoch)
-                if self._observe_steps:
-                    self.host.on_step_end({
-                        "step": self.step, "epoch": self.epoch, "task": task_name, "loss": float(loss.detach()),
-                        "lr": self.scheduler.get_last_lr()[0],
-                        "grad_norm": None if self.grad_norm is None else float(self.grad_norm),
-                    })
-                final = last or bool(config.max_steps and self.step >= config.max_steps)  # evaluated and saved below
-                if config.eval_every and self.step % config.eval_every == 0 and not final:
-                    self.evaluate(tag=f"step{self.step}")
-                saving = config.save_every and self.step % config.save_every == 0 and not final
-                if saving or (self.best_pending and not final) or (self.stopped_early and not final):
-                    self.save()
-                if self.stopped_early or (config.max_steps and self.step >= config.max_steps):
+                if self._after_update(task_name, loss, last, started, bar):
                     stop = True
                     break
             if stop and self.position < len(schedule):
@@ -466,6 +464,34 @@ class Trainer:
             self.evaluate(tag="initial")
         self._settle(losses=False)
         bar.close()
+
+    def _after_update(self, task_name: str, loss: torch.Tensor, last: bool, started: float, bar: Any) -> bool:
+        """Log, tell observers, evaluate and save as due after an update; whether the run stops here
+        (stopped early, or ``max_steps`` reached)."""
+        config = self.config
+        bar.update(1)
+        if self.step % config.log_every == 0 or last:
+            settled = self._settle()
+            record = {"event": "train", "step": self.step, "epoch": self.epoch, "task": task_name,
+                      "loss": settled.loss, "lr": self.scheduler.get_last_lr()[0],
+                      "task_loss": settled.task_loss,
+                      "nonfinite_skipped": self.nonfinite_total, **self._term_record(),
+                      "elapsed_s": round(time.perf_counter() - started, 2)}
+            self._log(record)
+            bar.set_postfix(loss=f"{record['loss']:.4f}", epoch=self.epoch)
+        if self._observe_steps:
+            self.host.on_step_end({
+                "step": self.step, "epoch": self.epoch, "task": task_name, "loss": float(loss.detach()),
+                "lr": self.scheduler.get_last_lr()[0],
+                "grad_norm": None if self.grad_norm is None else float(self.grad_norm),
+            })
+        final = last or bool(config.max_steps and self.step >= config.max_steps)  # evaluated and saved below
+        if config.eval_every and self.step % config.eval_every == 0 and not final:
+            self.evaluate(tag=f"step{self.step}")
+        saving = config.save_every and self.step % config.save_every == 0 and not final
+        if saving or (self.best_pending and not final) or (self.stopped_early and not final):
+            self.save()
+        return bool(self.stopped_early or (config.max_steps and self.step >= config.max_steps))
 
     def _progress_bar(self):
         from tqdm.auto import tqdm
