@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from smart_scale import encoder_grad_norm, rte_rows
+from smart_scale import encoder_grad_norm, rte_setup
 
 NORMS = ("inf", "l2", "l1")
 SETTINGS = {"before (scale 1.0, step 1e-3)": {"scale": 1.0, "step_size": 1e-3}, "default": {}}
@@ -35,31 +35,8 @@ def main():
     args = parser.parse_args()
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
-    from mtdnn_core.api import (
-        MultiTaskModel,
-        PluginHost,
-        PoolerHead,
-        TaskDef,
-        load_hf_encoder,
-        packaged_minilm_path,
-    )
-
     started = time.perf_counter()
-    registries = PluginHost(["alum"]).registries
-    torch.manual_seed(0)
-    encoder, tokenizer = load_hf_encoder(packaged_minilm_path())
-    task = TaskDef(name="rte", task_type="Classification", data_format="PremiseAndOneHypothesis", n_class=2, loss="ce",
-                   adv_loss="sym_kl")
-    model = MultiTaskModel(encoder, {"rte": PoolerHead(encoder.config.hidden_size, task)})
-    rows = rte_rows()
-
-    def batch(start):
-        chunk = rows[start : start + args.batch_size]
-        enc = tokenizer([r[1] for r in chunk], [r[2] for r in chunk], padding=True, truncation=True,
-                        max_length=args.max_seq_len, return_token_type_ids=True, return_tensors="pt")
-        return {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids")}, \
-            torch.tensor([1 if r[3] == "entailment" else 0 for r in chunk])
-
+    registries, model, task, rows, batch = rte_setup(args)
     probes = [batch(len(rows) - (i + 1) * args.batch_size) for i in range(args.probes)]  # never trained on
 
     def measure():

@@ -53,7 +53,9 @@ def encoder_grad_norm(model, value):
     return float(torch.sqrt(sum((g.float() ** 2).sum() for g in grads if g is not None)))
 
 
-def measure_classification(args):
+def rte_setup(args):
+    """The ALUM plugin's registries, all-MiniLM-L6-v2 with a fresh pooler head for RTE, the task,
+    the real RTE training rows and ``batch(start)``: tokenized rows from ``start`` with labels."""
     from mtdnn_core.api import (
         MultiTaskModel,
         PluginHost,
@@ -78,6 +80,11 @@ def measure_classification(args):
         return {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids")}, \
             torch.tensor([1 if r[3] == "entailment" else 0 for r in chunk])
 
+    return registries, model, task, rows, batch
+
+
+def measure_classification(args):
+    registries, model, task, rows, batch = rte_setup(args)
     probe, labels = batch(len(rows) - args.batch_size)  # never trained on
 
     def measure(stage):
