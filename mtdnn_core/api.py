@@ -152,6 +152,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "readable_predictions": ("mtdnn_core.training.evaluate", "Predictions as label names, per uid."),
     # Training and checkpoints
     "Trainer": ("mtdnn_core.training.trainer", "Runs a training from a :class:`TrainConfig` and a :class:`PluginHost`."),
+    "RunPlan": ("mtdnn_core.training.plan", "What a run trains and scores, validated without a model (``Trainer(plan)``)."),
+    "plan_run": ("mtdnn_core.training.plan", "The :class:`RunPlan` of a :class:`TrainConfig`; every problem at once."),
     "pick_device": ("mtdnn_core.training.trainer", "``auto``/``cpu``/``cuda:N`` as a torch device."),
     "resolve_checkpoint": ("mtdnn_core.training.checkpoint", "A run directory, ``RUN:best`` or checkpoint as one complete checkpoint."),
     "read_meta": ("mtdnn_core.training.checkpoint", "A checkpoint's metadata (step, tasks, plugins, config)."),
@@ -291,6 +293,7 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
         readable_predictions as readable_predictions,
     )
     from mtdnn_core.training.trainer import Trainer as Trainer, pick_device as pick_device
+    from mtdnn_core.training.plan import RunPlan as RunPlan, plan_run as plan_run
     from mtdnn_core.training.checkpoint import (
         resolve_checkpoint as resolve_checkpoint,
         read_meta as read_meta,
@@ -414,6 +417,8 @@ __all__ = [
     "compute_metrics",
     "readable_predictions",
     "Trainer",
+    "RunPlan",
+    "plan_run",
     "pick_device",
     "resolve_checkpoint",
     "read_meta",
