@@ -154,6 +154,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Trainer": ("mtdnn_core.training.trainer", "Runs a training from a :class:`TrainConfig` and a :class:`PluginHost`."),
     "RunPlan": ("mtdnn_core.training.plan", "What a run trains and scores, validated without a model (``Trainer(plan)``)."),
     "plan_run": ("mtdnn_core.training.plan", "The :class:`RunPlan` of a :class:`TrainConfig`; every problem at once."),
+    "ResolvedTask": ("mtdnn_core.training.resolved", "A task's definition with its task type, format, loss and metrics looked up once."),
+    "resolve_task": ("mtdnn_core.training.resolved", "A :class:`TaskDef` completed and resolved into a :class:`ResolvedTask`."),
     "pick_device": ("mtdnn_core.training.trainer", "``auto``/``cpu``/``cuda:N`` as a torch device."),
     "resolve_checkpoint": ("mtdnn_core.training.checkpoint", "A run directory, ``RUN:best`` or checkpoint as one complete checkpoint."),
     "read_meta": ("mtdnn_core.training.checkpoint", "A checkpoint's metadata (step, tasks, plugins, config)."),
@@ -294,6 +296,7 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
     )
     from mtdnn_core.training.trainer import Trainer as Trainer, pick_device as pick_device
     from mtdnn_core.training.plan import RunPlan as RunPlan, plan_run as plan_run
+    from mtdnn_core.training.resolved import ResolvedTask as ResolvedTask, resolve_task as resolve_task
     from mtdnn_core.training.checkpoint import (
         resolve_checkpoint as resolve_checkpoint,
         read_meta as read_meta,
@@ -419,6 +422,8 @@ __all__ = [
     "Trainer",
     "RunPlan",
     "plan_run",
+    "ResolvedTask",
+    "resolve_task",
     "pick_device",
     "resolve_checkpoint",
     "read_meta",

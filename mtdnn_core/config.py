@@ -332,16 +332,26 @@ def _undeclared_key(key: str, fields: Any, parsing: bool = False) -> str:
     return message
 
 
+def task_loss(definition: TaskDef, task_type: Any) -> str | None:
+    """The loss a task trains with: the definition's ``loss``, else its task type's default
+    (the one place this is decided)."""
+    return definition.loss if definition.loss is not None else task_type.default_loss
+
+
 def complete_task_def(task: TaskDef, task_types: Any) -> TaskDef:
     """``task`` with what its task type implies filled in (output size, losses, metrics, head) and
     the type's canonical name; raises :class:`UnknownNameError` for a type no plugin provides."""
-    entry = task_types.get(task.task_type)
+    return complete_with_type(task, task_types.get(task.task_type))
+
+
+def complete_with_type(task: TaskDef, entry: Any) -> TaskDef:
+    """:func:`complete_task_def` with the task type's registry ``entry`` already looked up."""
     kind = entry.factory
     filled: dict[str, Any] = {"task_type": entry.name}
     if task.n_class is None:
         filled["n_class"] = kind.default_n_class(task)
     if task.loss is None and kind.default_loss is not None:
-        filled["loss"] = kind.default_loss
+        filled["loss"] = task_loss(task, kind)
     if not task.metric_meta and kind.default_metrics:
         filled["metric_meta"] = list(kind.default_metrics)
     if task.head is None:
@@ -349,15 +359,16 @@ def complete_task_def(task: TaskDef, task_types: Any) -> TaskDef:
     return task.model_copy(update=filled)
 
 
-def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "", lines: dict | None = None) -> list[str]:
+def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "", lines: dict | None = None,
+                    entries: dict[str, Any] | None = None) -> list[str]:
     """Names each definition uses that no loaded plugin provides (with did-you-mean), and
     combinations that cannot work (a format the task type does not read, a head made for other
-    task types)."""
+    task types). ``entries`` holds task type registry entries already looked up, by task name."""
     problems: list[str] = []
     prefix = f"{source}: " if source else ""
     for name, task in defs.items():
         before = len(problems)
-        _check_task_def(name, task, registries, prefix, problems)
+        _check_task_def(name, task, registries, prefix, problems, (entries or {}).get(name))
         if lines:  # name the line of the key each problem is about
             for i in range(before, len(problems)):
                 key = problems[i][len(prefix):].split(":", 1)[0].split(".")
@@ -367,7 +378,8 @@ def check_task_defs(defs: dict[str, TaskDef], registries: Any, source: str = "",
     return problems
 
 
-def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, problems: list[str]) -> None:
+def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, problems: list[str],
+                    entry: Any = None) -> None:
     """Problems of one definition, appended to ``problems``."""
     where = f"{prefix}{name}"
     if task.encoder_type is not None and not is_original("encoder type", task.encoder_type):
@@ -377,8 +389,9 @@ def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, prob
     if task.task_type not in registries.task_types:
         problems.append(f"{where}.task_type: {_unknown(registries.task_types, task.task_type, registries)}")
         return
-    task = complete_task_def(task, registries.task_types)
-    kind = registries.task_types.get(task.task_type).factory
+    entry = entry or registries.task_types.get(task.task_type)
+    task = complete_with_type(task, entry)
+    kind = entry.factory
     problems.extend(f"{where}.{p}" for p in kind.check(task))
     if task.data_format in registries.data_formats and kind.formats is not None and task.data_format not in kind.formats:
         canonical = registries.data_formats.get(task.data_format).name

@@ -161,10 +161,12 @@ class L2SP(Regularizer):
 
 
 def check_regularizers(regularizers: list, registries: Any, tasks: dict[str, TaskDef],
-                       mode: RunMode = RunMode()) -> list[str]:
+                       mode: RunMode = RunMode(), task_types: dict[str, Any] | None = None) -> list[str]:
     """The problems of a run's regularizers (``RegularizerConfig`` entries, built here; building
-    is cheap) with its tasks and mode, found before any model is built."""
-    task_types = {name: registries.task_types.get(task.task_type).factory for name, task in tasks.items()}
+    is cheap) with its tasks and mode, found before any model is built. ``task_types``: each
+    task's task type object when already resolved."""
+    if task_types is None:
+        task_types = {name: registries.task_types.get(task.task_type).factory for name, task in tasks.items()}
     built = [(reg.name, registries.regularizers.build(reg.name, reg.params, registries=registries))
              for reg in regularizers]
     return regularizer_problems(built, tasks, task_types, mode)

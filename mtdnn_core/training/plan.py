@@ -19,7 +19,8 @@ from mtdnn_core.regularizers import RunMode, check_regularizers
 from mtdnn_core.tasks import Task
 from mtdnn_core.training.distributed import Distributed
 from mtdnn_core.training.selection import BestTracker, Criterion
-from mtdnn_core.training.setup import TRAIN_SPLIT, find_task_files, resolve_tasks, task_data_dirs
+from mtdnn_core.training.resolved import ResolvedTask
+from mtdnn_core.training.setup import TRAIN_SPLIT, find_task_files, plan_tasks, task_data_dirs
 
 
 @dataclass
@@ -35,6 +36,7 @@ class RunPlan:
     directions: dict[str, bool]  # metric name -> higher is better
     criterion: Criterion | None = None  # from metric_for_best
     notes: list[str] = field(default_factory=list)
+    resolved: dict[str, ResolvedTask] = field(default_factory=dict)  # task -> its names looked up once
 
     @property
     def defs(self) -> dict[str, TaskDef]:
@@ -66,7 +68,7 @@ def plan_run(config: TrainConfig, host: PluginHost, distributed: bool | None = N
             return None
 
     registries = host.registries
-    tasks = attempt(lambda: resolve_tasks(config, host))
+    tasks, resolved = attempt(lambda: plan_tasks(config, host)) or (None, {})
     files: dict[str, dict[str, Path]] = {}
     if tasks is not None and data:
         files = attempt(lambda: find_task_files(tasks, task_data_dirs(config, host), Path(config.output_dir) / "data",
@@ -79,10 +81,12 @@ def plan_run(config: TrainConfig, host: PluginHost, distributed: bool | None = N
     for reg in config.regularizers:
         attempt(lambda reg=reg: _component("regularizers", registries.regularizers, reg.name, reg.params))
     if tasks is not None and len(errors) == known:  # each regularizer's config is valid: build and ask it
-        attempt(lambda: _check_regularizers(config, host, tasks, distributed))
+        attempt(lambda: _check_regularizers(config, host, resolved, distributed))
     plan = None
     if tasks is not None and (files or not data):
         plan = attempt(lambda: _with_metrics(config, host, tasks, files, sampler_config, scored=data))
+    if plan is not None:
+        plan.resolved = resolved
     if errors:
         raise _together(errors)
     assert plan is not None
@@ -133,12 +137,14 @@ def _component(key: str, registry: Any, name: str, params: dict | None) -> Any:
         raise ConfigError([f"{key}: {exc.source}: {problem}" for problem in exc.problems], exc.source) from None
 
 
-def _check_regularizers(config: TrainConfig, host: PluginHost, tasks: dict[str, Task], distributed: bool) -> None:
+def _check_regularizers(config: TrainConfig, host: PluginHost, resolved: dict[str, ResolvedTask],
+                        distributed: bool) -> None:
     """Each regularizer refuses what it cannot serve (its task types, torchrun, ``--compile``)
     before any model is built: :meth:`Regularizer.check` through :func:`check_regularizers`."""
-    defs = {name: task.definition for name, task in tasks.items()}
+    defs = {name: task.definition for name, task in resolved.items()}
     problems = check_regularizers(config.regularizers, host.registries, defs,
-                                  RunMode(distributed=distributed, compile=config.compile))
+                                  RunMode(distributed=distributed, compile=config.compile),
+                                  task_types={name: task.task_type for name, task in resolved.items()})
     if problems:
         raise ConfigError(problems, "regularizers")
 

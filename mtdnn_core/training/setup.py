@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mtdnn_core.config import TaskDef, TrainConfig, check_task_defs, complete_task_def, load_task_defs, override_task
+from mtdnn_core.config import TaskDef, TrainConfig, check_task_defs, load_task_defs, override_task
 from mtdnn_core.data.features import Selection, TaskDataset, encode_file
 from mtdnn_core.errors import ConfigError, DataError, MtdnnError, did_you_mean
 from mtdnn_core.model.heads import Head
 from mtdnn_core.model.multitask import MultiTaskModel
 from mtdnn_core.plugins import PluginHost
 from mtdnn_core.tasks import Task
+from mtdnn_core.training.resolved import ResolvedTask, resolve_task
 
 TRAIN_SPLIT = "train"
 
@@ -31,6 +32,12 @@ def _version_ok(installed: str, spec: str) -> bool:
 
 def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
     """The tasks the run trains, from plugins and ``--task-def`` files, checked together."""
+    return plan_tasks(config, host)[0]
+
+
+def plan_tasks(config: TrainConfig, host: PluginHost) -> tuple[dict[str, Task], dict[str, ResolvedTask]]:
+    """:func:`resolve_tasks` and each task resolved (:class:`ResolvedTask`), its task type looked
+    up once."""
     registries = host.registries
     from_files: dict[str, Task] = {}
     problems: list[str] = []
@@ -66,7 +73,9 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
             except ConfigError as exc:
                 problems.extend(exc.problems)
     defs = {name: task.definition for name, task in chosen.items()}
-    problems.extend(check_task_defs(defs, registries))
+    entries = {name: registries.task_types.get(d.task_type) for name, d in defs.items()
+               if d.task_type in registries.task_types}
+    problems.extend(check_task_defs(defs, registries, entries=entries))
     for name in config.task_data_dirs:
         if name not in config.tasks:
             problems.append(f"task_data_dirs: '{name}' is not one of the run's tasks ({', '.join(config.tasks)})")
@@ -81,7 +90,8 @@ def resolve_tasks(config: TrainConfig, host: PluginHost) -> dict[str, Task]:
                 problems.append(f"{name}.requires: plugin '{plugin}' {info.version} does not satisfy '{spec}'")
     if problems:
         raise ConfigError(problems, "the run's tasks")
-    return {name: Task(complete_task_def(task.definition, registries.task_types), task.locate) for name, task in chosen.items()}
+    resolved = {name: resolve_task(task.definition, registries, entries[name]) for name, task in chosen.items()}
+    return {name: Task(resolved[name].definition, task.locate) for name, task in chosen.items()}, resolved
 
 
 def find_task_files(tasks: dict[str, Task], data_dirs: dict[str, str | None], work_dir: Path,
@@ -187,22 +197,21 @@ class Datasets:
 
 
 def load_datasets(tasks: dict[str, Task], files: dict[str, dict[str, Path]], tokenizer: Any, config: TrainConfig,
-                  host: PluginHost, cache_dir: Path, progress: bool = True) -> Datasets:
+                  host: PluginHost, cache_dir: Path, progress: bool = True,
+                  resolved: dict[str, ResolvedTask] | None = None) -> Datasets:
     """Every split of every task as a :class:`TaskDataset`; caps and fractions select rows before
-    they are tokenized."""
-    registries = host.registries
+    they are tokenized. ``resolved``: the tasks as planned (resolved here when not given)."""
     train, evaluation = [], []
     for name, task in tasks.items():
-        definition = task.definition
-        fmt_entry = registries.data_formats.get(definition.data_format)
-        task_type = registries.task_types.get(definition.task_type).factory
+        done = (resolved or {}).get(name) or resolve_task(task.definition, host.registries)
+        definition, task_type, fmt, fmt_origin = task.definition, done.task_type, done.data_format, done.data_format_origin
         max_len = definition.max_seq_len or config.max_seq_len
         for split, path in files[name].items():
             is_train = split == TRAIN_SPLIT
             fraction = config.train_fraction.get(name) if is_train else None
             selection = Selection(fraction, config.max_train_samples if is_train else config.max_eval_samples)
-            store = encode_file(path, definition, task_type, fmt_entry.factory, tokenizer, max_len, cache_dir,
-                                selection=selection, format_origin=str(fmt_entry.origin), progress=progress)
+            store = encode_file(path, definition, task_type, fmt, tokenizer, max_len, cache_dir,
+                                selection=selection, format_origin=fmt_origin, progress=progress)
             dataset = TaskDataset(f"{name}_{split}", definition, split, store, task_type, Path(path))
             if is_train:
                 if not dataset.has_labels:

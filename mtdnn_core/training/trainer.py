@@ -41,6 +41,7 @@ from mtdnn_core.training.distributed import Distributed
 from mtdnn_core.training.ema import EMA_FILE, WeightAverage
 from mtdnn_core.training.evaluate import compute_metrics, predict, readable_predictions
 from mtdnn_core.training.plan import RunPlan, plan_run
+from mtdnn_core.training.resolved import resolve_task
 from mtdnn_core.training.selection import write_best
 from mtdnn_core.training.tally import StepTally
 from mtdnn_core.training.setup import (
@@ -97,6 +98,7 @@ class Trainer:
         self.output_dir = Path(config.output_dir)
         self.registries = self.host.registries
         self.tasks, self.defs, self.files = plan.tasks, plan.defs, plan.files
+        self.resolved = plan.resolved or {name: resolve_task(d, self.registries) for name, d in self.defs.items()}
         self.sampler_config = plan.sampler_config
         self.first_metrics = plan.first_metrics
         self.tracker = plan.tracker()
@@ -121,7 +123,8 @@ class Trainer:
         check_lengths(config, self.defs, self.encoder, self.tokenizer)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         self.data = load_datasets(self.tasks, self.files, self.tokenizer, config, self.host,
-                                  Path(config.cache_dir or self.output_dir / "cache"), progress=progress)
+                                  Path(config.cache_dir or self.output_dir / "cache"), progress=progress,
+                                  resolved=self.resolved)
         self.model = build_model(self.defs, self.encoder, self.host).to(self.device)
         if config.compile:  # in place, so parameter names (and checkpoints) stay those of the eager model
             self.model.encoder.compile(mode=config.compile_mode)
@@ -139,12 +142,11 @@ class Trainer:
     def _build_losses_and_regularizers(self) -> None:
         """Each task's loss and the run's regularizers, set up with the run's tasks and data."""
         config = self.config
-        self.losses = {n: self.registries.losses.build(d.loss, d.loss_config) for n, d in self.defs.items()}
+        self.losses = {n: self.registries.losses.build(self.resolved[n].loss, d.loss_config) for n, d in self.defs.items()}
         self.regularizers = [self.registries.regularizers.build(r.name, r.params, registries=self.registries)
                              for r in config.regularizers]
         self.regularizer_names = [r.name for r in config.regularizers]
-        context = RegularizerContext(dict(self.defs), {n: self.registries.task_types.get(d.task_type).factory
-                                                       for n, d in self.defs.items()},
+        context = RegularizerContext(dict(self.defs), {n: self.resolved[n].task_type for n in self.defs},
                                      self.tokenizer, list(self.data.train), self.model)
         for regularizer in self.regularizers:
             regularizer.setup(context)
