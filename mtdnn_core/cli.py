@@ -240,6 +240,7 @@ def predict(plugins, strict_plugins, checkpoint, best, task, data_file, output, 
     from mtdnn_core.training import checkpoint as ckpt
     from mtdnn_core.training.evaluate import compute_metrics, predict as run_predict, readable_predictions
     from mtdnn_core.training.inference import load_for_inference
+    from mtdnn_core.training.resolved import resolve_task
     from mtdnn_core.training.trainer import pick_device
 
     if best and not str(checkpoint).endswith(":best"):
@@ -250,10 +251,11 @@ def predict(plugins, strict_plugins, checkpoint, best, task, data_file, output, 
     if task not in defs:
         raise UnknownNameError("task in this checkpoint", task, defs)
     definition = defs[task]
-    fmt = host.registries.data_formats.get(definition.data_format)
-    task_type = host.registries.task_types.get(definition.task_type).factory
+    resolved = resolve_task(definition, host.registries)
+    task_type = resolved.task_type
     max_len = max_seq_len or definition.max_seq_len or meta["config"]["max_seq_len"]
-    store = encode_file(Path(data_file), definition, task_type, fmt.factory, tokenizer, max_len, format_origin=str(fmt.origin))
+    store = encode_file(Path(data_file), definition, task_type, resolved.data_format, tokenizer, max_len,
+                        format_origin=resolved.data_format_origin)
     dataset = TaskDataset(Path(data_file).stem, definition, "predict", store, task_type, Path(data_file))
     dev = pick_device(device)
     model.to(dev)
