@@ -18,10 +18,11 @@ per-sample weights, each sample's positions are averaged first and samples weigh
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 
 from mtdnn_core.api import TaskDefField, kl_divergence, weighted_mean
 from mtdnn_kd.errors import SoftLabelError
@@ -33,6 +34,11 @@ VALUE_LOSSES = ("mse",)
 #: the ``kd_loss`` key of task definitions, declared through ``register_task_def_fields``
 KD_LOSS = TaskDefField("kd_loss", type=str, names="losses", default="mse",
                        description="the distillation loss of the task (mse, kl, ce); default mse")
+
+#: the ``kd_alpha`` key of task definitions: the task's own weight of the distillation loss, so one
+#: run can distill some tasks more than others (0: the task trains on its labels alone)
+KD_ALPHA = TaskDefField("kd_alpha", type=Annotated[float, Field(ge=0, le=1)], default=None,
+                        description="the task's distillation weight alpha in [0, 1]; default the kd regularizer's alpha")
 
 
 def resolve_objective(name: str, registries: Any, task: str, discrete: bool) -> str:

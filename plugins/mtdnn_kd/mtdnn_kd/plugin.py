@@ -15,9 +15,10 @@ def register_regularizers(registry):
 
 @hookimpl
 def register_task_def_fields(registry):
-    from mtdnn_kd.objectives import KD_LOSS
+    from mtdnn_kd.objectives import KD_ALPHA, KD_LOSS
 
-    registry.add(KD_LOSS.name, KD_LOSS, description=KD_LOSS.description)
+    for key in (KD_LOSS, KD_ALPHA):
+        registry.add(key.name, key, description=key.description)
 
 
 @hookimpl

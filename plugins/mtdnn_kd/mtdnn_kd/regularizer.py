@@ -2,7 +2,9 @@
 
 It declares ``replaces_task_loss``: the trainer hands it the task loss alone (the hard loss) and
 the combination it returns takes that loss's place (logged as ``reg_kd``, its pieces as
-``reg_kd_kd`` and ``reg_kd_hard``). The soft labels of every task are checked in ``setup``,
+``reg_kd_kd`` and ``reg_kd_hard``, and per task as ``reg_kd_kd_<task>`` and ``reg_kd_hard_<task>``,
+since a distillation loss and a hard loss of different scales pull the shared encoder unequally).
+A task's ``kd_alpha`` (task definition) replaces ``alpha`` for that task. The soft labels of every task are checked in ``setup``,
 before training. Tasks without soft labels train on their labels alone; a sample without a soft label is an error unless
 ``allow_missing`` (then it trains on its label alone and is counted in the log).
 """
@@ -19,14 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from mtdnn_core.api import Regularizer
 from mtdnn_kd.errors import SoftLabelError
 from mtdnn_kd.kinds import SoftKind, kind_for
-from mtdnn_kd.objectives import KD_LOSS, distillation_loss, resolve_objective
+from mtdnn_kd.objectives import KD_ALPHA, KD_LOSS, distillation_loss, resolve_objective
 from mtdnn_kd.soft_labels import MANIFEST, SoftLabels, task_problems
 
 
 class KDConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     soft_labels: str = Field(description="a directory written by `mtdnn kd teach`")
-    alpha: float = Field(default=0.5, ge=0, le=1, description="weight of the distillation loss (1 - alpha: the hard-label loss)")
+    alpha: float = Field(default=0.5, ge=0, le=1, description=(
+        "weight of the distillation loss (1 - alpha: the hard-label loss); a task's kd_alpha replaces it for that task"))
     loss: str | None = Field(default=None, description=(
         "distillation loss of every classification, ranking and sequence-labeling task: mse, kl or ce "
         "(default: each task's kd_loss; regression always distills with mse)"))
@@ -50,6 +53,7 @@ class TaskPlan:
     entries: dict[str, dict]
     task_type: Any
     hard_loss: Any
+    alpha: float
 
 
 class KnowledgeDistillation(Regularizer):
@@ -70,7 +74,11 @@ class KnowledgeDistillation(Regularizer):
         self.soft = SoftLabels(config.soft_labels)
         self.plans: dict[str, TaskPlan | None] = {}
         self.missing: dict[str, int] = {}
-        self._sums = {"kd": 0.0, "hard": 0.0, "n": 0}
+        self._sums: dict[str, list[float]] = {}  # task -> [kd sum, hard sum, batches] since the last record
+
+    def _alpha(self, task) -> float:
+        given = KD_ALPHA.value(task)
+        return self.config.alpha if given is None else float(given)
 
     def setup(self, context) -> None:
         """Checks the soft labels of every task of the run against its definition now."""
@@ -93,6 +101,7 @@ class KnowledgeDistillation(Regularizer):
                     kind, objective, self.soft.entries(task.name, "train"),
                     self.registries.task_types.get(task.task_type).factory,
                     self.registries.losses.build(task.loss, task.loss_config),
+                    self._alpha(task),
                 )
         return self.plans[task.name]
 
@@ -118,11 +127,12 @@ class KnowledgeDistillation(Regularizer):
             share = (base * present).sum() / base.sum().clamp_min(1e-12)
         else:
             hard, share = loss, 1.0  # the task loss it is handed is the hard loss of every row
-        self._sums["kd"] += float(kd.detach())
-        self._sums["hard"] += float(hard.detach())
-        self._sums["n"] += 1
+        sums = self._sums.setdefault(task.name, [0.0, 0.0, 0])
+        sums[0] += float(kd.detach())
+        sums[1] += float(hard.detach())
+        sums[2] += 1
         # rows with soft labels: alpha * kd + (1 - alpha) * hard; the others: their hard loss
-        return loss + self.config.alpha * share * (kd - hard)
+        return loss + plan.alpha * share * (kd - hard)
 
     def _missing(self, task: str, uids: list[str]) -> None:
         if not self.config.allow_missing:
@@ -138,11 +148,17 @@ class KnowledgeDistillation(Regularizer):
         self.missing[task] = self.missing.get(task, 0) + len(uids)
 
     def log_values(self) -> dict:
-        """Mean distillation and hard losses since the last record, and samples missing so far."""
+        """Mean distillation and hard losses since the last record (over all batches, and per
+        task when the run distills several), and samples missing so far."""
         values = {}
-        if self._sums["n"]:
-            values = {"kd": self._sums["kd"] / self._sums["n"], "hard": self._sums["hard"] / self._sums["n"]}
+        batches = sum(n for _, _, n in self._sums.values())
+        if batches:
+            values = {"kd": sum(k for k, _, _ in self._sums.values()) / batches,
+                      "hard": sum(h for _, h, _ in self._sums.values()) / batches}
+            if sum(plan is not None for plan in self.plans.values()) > 1:
+                for task, (kd, hard, n) in self._sums.items():
+                    values[f"kd_{task}"], values[f"hard_{task}"] = kd / n, hard / n
         if self.config.allow_missing:
             values["missing"] = sum(self.missing.values())
-        self._sums = {"kd": 0.0, "hard": 0.0, "n": 0}
+        self._sums = {}
         return values

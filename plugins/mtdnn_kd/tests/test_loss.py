@@ -250,3 +250,48 @@ def test_a_misspelt_kd_loss_without_the_plugin_loaded_names_the_plugin_that_decl
     # the original toolkit's key itself loads without the plugin (and is unused)
     defs = parse_task_defs("t:\n  data_format: PremiseOnly\n  task_type: Classification\n  labels: [a, b]\n  kd_loss: kl\n")
     assert check_task_defs(defs, make_host().registries) == []
+
+
+def test_kd_alpha_of_a_task_replaces_alpha_and_each_task_logs_its_losses(tmp_path):
+    ids = [[101, 7, 102], [101, 8, 102]]
+    rte_dir, stsb_dir = tmp_path / "rte", tmp_path / "stsb"
+    for d in (rte_dir, stsb_dir):
+        d.mkdir()
+    write_soft(rte_dir, RTE, [{"uid": str(i), "soft": s, "input": input_fingerprint([r])}
+                              for i, (s, r) in enumerate(zip([[0.7, 0.3], [0.4, 0.6]], ids))])
+    # one directory with both tasks: the manifest of the rte directory plus the stsb records
+    write_soft(stsb_dir, STSB, [{"uid": str(i), "soft": v, "input": input_fingerprint([r])} for i, (v, r) in enumerate(zip([1.5, 1.0], ids))])
+    manifest = json.loads((rte_dir / "manifest.json").read_text())
+    manifest["tasks"]["stsb"] = json.loads((stsb_dir / "manifest.json").read_text())["tasks"]["stsb"]
+    (rte_dir / "manifest.json").write_text(json.dumps(manifest))
+    (stsb_dir / "stsb.train.jsonl").rename(rte_dir / "stsb.train.jsonl")
+    rte = task_def("rte", task_type="classification", data_format="PremiseAndOneHypothesis", labels=["no", "yes"], kd_alpha=0.1)
+    reg = regularizer(rte_dir, alpha=0.5, loss="kl")
+    student = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    batch = batch_of(["0", "1"], ids, labels=torch.tensor([0, 1]))
+    hard = -(log_softmax([1, 0])[0] + log_softmax([0, 2])[1]) / 2
+    kl = sum(sum(p * (math.log(p) - q) for p, q in zip(s, log_softmax(z)))
+             for s, z in zip([[0.7, 0.3], [0.4, 0.6]], [[1, 0], [0, 2]])) / 2
+    term = reg(model_with(rte, PoolerHead(4, rte)), rte, batch, student, torch.tensor(hard))
+    assert float(term) == pytest.approx(0.1 * kl + 0.9 * hard, abs=1e-6)  # kd_alpha 0.1, not alpha 0.5
+    values = torch.tensor([2.0, 1.0])
+    stsb_batch = batch_of(["0", "1"], ids, labels=torch.tensor([3.0, 0.0]))
+    hard_s, kd_s = (1.0 + 1.0) / 2, (0.25 + 0.0) / 2
+    term = reg(model_with(STSB, PoolerHead(4, STSB)), STSB, stsb_batch, values, torch.tensor(hard_s))
+    assert float(term) == pytest.approx(0.5 * kd_s + 0.5 * hard_s, abs=1e-6)  # no kd_alpha: the regularizer's alpha
+    assert reg.log_values() == pytest.approx({"kd": (kl + kd_s) / 2, "hard": (hard + hard_s) / 2, "kd_rte": kl,
+                                              "hard_rte": hard, "kd_stsb": kd_s, "hard_stsb": hard_s})
+
+
+def test_kd_alpha_is_a_declared_key_between_0_and_1():
+    from mtdnn_core.api import check_task_defs, parse_task_defs
+    from mtdnn_kd.objectives import KD_ALPHA
+
+    registries = make_host(entry_points=("kd",)).registries
+    assert registries.task_def_fields.get("kd_alpha").factory is KD_ALPHA
+    text = "t:\n  data_format: PremiseOnly\n  task_type: Classification\n  labels: [a, b]\n  kd_alpha: {}\n"
+    assert check_task_defs(parse_task_defs(text.format("0.25")), registries) == []
+    (problem,) = check_task_defs(parse_task_defs(text.format("1.5")), registries)
+    assert problem.startswith("t.kd_alpha: ") and "less than or equal to 1" in problem
+    (problem,) = check_task_defs(parse_task_defs(text.format("much")), registries)
+    assert problem.startswith("t.kd_alpha: ") and "valid number" in problem

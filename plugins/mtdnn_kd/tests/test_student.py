@@ -72,3 +72,41 @@ def test_kd_train_resumes_with_the_runs_own_configuration(tmp_path, canonical, s
 
     refused = CliRunner().invoke(main, ["kd", "train", "--soft-labels", soft, "--alpha", "0.9", "--resume", str(run)])
     assert refused.exit_code == 2 and "regularizers:" in refused.output and "Traceback" not in refused.output, refused.output
+
+
+def uniform_soft_labels(trainer, out):
+    """Soft labels far from the gold ones: 50/50 classes (logits 0, 0) and the value 0 for regression."""
+    records = {}
+    for dataset in trainer.data.train:
+        task, kind = dataset.task, kind_for(dataset.task.task_type)
+        lines = []
+        for row in dataset.rows(range(len(dataset))):
+            classes = task.task_type == "classification"
+            key, value = kind.input_record(row)
+            lines.append({"uid": row["uid"], "soft": [0.5, 0.5] if classes else 0.0, **({"logits": [0.0, 0.0]} if classes else {}),
+                          key: value})
+        write_entries(out / f"{task.name}.train.jsonl", lines)
+        records[task.name] = TaskRecord(task_type=task.task_type, labels=task.labels, n_class=task.n_class, max_seq_len=64,
+                                        teachers=[], splits={"train": SplitRecord(file=f"{task.name}.train.jsonl",
+                                                                                 source=str(dataset.source), sha256="-", rows=len(lines))})
+    write_manifest(out, Manifest(temperature=1.0, tokenizer="-", teachers=[], tasks=records))
+    return out
+
+
+def test_kd_alpha_in_task_overrides_chooses_which_tasks_are_distilled(tmp_path, canonical, train_run):
+    hard, _ = train_run(tmp_path / "hard", canonical, seed=3)
+    soft = uniform_soft_labels(hard, tmp_path / "soft")
+    kd = [{"name": "kd", "params": {"soft_labels": str(soft), "alpha": 0.5}}]
+    # kd_alpha 0 for every task: each task's loss is its hard loss, the same updates as without kd
+    none, _ = train_run(tmp_path / "none", canonical, seed=3, plugins=["kd"], regularizers=kd,
+                        task_overrides={"rte": {"kd_alpha": 0.0}, "stsb": {"kd_alpha": 0.0}})
+    a, b = hard.model.state_dict(), none.model.state_dict()
+    assert max(float((a[n] - b[n]).abs().max()) for n in a) < 1e-6
+    # rte distilled alone: its head moves differently from the hard run's, stsb's loss stays the hard one
+    rte_only, _ = train_run(tmp_path / "rte", canonical, seed=3, plugins=["kd"], regularizers=kd,
+                            task_overrides={"stsb": {"kd_alpha": 0.0}})
+    c = rte_only.model.state_dict()
+    assert max(float((a[n] - c[n]).abs().max()) for n in a if ".rte." in f".{n}.") > 1e-3
+    log = [json.loads(line) for line in (tmp_path / "rte" / "log.jsonl").read_text().splitlines()]
+    # the per-task distillation loss of stsb is logged although its weight is 0 (squared distance to 0)
+    assert any("reg_kd_kd_stsb" in r and "reg_kd_kd_rte" in r for r in log)
