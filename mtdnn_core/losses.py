@@ -55,6 +55,10 @@ class SequenceCrossEntropy(Loss):
             return per_token.sum() / counted.sum().clamp_min(1)
         return weighted_mean(per_sample, weights)
 
+    def units(self, target, weights=None):
+        """Labelled tokens (the mean is over them), or the weights' sum with per-sample weights."""
+        return (target != IGNORE_INDEX).sum().float() if weights is None else weights.float().sum()
+
 
 def kl_divergence(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     """KL(p || q) over the last dimension from log-probabilities, safe on masked entries.

@@ -61,14 +61,23 @@ class Regularizer:
     hooks_encoder: bool = False
     #: it keeps a copy of the model (a teacher)
     copies_model: bool = False
-    #: it works under torchrun (data-parallel training)
+    #: it works under torchrun (data-parallel training). The trainer sums the gradients of every
+    #: pass of an update, so a term computed from the batch's rows on each rank is enough; declare
+    #: False when the term needs what one rank cannot see (e.g. statistics of the whole batch)
     supports_distributed: bool = False
+    #: keys of ``log_values()`` that count things (summed over ranks under torchrun; others are averaged)
+    log_sums: tuple[str, ...] = ()
     #: it works with ``--compile``
     supports_compile: bool = False
 
     def __call__(self, model: torch.nn.Module, task: TaskDef, batch: dict, logits: torch.Tensor,
                  loss: torch.Tensor) -> torch.Tensor | None:  # pragma: no cover
         raise NotImplementedError
+
+    def term_units(self, task: TaskDef, task_type: Any, batch: dict) -> torch.Tensor | None:
+        """How many units its term averages over for ``batch`` (under torchrun each rank's term is
+        weighted by its share of them); ``None``: those of the task loss."""
+        return None
 
     def applies(self, task: TaskDef) -> bool:
         """Whether it acts on ``task`` at all (a regularizer limited to some tasks says no to others)."""
@@ -142,10 +151,15 @@ class L2SP(Regularizer):
     keeps fine-tuning close to the pretrained starting point."""
 
     Config = L2SPConfig
+    supports_distributed = True
 
     def __init__(self, registries=None, config: L2SPConfig | None = None):
         self.alpha = (config or L2SPConfig()).alpha
         self.start: dict[str, torch.Tensor] | None = None
+
+    def term_units(self, task, task_type, batch):
+        """One per rank: the term is not a mean over rows, each rank adds it once."""
+        return torch.ones(())
 
     def __call__(self, model, task, batch, logits, loss):
         params = dict(model.encoder.named_parameters())

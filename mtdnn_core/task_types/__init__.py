@@ -107,6 +107,28 @@ class TaskType:
         against the clean one)."""
         return divergence(self.comparison_rows(outputs, batch), self.comparison_rows(reference, batch))
 
+    # -- data-parallel weighting -------------------------------------------------------------
+    def loss_units(self, head: Any, loss_fn: Any, batch: dict) -> torch.Tensor:
+        """How many units the batch's task loss averages over (rows, labelled tokens, the sum of
+        per-sample weights). Under torchrun each rank's loss is weighted by its share of them, so
+        that the ranks together compute the mean over the whole batch. A head with its own loss
+        (``loss_units``) or a loss (``units``) that averages over something else says so."""
+        import torch
+
+        units = getattr(head, "loss_units", None) or getattr(loss_fn, "units", None)
+        labels, weights = batch.get("labels"), batch.get("weights")
+        if units is not None:
+            return torch.as_tensor(units(labels, weights), dtype=torch.float32)
+        if weights is not None:
+            return weights.float().sum()
+        return torch.tensor(float(batch_rows(batch)))
+
+    def comparison_units(self, batch: dict) -> torch.Tensor:
+        """How many rows :meth:`comparison_rows` lays out for ``batch`` (a divergence averages over them)."""
+        import torch
+
+        return torch.tensor(float(batch_rows(batch)))
+
     # -- evaluation ------------------------------------------------------------------------
     def decoder(self, task: TaskDef, head: Any) -> Decoder:  # pragma: no cover
         raise NotImplementedError
@@ -121,3 +143,11 @@ class TaskType:
     def readable(self, task: TaskDef, output: dict) -> list:
         """Predictions as people read them (label names where the task has them)."""
         return list(output["predictions"])
+
+
+def batch_rows(batch: dict) -> int:
+    """Rows of a batch: of its labels (one per sample, or per masked token), else its samples."""
+    labels = batch.get("labels")
+    if labels is not None and getattr(labels, "ndim", 0) >= 1:
+        return int(labels.shape[0])
+    return len(batch["uids"])

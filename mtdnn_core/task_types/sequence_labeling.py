@@ -67,6 +67,9 @@ class SequenceLabeling(TaskType):
         """Tag logits of real tokens (padding left out), a row per token."""
         return outputs[batch["attention_mask"].bool()]
 
+    def comparison_units(self, batch):
+        return batch["attention_mask"].sum().float()
+
     def check(self, task):
         return [] if task.labels else ["labels: sequence labeling needs its tag list (`labels:`)"]
 

@@ -1,12 +1,15 @@
 """Data-parallel training under ``torchrun`` (``torch.distributed``: NCCL on GPUs, Gloo on CPU).
 
 Every rank builds the same schedule (same seed), so every rank trains the same task at each
-step and no head is ever left out of a step; each rank takes a disjoint shard of each batch
-(rows ``rank::world``), so ``--batch-size`` is the global batch, split across ranks, and the
-learning rate means what it means on one process. Gradients are averaged across ranks, with
-each rank's loss weighted by its share of the batch, so the update equals the one-process
-update on the whole batch. Evaluation is sharded by batches and gathered in order on rank 0,
-which alone writes logs, scores and checkpoints.
+step; each rank takes a disjoint shard of each batch (rows ``rank::world``), so
+``--batch-size`` is the global batch, split across ranks, and the learning rate means what it
+means on one process. Each term of a rank's loss (a mean over rows, tokens...) is weighted by
+the rank's share of the units it averages over (:meth:`Distributed.weights`), and the gradients
+are summed over ranks once per update, after every backward pass of the update
+(:meth:`Distributed.reduce_gradients`): whatever passes the heads and regularizers ran and
+whatever parameters they left unused, the update equals the one-process update on the whole
+batch. Evaluation is sharded by batches and gathered in order on rank 0, which alone writes
+logs, scores and checkpoints.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ class Distributed:
         self.rank = int(os.environ.get("RANK", "0"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         self.enabled = self.world > 1
+        self._masks: dict[Any, list[bool]] = {}  # an update's tasks -> which parameters get gradients
 
     @property
     def is_main(self) -> bool:
@@ -78,6 +82,75 @@ class Distributed:
         value = flag.to(torch.int32).reshape(1)
         dist.all_reduce(value, op=dist.ReduceOp.MIN)
         return value[0].bool()
+
+    def weights(self, units: torch.Tensor, finite: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One collective for a micro-batch: each loss term's weight on this rank (``world`` times
+        the rank's share of the units the term averages over, so that averaging the ranks' weighted
+        terms gives the mean over every rank's units) and whether the loss is finite on every rank."""
+        if not self.enabled:
+            return torch.ones_like(units), finite
+        values = torch.cat([units.to(torch.float64), (~finite).to(torch.float64).reshape(1)])
+        dist.all_reduce(values)
+        totals = values[:-1]
+        shares = torch.where(totals > 0, units.to(torch.float64) / totals.clamp_min(1e-30), 0.0)
+        return (shares * self.world).to(torch.float32), values[-1] == 0
+
+    def reduce_gradients(self, parameters: list[torch.nn.Parameter], key: Any = None,
+                         bucket_bytes: int = 32 * 2**20) -> None:
+        """Average the gradients over ranks, once per update, in flat buckets. A parameter without
+        a gradient on every rank keeps none (the optimizer leaves it alone, as in one process); one
+        with a gradient on some ranks only counts zeros for the others. Which parameters have one
+        is agreed (a host read) the first time an update of ``key`` (its tasks) is reduced, and
+        remembered for the updates of the same tasks."""
+        if not self.enabled:
+            return
+        trainable = [p for p in parameters if p.requires_grad]
+        if not trainable:
+            return
+        mask = self._masks.get(key) if key is not None else None
+        if mask is None:
+            present = torch.tensor([p.grad is not None for p in trainable], dtype=torch.uint8, device=trainable[0].device)
+            dist.all_reduce(present, op=dist.ReduceOp.MAX)
+            mask = [bool(v) for v in present.tolist()]
+            if key is not None:
+                self._masks[key] = mask
+        grads = []
+        for p, anywhere in zip(trainable, mask):
+            if not anywhere:
+                if p.grad is not None:
+                    raise MtdnnError(f"rank {self.rank}: a parameter has a gradient in an update of {key} although it had none "
+                                     f"in the first update of those tasks; the ranks would no longer agree")
+                continue
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+            grads.append(p.grad)
+        bucket: list[torch.Tensor] = []
+        size = 0
+        for grad in grads:
+            if bucket and (size + grad.numel() * grad.element_size() > bucket_bytes or grad.dtype != bucket[0].dtype):
+                self._reduce_bucket(bucket)
+                bucket, size = [], 0
+            bucket.append(grad)
+            size += grad.numel() * grad.element_size()
+        if bucket:
+            self._reduce_bucket(bucket)
+
+    def _reduce_bucket(self, grads: list[torch.Tensor]) -> None:
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat.div_(self.world)
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset:offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+    def sum(self, value: torch.Tensor) -> torch.Tensor:
+        """``value`` summed over ranks (every rank passes one of the same shape)."""
+        if not self.enabled:
+            return value
+        value = value.clone()
+        dist.all_reduce(value)
+        return value
 
     def barrier(self) -> None:
         if self.enabled:

@@ -4,7 +4,8 @@ Reading a value of a GPU tensor on the host (``float(loss)``, ``bool(torch.isfin
 waits for every queued kernel; done per step it keeps the GPU idle between steps. The tally
 keeps the running loss, the per-task losses and the non-finite counters as device tensors and
 copies them to the host in one read when a log record, an evaluation, a checkpoint or the end
-of the run needs them (:meth:`StepTally.settle`).
+of the run needs them (:meth:`StepTally.settle`). Under torchrun the settle sums every rank's
+tally first (one collective), so the numbers are the run's, not rank 0's share.
 """
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ class Settled:
 class StepTally:
     """Device-side sums per task and non-finite counters (float64 tensors on ``device``)."""
 
-    def __init__(self, device: torch.device):
+    def __init__(self, device: torch.device, world: int = 1, reduce=None):
+        """``reduce``: sums a tensor over ranks (torchrun); each rank's losses are then its
+        weighted share times ``world``, and the mean over ranks is the batch's loss."""
         self.device = device
+        self.world, self.reduce = world, reduce
         self._sums: dict[str, torch.Tensor] = {}  # task -> [sum of finite losses, their count]
         self._update = self._zeros(2)  # the current update's [finite losses, non-finite losses]
         self._counters = self._zeros(3)  # [non-finite events since the last settle, events in a row now, worst run]
@@ -63,7 +67,10 @@ class StepTally:
         ``losses=False`` reads the non-finite counters alone (for a checkpoint), leaving the
         loss sums to the next log record."""
         tasks = list(self._sums) if losses else []
-        values = torch.cat([*(self._sums[t] for t in tasks), self._counters]).tolist()
+        values = torch.cat([*(self._sums[t] for t in tasks), self._counters])
+        if self.reduce is not None:  # every rank counts the same non-finite events: the mean keeps them
+            values = self.reduce(values) / self.world
+        values = values.tolist()
         task_loss, total, count = {}, 0.0, 0.0
         for i, task in enumerate(tasks):
             s, n = values[2 * i], values[2 * i + 1]

@@ -129,14 +129,9 @@ class Trainer:
         if config.compile:  # in place, so parameter names (and checkpoints) stay those of the eager model
             self.model.encoder.compile(mode=config.compile_mode)
         self.train_model = self.model
-        if self.dist.enabled:
-            from torch.nn.parallel import DistributedDataParallel
+        if self.dist.enabled:  # not wrapped: the gradients are averaged once per update (reduce_gradients)
             self.dist.check_agree(config=config.model_dump(exclude={"num_workers", "num_threads", "device"}),
                                   data=[d.store.directory.name for d in [*self.data.train, *self.data.eval]])
-            # every rank trains the same task each step, but the other tasks' heads sit unused
-            self.train_model = DistributedDataParallel(
-                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                find_unused_parameters=len(self.defs) > 1)
             torch.manual_seed(config.seed + self.dist.rank)  # dropout differs by rank; weights started equal
 
     def _build_losses_and_regularizers(self) -> None:
@@ -177,7 +172,7 @@ class Trainer:
         # ``found_inf`` tensor, as GradScaler gives them) lets the non-finite checks run without a
         # host read per step; others are checked on the host once per update.
         self.device_checks = bool(getattr(self.optimizer, "_step_supports_amp_scaling", False)) and not self.scaler.is_enabled()
-        self.tally = StepTally(self.device)
+        self.tally = StepTally(self.device, self.dist.world, self.dist.sum if self.dist.enabled else None)
         self.ema = WeightAverage(self.model, config.ema_decay) if config.ema_decay else None
 
     def _start_counters(self) -> None:
@@ -196,6 +191,8 @@ class Trainer:
         self._observe_eval = self.host.has_observers("on_evaluate")
         self._write_predictions = self.host.has_observers("write_predictions")
         self._terms: dict[str, list] = {}  # regularizer terms since the last log record (detached)
+        self._update_tasks: list[str] = []  # tasks of the current update's micro-batches that went backward
+        self._finite: torch.Tensor | None = None  # whether the last loss is finite on every rank
         self.num_workers = config.num_workers if config.num_workers is not None else (2 if self.device.type == "cuda" else 0)
 
     @classmethod
@@ -236,44 +233,91 @@ class Trainer:
 
     def forward_loss(self, dataset_index: int, batch: dict) -> torch.Tensor:
         """The batch's loss: the task loss (applied by the task type), or what a regularizer that
-        replaces it returns (it is handed the task loss alone), plus every other regularizer's term."""
+        replaces it returns (it is handed the task loss alone), plus every other regularizer's term.
+        Under torchrun each term is weighted by this rank's share of the units it averages over
+        (``world`` x share: the ranks' mean is the whole batch's loss)."""
         dataset = self.data.train[dataset_index]
         task = dataset.task
+        rank_weight = batch.pop("rank_weight", 1.0)
         with self.autocast():
             outputs = self.train_model(task.name, batch)
-            loss = dataset.task_type.compute_loss(self.model.heads[task.name], self.losses[task.name], outputs, batch)
+            head = self.model.heads[task.name]
+            loss = dataset.task_type.compute_loss(head, self.losses[task.name], outputs, batch)
+            terms: list[list] = [[None, loss, None]]  # [regularizer name or None, value, units]
             replacing_first = sorted(zip(self.regularizer_names, self.regularizers), key=lambda nr: not nr[1].replaces_task_loss)
             for name, regularizer in replacing_first:
                 extra = regularizer(self.model, task, batch, outputs, loss)
-                if extra is not None and regularizer.replaces_task_loss:
-                    self._terms.setdefault(name, []).append(extra.detach())
-                    loss = extra
+                if extra is None:
                     continue
-                if extra is not None:
-                    self._terms.setdefault(name, []).append(extra.detach())
+                units = regularizer.term_units(task, dataset.task_type, batch) if self.dist.enabled else None
+                if regularizer.replaces_task_loss:
+                    loss = extra
+                    terms[0] = [name, extra, units]
+                else:
                     loss = loss + extra
-        return loss
+                    terms.append([name, extra, units])
+        if not self.dist.enabled:
+            for name, value, _ in terms:
+                if name is not None:
+                    self._terms.setdefault(name, []).append(value.detach())
+            self._finite = None
+            return loss
+        task_units = dataset.task_type.loss_units(head, self.losses[task.name], batch)
+        units = torch.stack([torch.as_tensor(task_units if u is None else u, dtype=torch.float32).to(self.device).reshape(())
+                             for _, _, u in terms]) * float(rank_weight > 0)
+        loss = sum(value for _, value, _ in terms)
+        weights, self._finite = self.dist.weights(units, torch.isfinite(loss.detach()))
+        weighted = [value * weights[i] for i, (_, value, _) in enumerate(terms)]
+        for (name, _, _), value in zip(terms, weighted):
+            if name is not None:
+                self._terms.setdefault(name, []).append(value.detach())
+        return sum(weighted)
 
     def _term_record(self) -> dict:
-        """Mean of each regularizer's term since the last record, and its own log values."""
+        """Mean of each regularizer's term since the last record (over every rank's rows under
+        torchrun), and its own log values (averaged over ranks; counts summed)."""
         record = {}
-        for name, values in self._terms.items():
-            record[f"reg_{name}"] = float(torch.stack([v.float() for v in values]).mean())
+        names = list(dict.fromkeys(self.regularizer_names))
+        if names:  # [sum, count] per regularizer, every rank's: one collective and one host read
+            sums = torch.zeros(len(names), 2, dtype=torch.float64, device=self.device)
+            for i, name in enumerate(names):
+                for value in self._terms.get(name, []):
+                    sums[i, 0] += value.to(self.device, torch.float64)
+                    sums[i, 1] += 1
+            for name, (total, count) in zip(names, self.dist.sum(sums).tolist()):
+                if count:
+                    record[f"reg_{name}"] = total / count
         for name, regularizer in zip(self.regularizer_names, self.regularizers):
-            for key, value in (getattr(regularizer, "log_values", dict)() or {}).items():
+            values = getattr(regularizer, "log_values", dict)() or {}
+            for key, value in self._across_ranks(values, getattr(regularizer, "log_sums", ())).items():
                 record[f"reg_{name}_{key}"] = float(value)
         self._terms = {}
         return record
 
+    def _across_ranks(self, values: dict, summed: tuple[str, ...]) -> dict:
+        """A regularizer's log values over every rank: counts summed, the rest averaged."""
+        if not self.dist.enabled:
+            return values
+        everyone = self.dist.gather({k: float(v) for k, v in values.items()})
+        merged = {}
+        for key in dict.fromkeys(k for d in everyone for k in d):
+            seen = [d[key] for d in everyone if key in d]
+            merged[key] = sum(seen) if key in summed else sum(seen) / len(seen)
+        return merged
+
     def backward(self, loss: torch.Tensor, task: str, weight: float = 1.0) -> bool:
         """Backward unless the loss is NaN/inf (then the batch is skipped and counted; in a
-        data-parallel run by every rank when any rank's loss is). ``weight``: this rank's share.
+        data-parallel run by every rank when any rank's loss is). ``weight``: a factor of the loss.
         With device checks the batch's loss is zeroed on the device instead, and :meth:`update`
         skips the update if its gradient is not finite."""
-        finite = self.dist.all_true(torch.isfinite(loss.detach()))
+        finite = getattr(self, "_finite", None)  # found with the rank weights (forward_loss), else checked here
+        self._finite = None
+        if finite is None:
+            finite = self.dist.all_true(torch.isfinite(loss.detach()))
         if not self.device_checks and not finite:
             self._nonfinite("loss")
             return False
+        self._update_tasks.append(task)
         self.tally.add(task, loss, finite)
         if self.device_checks:
             loss = torch.where(finite, loss, torch.zeros_like(loss))
@@ -290,7 +334,10 @@ class Trainer:
             )
 
     def update(self) -> bool:
-        """Clip, step optimizer and scheduler; skip (and count) non-finite gradients."""
+        """Average the gradients over ranks (torchrun), clip, step optimizer and scheduler; skip
+        (and count) non-finite gradients."""
+        self.dist.reduce_gradients(self.model.parameters(), key=tuple(self._update_tasks))
+        self._update_tasks = []
         self.scaler.unscale_(self.optimizer)
         self.grad_norm = None
         if self.device_checks:
@@ -432,10 +479,9 @@ class Trainer:
             micro = good = 0  # batches since the last update, and how many of them went backward
             for dataset_index, batch in self.loader(schedule, self.position):
                 batch = move_to(batch, self.device)
-                weight = batch.pop("rank_weight", 1.0)
-                loss = self.forward_loss(dataset_index, batch)
+                loss = self.forward_loss(dataset_index, batch)  # weighted by this rank's share under torchrun
                 task_name = self.data.train[dataset_index].task.name
-                if self.backward(loss, task_name, weight):
+                if self.backward(loss, task_name):
                     good += 1
                 micro += 1
                 self.position += 1
@@ -444,6 +490,7 @@ class Trainer:
                     continue
                 if good == 0 or not self.update():
                     self.optimizer.zero_grad(set_to_none=True)
+                    self._update_tasks = []
                     good = 0
                     continue
                 good = 0

@@ -60,6 +60,7 @@ class _Common(BaseModel):
 
 class _DivergenceRegularizer(Regularizer):
     compares_outputs = True
+    supports_distributed = True
 
     def __init__(self, registries: Any = None, divergence: str | None = None, tasks: list[str] | None = None,
                  task_weight: dict[str, float] | None = None):
@@ -93,6 +94,10 @@ class _DivergenceRegularizer(Regularizer):
         if name not in self._losses:
             self._losses[name] = self.registries.losses.build(name) if self.registries is not None else standalone_loss(name)
         return self._losses[name]
+
+    def term_units(self, task: TaskDef, task_type: Any, batch: dict) -> torch.Tensor:
+        """The rows its divergence averages over (real tokens for sequence labeling)."""
+        return self.task_type(task).comparison_units(batch)
 
     def compare(self, task: TaskDef, batch: dict, logits: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         return self.task_type(task).compare_outputs(logits, reference, batch, self.loss_for(task))

@@ -17,7 +17,9 @@ def test_declared_needs():
     smart, bregman = build("smart", steps=2), build("bregman")
     assert smart.compares_outputs and smart.hooks_encoder and smart.extra_forward_passes == 3
     assert bregman.compares_outputs and bregman.copies_model and bregman.extra_forward_passes == 1
-    assert not smart.supports_compile and not smart.supports_distributed and not smart.replaces_task_loss
+    assert not smart.supports_compile and not smart.replaces_task_loss
+    # the trainer sums the gradients of every pass of an update over ranks: all of them run under torchrun
+    assert all(build(name).supports_distributed for name in ("smart", "pdr", "bregman", "l2sp"))
 
 
 def test_a_task_left_out_with_tasks_is_not_refused():

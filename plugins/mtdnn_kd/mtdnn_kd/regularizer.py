@@ -61,6 +61,8 @@ class KnowledgeDistillation(Regularizer):
 
     Config = KDConfig
     replaces_task_loss = True
+    supports_distributed = True  # its term comes from the rank's rows and the trained model's outputs
+    log_sums = ("missing",)
 
     def __init__(self, registries=None, config: KDConfig | None = None):
         if config is None:
@@ -128,8 +130,8 @@ class KnowledgeDistillation(Regularizer):
         else:
             hard, share = loss, 1.0  # the task loss it is handed is the hard loss of every row
         sums = self._sums.setdefault(task.name, [0.0, 0.0, 0])
-        sums[0] += float(kd.detach())
-        sums[1] += float(hard.detach())
+        sums[0] = sums[0] + kd.detach().float()  # kept on the device: read when a log record asks
+        sums[1] = sums[1] + torch.as_tensor(hard).detach().float()
         sums[2] += 1
         # rows with soft labels: alpha * kd + (1 - alpha) * hard; the others: their hard loss
         return loss + plan.alpha * share * (kd - hard)
@@ -153,11 +155,11 @@ class KnowledgeDistillation(Regularizer):
         values = {}
         batches = sum(n for _, _, n in self._sums.values())
         if batches:
-            values = {"kd": sum(k for k, _, _ in self._sums.values()) / batches,
-                      "hard": sum(h for _, h, _ in self._sums.values()) / batches}
+            values = {"kd": float(sum(k for k, _, _ in self._sums.values())) / batches,
+                      "hard": float(sum(h for _, h, _ in self._sums.values())) / batches}
             if sum(plan is not None for plan in self.plans.values()) > 1:
                 for task, (kd, hard, n) in self._sums.items():
-                    values[f"kd_{task}"], values[f"hard_{task}"] = kd / n, hard / n
+                    values[f"kd_{task}"], values[f"hard_{task}"] = float(kd) / n, float(hard) / n
         if self.config.allow_missing:
             values["missing"] = sum(self.missing.values())
         self._sums = {}

@@ -103,6 +103,10 @@ class CRFHead(Head):
             return nll.mean()
         return (nll * weights).sum() / weights.sum().clamp_min(1e-12)
 
+    def loss_units(self, labels, weights):
+        """Sentences (the likelihood is a mean over them, not over tokens), or the weights' sum."""
+        return float(labels.shape[0]) if weights is None else weights.float().sum()
+
     def decode(self, logits, batch):
         mask = first_subtokens(batch["word_ids"])
         emissions, word_mask, order = compact(logits.float(), mask)
