@@ -30,13 +30,15 @@ class RunMode:
 @dataclass
 class RegularizerContext:
     """What :meth:`Regularizer.setup` receives once before training: the run's task definitions
-    (by name), their task types, the tokenizer, the training datasets and the model."""
+    (by name), their task types, the tokenizer, the training datasets, the model and the run's
+    seed (the same on every torchrun rank)."""
 
     tasks: dict[str, TaskDef]
     task_types: dict[str, Any]
     tokenizer: Any = None
     datasets: list = field(default_factory=list)
     model: Any = None
+    seed: int = 0
 
 
 class Regularizer:

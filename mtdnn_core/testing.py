@@ -20,6 +20,9 @@
   and the check that none was removed or changed after it; ``cli_refuses(args, *pieces)``: run
   the ``mtdnn`` CLI in process and check that it refused (exit 2, a message, no traceback) naming
   every piece.
+* ``run_cli(args, processes)``: run ``mtdnn ARGS`` in a new process, or under torchrun with
+  ``processes`` CPU ranks (Gloo), offline; ``final_weights(run_dir)``: the latest checkpoint's
+  weights (for comparing a torchrun run with one process).
 * Real data sets (GLUE, CoNLL-2003, HNN, masked-LM text, SQuAD samples) live outside the
   repository, in ``$MTDNN_TEST_DATA`` (default: ``../shared/data`` beside the repository).
   Tests reach them through the ``shared_data`` and ``glue_dir`` fixtures, ``real_data(*parts)`` or the marker
@@ -330,3 +333,25 @@ def cli_refuses(args, *pieces: Any, code: int = 2) -> str:
     for piece in pieces:
         assert str(piece) in result.output, f"{piece!r} not in:\n{result.output}"
     return result.output
+
+
+def run_cli(args, processes: int = 1, env: dict | None = None, timeout: float = 900):
+    """``mtdnn ARGS`` in a new process (``processes`` > 1: under torchrun, one rank per process);
+    the finished :class:`subprocess.CompletedProcess` (text output captured)."""
+    import subprocess
+
+    cli = ["-m", "mtdnn_core.cli", *map(str, args)]
+    if processes > 1:
+        cli = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes), *cli]
+    return subprocess.run([sys.executable, *cli], env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def final_weights(run_dir) -> dict:
+    """The weights of a run's latest checkpoint, by parameter name."""
+    import json
+
+    from safetensors.torch import load_file
+
+    latest = json.loads((Path(run_dir) / "latest.json").read_text())
+    return load_file(Path(run_dir) / latest["checkpoint"] / "model.safetensors")

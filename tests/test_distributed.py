@@ -1,15 +1,12 @@
 """Data-parallel training with torchrun on the CPU (Gloo, 2 processes)."""
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import load_file
 
-from mtdnn_core.testing import write_tiny_tasks
+from mtdnn_core.testing import final_weights, run_cli, write_tiny_tasks
 from mtdnn_core.training.distributed import Distributed
 
 ARGS = ["train", "--tasks", "pair,reg", "--encoder", "tiny-random-bert", "--max-seq-len", "32",
@@ -37,19 +34,12 @@ def test_each_rank_takes_a_disjoint_share_of_every_batch(monkeypatch):
 
 
 def run(out, tasks, processes, *extra, kill=None):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "KILL_AT": kill or ""}
     task_def, data = tasks
-    cli = ["-m", "mtdnn_core.cli", *ARGS, "--task-def", str(task_def), "--data-dir", str(data), "--output-dir", str(out), *extra]
-    if processes > 1:
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes), *cli]
-    else:
-        command = [sys.executable, *cli]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    return run_cli([*ARGS, "--task-def", task_def, "--data-dir", data, "--output-dir", out, *extra], processes,
+                   env={"KILL_AT": kill or ""})
 
 
-def weights(out):
-    latest = json.loads((out / "latest.json").read_text())
-    return load_file(out / latest["checkpoint"] / "model.safetensors")
+weights = final_weights
 
 
 @pytest.fixture(scope="module")

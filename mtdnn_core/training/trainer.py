@@ -142,7 +142,7 @@ class Trainer:
                              for r in config.regularizers]
         self.regularizer_names = [r.name for r in config.regularizers]
         context = RegularizerContext(dict(self.defs), {n: self.resolved[n].task_type for n in self.defs},
-                                     self.tokenizer, list(self.data.train), self.model)
+                                     self.tokenizer, list(self.data.train), self.model, config.seed)
         for regularizer in self.regularizers:
             regularizer.setup(context)
 

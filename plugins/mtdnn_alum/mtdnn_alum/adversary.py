@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -47,6 +48,10 @@ class PerturbationConfig(BaseModel):
     scale: float | None = Field(default=None, gt=0, description="the perturbation's norm (normalize) or the ball's radius (project); "
                                 "default: the norm of a vector of ones (1 for inf, sqrt(width) for l2, width for l1)")
     epsilon: float = Field(default=1e-6, ge=0, description="stabiliser of the normalisation: delta / (||delta|| + epsilon)")
+    noise_draw: Literal["batch", "row"] = Field(
+        default="batch", description="batch: the starting noise drawn for the batch from the process's generator; "
+        "row: each row's from its own, keyed by the run's seed, the batch count and the row's uid, so that it does not "
+        "depend on the batch's other rows, its padding or the torchrun rank (a CPU draw and a copy per batch)")
     norm: Literal["inf", "l2", "l1"] = "inf"
     granularity: Literal["token", "sentence"] = Field(default="token", description="the norm per token or per sentence")
 
@@ -80,15 +85,19 @@ class AdversarialPerturbation:
         return project(delta, c.norm, scale, self.per_token, mask) * mask
 
     def find(self, forward: Callable[[torch.Tensor], torch.Tensor], objective: Callable[[torch.Tensor], torch.Tensor],
-             shape: tuple[int, ...], mask: torch.Tensor) -> torch.Tensor:
+             shape: tuple[int, ...], mask: torch.Tensor, keys: list[int] | None = None) -> torch.Tensor:
         """The perturbation (detached, float32) of the representation ``forward`` perturbs.
 
         ``forward(delta)`` returns the outputs with ``delta`` added; ``objective(outputs)`` the
-        divergence to increase; ``mask`` ([..., tokens, 1]) is 1 on real tokens."""
+        divergence to increase; ``mask`` ([..., tokens, 1]) is 1 on real tokens; ``keys``: one
+        per row, seeding each row's noise with ``noise_draw: row``."""
         c = self.config
         mask = mask.float()
         scale, step_size = self.sizes(mask, shape[-1])
-        noise = torch.randn(shape, device=mask.device) * c.noise_std * mask
+        if c.noise_draw == "row" and keys is not None:
+            noise = row_noise(keys, shape, mask.device) * c.noise_std * mask
+        else:
+            noise = torch.randn(shape, device=mask.device) * c.noise_std * mask
         delta = noise.clone() if c.steps else self.bound(noise, mask, scale)
         for step in range(c.steps):
             delta.requires_grad_(True)
@@ -113,3 +122,11 @@ class AdversarialPerturbation:
 
     def log_values(self) -> dict[str, float]:
         return {key: float(value) for key, value in self.last.items()}
+
+
+def row_noise(keys: list[int], shape: tuple[int, ...], device) -> torch.Tensor:
+    """Standard normal noise of ``shape`` whose row ``i`` comes from a generator seeded by
+    ``keys[i]``, filled position by position: a row's noise at a position does not depend on the
+    batch's padded length (NumPy's generator draws in order, so a longer draw extends a shorter one)."""
+    rows = [np.random.default_rng(key).standard_normal(int(np.prod(shape[1:])), dtype=np.float32) for key in keys]
+    return torch.from_numpy(np.stack(rows).reshape(shape)).to(device)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import zlib
 from typing import Any
 
 import torch
@@ -135,6 +136,17 @@ class SMART(_DivergenceRegularizer):
         self.alpha = config.alpha
         self.adversary = AdversarialPerturbation(PerturbationConfig(**config.model_dump(include=set(PerturbationConfig.model_fields))))
         self._warned = False
+        self._seed, self._batches = 0, 0  # keys of the row noise (noise_draw: row)
+
+    def setup(self, context) -> None:
+        super().setup(context)
+        self._seed = getattr(context, "seed", 0)
+
+    def state_dict(self) -> dict:
+        return {"batches": self._batches}  # a resumed run draws the row noise an uninterrupted one does
+
+    def load_state_dict(self, state: dict) -> None:
+        self._batches = int(state.get("batches", 0))
 
     def weight(self, task: TaskDef) -> float:
         return self.task_weight.get(task.name, self.alpha)
@@ -149,8 +161,12 @@ class SMART(_DivergenceRegularizer):
                 return model(task.name, batch)
 
         shape = (*batch["input_ids"].shape, width_at(model.encoder, self.config.where))
+        self._batches += 1
+        keys = None
+        if self.config.noise_draw == "row" and "uids" in batch:
+            keys = [zlib.crc32(f"{self._seed}/{self._batches}/{uid}".encode()) for uid in batch["uids"]]
         return self.adversary.find(forward, lambda outputs: self.compare(task, batch, outputs, reference), shape,
-                                   batch["attention_mask"].unsqueeze(-1))
+                                   batch["attention_mask"].unsqueeze(-1), keys=keys)
 
     def __call__(self, model, task, batch, logits, loss):
         if not self.applies(task) or self.weight(task) == 0:

@@ -1,0 +1,62 @@
+"""A student with everything at once under torchrun: RTE with its SAN head, SMART on RTE and on a
+sequence-labelling task (CoNLL NER), distillation from soft labels. Two Gloo ranks must end where
+one process on the same global batches ends, and log the same (global) numbers."""
+import json
+
+import pytest
+import torch
+
+from mtdnn_core.testing import final_weights, real_data, run_cli
+
+ROWS = 64  # the rows the session's teachers labelled (conftest's TRAIN_ROWS)
+
+
+def student_args(canonical, conll, soft_dir, out):
+    regularizers = (f"regularizers=[{{name: smart, params: {{noise_draw: row, noise_std: 0.01}}}}, "
+                    f"{{name: kd, params: {{soft_labels: '{soft_dir}'}}}}]")
+    no_dropout = ("task_overrides={rte: {dropout_p: 0.0, head_config: {turn_dropout: 0.0, memory_dropout: 0.0}}, "
+                  "ner: {dropout_p: 0.0}}")
+    return ["train", "--plugin", "glue", "--plugin", "ner", "--plugin", "alum", "--plugin", "kd",
+            "--data-dir", canonical, "--data-dir", f"ner={conll}", "--tasks", "rte,ner", "--encoder", "tiny-random-bert",
+            "--max-seq-len", "64", "--batch-size", "16", "--max-train-samples", str(ROWS), "--max-eval-samples", "16",
+            "--eval-splits", "dev", "--max-steps", "4", "--lr", "1e-3", "--num-threads", "1", "--device", "cpu",
+            "--no-progress", "--log-every", "1", "--output-dir", out,
+            "--set", "encoder_config={dropout: 0.0}", "--set", no_dropout, "--set", regularizers]
+
+
+@pytest.fixture(scope="module")
+def conll(tmp_path_factory):
+    source = real_data("conll2003")
+    folder = tmp_path_factory.mktemp("conll")
+    for name, count in (("train.txt", ROWS), ("valid.txt", 16)):
+        sentences = (source / name).read_text().split("\n\n")
+        (folder / name).write_text("\n\n".join(sentences[:count]) + "\n")
+    return folder
+
+
+def train_records(run):
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if '"event": "train"' in line]
+
+
+@pytest.mark.slow
+def test_two_ranks_with_san_smart_kd_and_ner_equal_one_process(tmp_path, canonical, soft_dir, conll):
+    runs = {}
+    for processes in (1, 2):
+        out = tmp_path / f"ranks{processes}"
+        result = run_cli(student_args(canonical, conll, soft_dir, out), processes)
+        assert result.returncode == 0, result.stderr[-4000:]
+        runs[processes] = out
+    meta = json.loads(next(runs[2].glob("checkpoint-*/state.json")).read_text())
+    assert meta["task_defs"]["rte"]["enable_san"] and meta["task_defs"]["ner"]["task_type"].lower().startswith("sequence")
+    one, two = final_weights(runs[1]), final_weights(runs[2])
+    assert one.keys() == two.keys()
+    for name in one:
+        assert torch.allclose(one[name], two[name], atol=1e-5, rtol=1e-4), name
+    first, second = train_records(runs[1]), train_records(runs[2])
+    assert [r["task"] for r in first] == [r["task"] for r in second] and {r["task"] for r in first} == {"rte", "ner"}
+    for a, b in zip(first, second):  # what is logged is the run's, not rank 0's share
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-5)
+        assert b["reg_smart"] == pytest.approx(a["reg_smart"], rel=1e-4, abs=1e-7) and a["reg_smart"] > 0
+        if "reg_kd" in a:
+            assert b["reg_kd"] == pytest.approx(a["reg_kd"], rel=1e-5)
+    assert any("reg_kd" in r for r in first)
