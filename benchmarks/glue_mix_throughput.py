@@ -1,11 +1,13 @@
 """Useful (non-padding) tokens per second on the real GLUE mix: mtdnn against the Hugging Face
-Trainer with its usual GLUE padding.
+Trainer, with its usual GLUE padding and as a user tuning it would run it.
 
 mtdnn trains RTE, MRPC, STS-B, CoLA and SST-2 jointly, rows as they come (at most
 ``--max-seq-len`` tokens), with length bucketing (``--no-bucketing`` to turn it off) and its
 defaults otherwise (fused AdamW, no per-step host reads; ``--compile``). The Hugging Face
-Trainer trains one classifier on the same rows padded to ``--max-seq-len`` (``run_glue.py``'s
-default ``pad_to_max_length``; ``--hf-padding longest`` for dynamic padding). Both: the same
+Trainer trains one classifier on the same rows, once per ``--hf-variants`` entry: ``max_length``
+pads to ``--max-seq-len`` (``run_glue.py``'s default ``pad_to_max_length``), ``longest`` pads each
+batch to its longest row, ``grouped`` adds ``train_sampling_strategy="group_by_length"`` to that
+(the strongest setup of the Trainer; the ratio is given against each). Both: the same
 encoder, batch size and precision; a warm-up, then ``--steps`` timed from a synchronised start
 to a synchronised end. Prints JSON.
 
@@ -79,7 +81,7 @@ def time_mtdnn(args, encoder: str, tmp: Path) -> tuple[dict, list[dict]]:
             "fused_adamw": bool(trainer.device_checks)}, rows
 
 
-def time_hf(args, encoder: str, rows: list[dict], tmp: Path) -> dict:
+def time_hf(args, encoder: str, rows: list[dict], tmp: Path, variant: str) -> dict:
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
                               TrainerCallback, TrainingArguments)
 
@@ -90,8 +92,9 @@ def time_hf(args, encoder: str, rows: list[dict], tmp: Path) -> dict:
     data = [{"input_ids": r["input_ids"], "token_type_ids": r["token_type_ids"], "attention_mask": [1] * len(r["input_ids"]),
              "labels": int(float(r["label"]) > 2.5) if isinstance(r["label"], float) else int(r["label"]) % 2}
             for r in rows]
-    padding = {"padding": "max_length", "max_length": args.max_seq_len} if args.hf_padding == "max_length" else {}
-    marks, useful = {}, {"n": 0}
+    padding = {"padding": "max_length", "max_length": args.max_seq_len} if variant == "max_length" else {}
+    sampling = {"train_sampling_strategy": "group_by_length"} if variant == "grouped" else {}
+    marks, batches = {}, []  # batches: (useful, padded) tokens of each collated batch, in training order
     total = args.warmup + args.steps
 
     class Clock(TrainerCallback):
@@ -108,23 +111,23 @@ def time_hf(args, encoder: str, rows: list[dict], tmp: Path) -> dict:
 
     def counting(features):
         batch = collator(features)
-        useful["n"] += int(batch["attention_mask"].sum())
-        useful.setdefault("padded", 0)
-        useful["padded"] += batch["input_ids"].numel()
+        batches.append((int(batch["attention_mask"].sum()), batch["input_ids"].numel()))
         return batch
 
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
     targs = TrainingArguments(output_dir=str(tmp / "hf"), per_device_train_batch_size=args.batch_size, learning_rate=2e-5,
                               max_steps=total, save_strategy="no", report_to="none", disable_tqdm=True,
                               logging_strategy="no", use_cpu=args.device == "cpu", bf16=args.precision == "bf16",
-                              fp16=args.precision == "fp16", dataloader_num_workers=0, seed=1)
+                              fp16=args.precision == "fp16", dataloader_num_workers=0, seed=1, **sampling)
     Trainer(model=model, args=targs, train_dataset=data, data_collator=counting, callbacks=[Clock()]).train()
     seconds = marks["end"] - marks["start"]
-    share = 1 - useful["n"] / useful["padded"]  # over all steps (the loader may run ahead; the share is what matters)
-    tokens_per_step = useful["n"] / max(1, total)
-    return {"useful_tokens_per_s": round(tokens_per_step * args.steps / seconds, 1), "padding_share": round(share, 4),
+    # the timed steps' own batches (the loader may collate ahead; the order is kept): with
+    # group_by_length the longest batch comes first, in the warm-up, and must not count
+    timed = batches[args.warmup:total]
+    useful, padded = sum(u for u, _ in timed), sum(p for _, p in timed)
+    return {"useful_tokens_per_s": round(useful / seconds, 1), "padding_share": round(1 - useful / padded, 4),
             "samples_per_s": round(args.steps * args.batch_size / seconds, 2), "seconds": round(seconds, 3),
-            "padding": args.hf_padding}
+            "variant": variant}
 
 
 def main() -> None:
@@ -139,7 +142,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--no-bucketing", action="store_true")
     parser.add_argument("--compile", action="store_true")
-    parser.add_argument("--hf-padding", default="max_length", choices=["max_length", "longest"])
+    parser.add_argument("--hf-variants", default="max_length,grouped",
+                        help="comma-separated: max_length, longest, grouped (longest + group_by_length)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -148,12 +152,17 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     encoder = bert_base_config_dir(tmp / "bert-base") if args.encoder == "bert-base-config" else args.encoder
     mtdnn, rows = time_mtdnn(args, encoder, tmp)
-    hf = time_hf(args, encoder, rows, tmp)
+    variants = [v for v in args.hf_variants.split(",") if v]
+    unknown = set(variants) - {"max_length", "longest", "grouped"}
+    if unknown:
+        raise SystemExit(f"unknown --hf-variants {sorted(unknown)}: use max_length, longest or grouped")
+    hf = {variant: time_hf(args, encoder, rows, tmp, variant) for variant in variants}
     result = {"benchmark": "glue_mix_throughput", "tasks": TASKS, "encoder": args.encoder,
               "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else f"cpu ({torch.get_num_threads()} threads)",
               "precision": args.precision, "batch_size": args.batch_size, "max_seq_len": args.max_seq_len,
               "rows_per_task": args.rows_per_task, "steps_timed": args.steps, "mtdnn": mtdnn, "hf_trainer": hf,
-              "useful_tokens_ratio": round(mtdnn["useful_tokens_per_s"] / hf["useful_tokens_per_s"], 3)}
+              "useful_tokens_ratio": {v: round(mtdnn["useful_tokens_per_s"] / r["useful_tokens_per_s"], 3)
+                                      for v, r in hf.items()}}
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

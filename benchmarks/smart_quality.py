@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from mtdnn_core.testing import real_data_dir
@@ -89,11 +90,13 @@ def train_once(task: str, regularizers: list[dict], seed: int, args, data_dir: P
         command += ["--max-train-samples", str(args.max_train_samples)]
     if args.num_threads:
         command += ["--num-threads", str(args.num_threads)]
+    if args.num_workers is not None:
+        command += ["--num-workers", str(args.num_workers)]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, timeout=args.run_timeout)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        sys.exit(f"run failed ({task}, seed {seed}, {regularizers}):\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"run failed ({task}, seed {seed}, {regularizers}):\n{done.stderr[-3000:]}")
     evals = [e for e in json.loads((out / "metrics.json").read_text()) if e.get("event") == "eval"]
     record = {"metrics": evals[-1]["metrics"][f"{task}_dev"], "seconds": round(seconds, 1),
               "regularizer_log": regularizer_log(out / "log.jsonl")}
@@ -154,7 +157,11 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"])
     parser.add_argument("--num-threads", type=int, default=None)
+    parser.add_argument("--num-workers", type=int, default=None, help="DataLoader workers per run (default: mtdnn's)")
     parser.add_argument("--run-timeout", type=float, default=None, help="seconds one run may take")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time (subprocesses; e.g. several on one GPU)")
+    parser.add_argument("--deadline", type=float, default=None,
+                        help="seconds after which no new run starts (finished runs are kept and summarised)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "smart_quality_cpu.json"))
     args = parser.parse_args()
 
@@ -176,22 +183,44 @@ def main():
         sys.exit(f"unknown variants {unknown}; known: {', '.join(result['variants'])}")
     done = {(r["task"], r["variant"], r["seed"]) for r in result["runs"]}
 
-    with tempfile.TemporaryDirectory() as tmp:
+    # seeds outermost, so that a cut run (--deadline) has every variant's first seeds
+    todo = sorted((run for run in plan if run not in done), key=lambda run: (run[2], plan.index(run)))
+    started = time.monotonic()
+    failures = []
+
+    def attempt(run, data_dir: Path, tmp: str):
+        task, variant, seed = run
+        if args.deadline is not None and time.monotonic() - started > args.deadline:
+            return run, None
+        try:
+            return run, train_once(task, result["variants"][variant], seed, args, data_dir, Path(tmp))
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            return run, exc
+
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         data_dir = dev_only_glue(sorted({t for t, _, _ in plan}), Path(args.data_dir), Path(tmp) / "glue")
-        for task, variant, seed in plan:
-            if (task, variant, seed) in done:
+        for future in as_completed([pool.submit(attempt, run, data_dir, tmp) for run in todo]):
+            (task, variant, seed), record = future.result()
+            if record is None:
                 continue
-            record = train_once(task, result["variants"][variant], seed, args, data_dir, Path(tmp))
+            if isinstance(record, Exception):
+                failures.append(f"{task} {variant} seed {seed}: {str(record)[-1500:]}")
+                print(failures[-1], file=sys.stderr, flush=True)
+                continue
             result["runs"].append({"task": task, "variant": variant, "seed": seed, **record})
-            done.add((task, variant, seed))
             result["summary"] = summarize(result["runs"])
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(result, indent=2) + "\n")
             print(json.dumps({"task": task, "variant": variant, "seed": seed, **record}), flush=True)
+    skipped = len(todo) - len(failures) - sum(1 for r in result["runs"] if (r["task"], r["variant"], r["seed"]) in todo)
+    if skipped:
+        print(f"{skipped} runs not started before the deadline; run the same command again to add them", file=sys.stderr)
     result["summary"] = summarize(result["runs"])
     print(json.dumps(result["summary"], indent=2))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
+    if failures:
+        sys.exit(f"{len(failures)} runs failed (see above); the others are in {out}")
 
 
 if __name__ == "__main__":

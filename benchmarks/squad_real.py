@@ -95,7 +95,8 @@ def run_mtdnn(data_dir: Path, args, out_dir: Path, joint: bool = False):
         dirs = {"data_dir": str(glue.parent), "task_data_dirs": {"squadv2": str(data_dir)}}
     config = TrainConfig(tasks=tasks, encoder=args.encoder, **dirs, output_dir=str(out_dir),
                          plugins=plugins, epochs=args.epochs, batch_size=args.batch_size, eval_batch_size=64, lr=args.lr,
-                         weight_decay=0.01, warmup=0.1, grad_clip=1.0, seed=args.seed, device="cpu",
+                         weight_decay=0.01, warmup=0.1, grad_clip=1.0, seed=args.seed, device=args.device,
+                         precision=args.precision,
                          task_overrides=overrides, num_threads=args.threads)
     trainer = Trainer(config, PluginHost(plugins), progress=False)
     start = time.perf_counter()
@@ -184,7 +185,8 @@ def run_hf(data_dir: Path, args, out_dir: Path):
                               per_device_eval_batch_size=64, learning_rate=args.lr, weight_decay=0.01,
                               warmup_steps=int(round(0.1 * updates)), lr_scheduler_type="linear", max_grad_norm=1.0,
                               num_train_epochs=args.epochs, seed=args.seed, eval_strategy="no", save_strategy="no",
-                              report_to="none", disable_tqdm=True, logging_strategy="no", use_cpu=True,
+                              report_to="none", disable_tqdm=True, logging_strategy="no", use_cpu=args.device == "cpu",
+                              bf16=args.precision == "bf16", fp16=args.precision == "fp16",
                               dataloader_num_workers=0)
     collator = DataCollatorWithPadding(tokenizer)
     trainer = Trainer(model=model, args=targs, train_dataset=train, data_collator=collator)
@@ -218,6 +220,9 @@ def main():
     parser.add_argument("--folds", default="4", help="with --split folds: held-out article indexes (0-4), comma-separated")
     parser.add_argument("--max-train-questions", type=int, default=None, help="with --split real: the first N (smoke runs)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (both systems)")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
+                        help="autocast for both systems (bf16/fp16 on a GPU)")
     parser.add_argument("--paragraphs", type=int, default=None, help="only the first N paragraphs of each article (smoke runs)")
     parser.add_argument("--systems", default="mtdnn,hf", help="any of mtdnn, hf, joint (mtdnn with squadv2 + rte)")
     parser.add_argument("--out", default=None, help="write the JSON here (runs of an earlier file with the same settings are kept)")
@@ -230,7 +235,7 @@ def main():
     data = (f"train on {TRAIN.name}, evaluate on {SAMPLE.name}" if args.split == "real"
             else f"{SAMPLE.name}: train on 4 articles, evaluate on the held-out one")
     results = {"benchmark": "squad_real", "settings": {**settings, "max_len": MAX_LEN, "doc_stride": STRIDE,
-                                                       "max_query_length": MAX_QUERY, "device": "cpu"},
+                                                       "max_query_length": MAX_QUERY},
                "data": data, "runs": []}
     if args.out and Path(args.out).is_file():
         earlier = json.loads(Path(args.out).read_text())
