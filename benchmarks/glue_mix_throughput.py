@@ -151,23 +151,28 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     tmp = Path(tempfile.mkdtemp())
     encoder = bert_base_config_dir(tmp / "bert-base") if args.encoder == "bert-base-config" else args.encoder
-    mtdnn, rows = time_mtdnn(args, encoder, tmp)
     variants = [v for v in args.hf_variants.split(",") if v]
     unknown = set(variants) - {"max_length", "longest", "grouped"}
     if unknown:
         raise SystemExit(f"unknown --hf-variants {sorted(unknown)}: use max_length, longest or grouped")
-    hf = {variant: time_hf(args, encoder, rows, tmp, variant) for variant in variants}
     result = {"benchmark": "glue_mix_throughput", "tasks": TASKS, "encoder": args.encoder,
               "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else f"cpu ({torch.get_num_threads()} threads)",
               "precision": args.precision, "batch_size": args.batch_size, "max_seq_len": args.max_seq_len,
-              "rows_per_task": args.rows_per_task, "steps_timed": args.steps, "mtdnn": mtdnn, "hf_trainer": hf,
-              "useful_tokens_ratio": {v: round(mtdnn["useful_tokens_per_s"] / r["useful_tokens_per_s"], 3)
-                                      for v, r in hf.items()}}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+              "rows_per_task": args.rows_per_task, "steps_timed": args.steps, "hf_trainer": {}, "useful_tokens_ratio": {}}
+    mtdnn, rows = time_mtdnn(args, encoder, tmp)
+    result["mtdnn"] = mtdnn
+    write(result, args.out)  # after each system, so that a run cut by a time limit keeps what it measured
+    for variant in variants:
+        hf = result["hf_trainer"][variant] = time_hf(args, encoder, rows, tmp, variant)
+        result["useful_tokens_ratio"][variant] = round(mtdnn["useful_tokens_per_s"] / hf["useful_tokens_per_s"], 3)
+        write(result, args.out)
+    print(json.dumps(result, indent=2))
+
+
+def write(result: dict, out: str | None) -> None:
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
