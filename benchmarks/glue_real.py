@@ -34,10 +34,9 @@ def run_mtdnn(tasks, args, seed, out_dir):
         epochs=args.epochs, batch_size=args.batch_size, eval_batch_size=128, max_seq_len=128, lr=args.lr,
         weight_decay=0.01, warmup=0.1, grad_clip=1.0, seed=seed, device=args.device, precision=args.precision,
         max_train_samples=args.max_train_samples, task_overrides={t: {"enable_san": False} for t in tasks},
-        num_threads=args.threads,
+        num_threads=args.threads, eval_splits=["dev"],
     )
     trainer = Trainer(config, PluginHost(["glue"]), progress=False)
-    trainer.data.eval = [d for d in trainer.data.eval if d.split == "dev"]
     start = time.perf_counter()
     summary = trainer.train()
     last = summary["history"][-1]["metrics"]

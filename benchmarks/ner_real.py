@@ -29,9 +29,9 @@ def run_mtdnn(tasks, args, out, data_dirs):
     config = TrainConfig(tasks=tasks, encoder=args.encoder, task_data_dirs={t: data_dirs[t] for t in tasks}, output_dir=str(out),
                          plugins=["ner", "glue"], epochs=args.epochs, batch_size=32, eval_batch_size=128, max_seq_len=128,
                          lr=args.lr, warmup=0.1, seed=args.seed, max_train_samples=args.max_train_samples,
-                         task_overrides={t: {"enable_san": False} for t in tasks if t != "ner"}, num_threads=args.threads)
+                         task_overrides={t: {"enable_san": False} for t in tasks if t != "ner"}, num_threads=args.threads,
+                         eval_splits=["dev"])
     trainer = Trainer(config, PluginHost(["ner", "glue"]), progress=False)
-    trainer.data.eval = [d for d in trainer.data.eval if d.split == "dev"]
     start = time.perf_counter()
     summary = trainer.train()
     return summary["history"][-1]["metrics"], time.perf_counter() - start
