@@ -36,3 +36,18 @@ def test_the_trainer_builds_what_the_plan_says(tmp_path):
     assert trainer.plan is plan and trainer.config is plan.config
     assert [d.name for d in trainer.data.eval] == ["pair_dev"] and [d.name for d in trainer.data.train] == ["pair_train"]
     assert trainer.tracker is not None and trainer.tracker is not plan.tracker()  # each trainer its own
+
+
+def _plan(root: Path, **extra) -> RunPlan:
+    return plan_run(_config(root, encoder="tiny-random-bert", **extra), PluginHost([]))
+
+
+def test_update_counts_follow_accumulation_epochs_and_warmup(tmp_path):
+    """10 batches an epoch, 3 batches an update: updates after batches 3, 6, 9 and the partial
+    10th, so 4 an epoch, 8 over 2 epochs; 10% warm-up of 8 rounds to 1; max_steps overrides."""
+    plan = _plan(tmp_path, grad_accumulation=3, epochs=2, warmup=0.1)
+    counts = plan.update_counts(10)
+    assert (counts.batches_per_epoch, counts.updates_per_epoch, counts.total_updates, counts.warmup_updates) == (10, 4, 8, 1)
+    assert _plan(tmp_path, max_steps=5, warmup=2.0).update_counts(10).total_updates == 5
+    assert _plan(tmp_path, max_steps=5, warmup=2.0).update_counts(10).warmup_updates == 2
+    assert _plan(tmp_path, epochs=0).update_counts(0).total_updates == 1  # a scoring-only run still has a schedule

@@ -8,12 +8,14 @@ together.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from mtdnn_core.config import TaskDef, TrainConfig
 from mtdnn_core.errors import ConfigError, MtdnnError, UnknownNameError
+from mtdnn_core.optim import warmup_steps
 from mtdnn_core.plugins import PluginHost
 from mtdnn_core.regularizers import RunMode, check_regularizers
 from mtdnn_core.tasks import Task
@@ -21,6 +23,17 @@ from mtdnn_core.training.distributed import Distributed
 from mtdnn_core.training.selection import BestTracker, Criterion
 from mtdnn_core.training.resolved import ResolvedTask
 from mtdnn_core.training.setup import TRAIN_SPLIT, find_task_files, plan_tasks, task_data_dirs
+
+
+@dataclass(frozen=True)
+class UpdateCounts:
+    """How many optimizer updates a run makes, decided in one place (the scheduler, the progress
+    bar and the end of training all read it)."""
+
+    batches_per_epoch: int
+    updates_per_epoch: int  # an epoch's last, partial accumulation still updates
+    total_updates: int  # max_steps when set, else updates_per_epoch x epochs (at least 1)
+    warmup_updates: int
 
 
 @dataclass
@@ -45,6 +58,14 @@ class RunPlan:
     @property
     def output_dir(self) -> Path:
         return Path(self.config.output_dir)
+
+    def update_counts(self, batches_per_epoch: int) -> UpdateCounts:
+        """The update arithmetic once the sampler knows an epoch's batches (the one number that
+        needs the tokenized data)."""
+        config = self.config
+        per_epoch = math.ceil(batches_per_epoch / config.grad_accumulation)
+        total = config.max_steps or max(1, per_epoch * config.epochs)
+        return UpdateCounts(batches_per_epoch, per_epoch, total, warmup_steps(config.warmup, total))
 
     def tracker(self) -> BestTracker | None:
         """A fresh best-checkpoint tracker (``metric_for_best``), or None without one."""

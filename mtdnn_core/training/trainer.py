@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import random
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ from mtdnn_core.data.batching import move_to
 from mtdnn_core.data.loader import batch_loader
 from mtdnn_core.errors import MtdnnError, ObserverError, TrainingDiverged
 from mtdnn_core.io import atomic_write_json
-from mtdnn_core.optim import param_groups, warmup_steps
+from mtdnn_core.optim import param_groups
 from mtdnn_core.plugins import PluginHost
 from mtdnn_core.regularizers import RegularizerContext
 from mtdnn_core.reporting import RunInfo, attached, build_reporters
@@ -156,16 +155,15 @@ class Trainer:
             max_tokens=config.max_tokens,
         )
         self.sampler.total_epochs = config.epochs
-        self.steps_per_epoch = len(self.sampler.schedule(0)) if self.data.train else 0
-        updates_per_epoch = math.ceil(self.steps_per_epoch / config.grad_accumulation)
-        self.total_updates = config.max_steps or max(1, updates_per_epoch * config.epochs)
+        self.updates = self.plan.update_counts(len(self.sampler.schedule(0)) if self.data.train else 0)
+        self.steps_per_epoch, self.total_updates = self.updates.batches_per_epoch, self.updates.total_updates
         self.optimizer = self.registries.optimizers.build(
             config.optimizer, config.optimizer_config,
             params=param_groups(self.model, config.weight_decay), lr=config.lr,
         )
         self.scheduler = self.registries.schedulers.build(
             config.scheduler, config.scheduler_config, optimizer=self.optimizer,
-            warmup_steps=warmup_steps(config.warmup, self.total_updates), total_steps=self.total_updates,
+            warmup_steps=self.updates.warmup_updates, total_steps=self.total_updates,
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
         # An optimizer that can skip its own update on the device (fused Adam/AdamW take a
