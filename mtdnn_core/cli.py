@@ -260,7 +260,7 @@ def predict(plugins, strict_plugins, checkpoint, best, task, data_file, output, 
     dev = pick_device(device)
     model.to(dev)
     result = run_predict(model, dataset, batch_size, dev, tokenizer.pad_token_id or 0)
-    metrics = compute_metrics(dataset, result, host.registries.metrics)
+    metrics = compute_metrics(dataset, result, resolved.metrics)
     output = _checked_prediction_output(output, data_file, checkpoint)
     atomic_write_json(output, {"task": task, "checkpoint": str(checkpoint), "metrics": metrics,
                                "uids": result["uids"], "predictions": readable_predictions(dataset, result),

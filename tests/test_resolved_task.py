@@ -22,20 +22,33 @@ def _config(root: Path):
                                "encoder": "tiny-random-bert"})
 
 
-def test_a_training_run_looks_up_each_task_type_once(tmp_path, monkeypatch):
+def test_a_training_run_looks_up_each_task_type_and_metric_once(tmp_path, monkeypatch):
     host = PluginHost([])
     registry = host.registries.task_types
     asked: list[str] = []
+    metrics_asked: list[str] = []
     real_get = registry.get
+    real_metric_get = host.registries.metrics.get
 
     def counting_get(name):
         asked.append(name)
         return real_get(name)
 
+    def counting_metric_get(name):
+        metrics_asked.append(name)
+        return real_metric_get(name)
+
     monkeypatch.setattr(registry, "get", counting_get)
     plan = plan_run(_config(tmp_path), host)
-    Trainer.from_plan(plan, progress=False).train()
+    monkeypatch.setattr(host.registries.metrics, "get", counting_metric_get)
+    trainer = Trainer.from_plan(plan, progress=False)
+    summary = trainer.train()
     assert sorted(asked) == ["Classification", "Regression"]  # one look-up per task, two tasks
+    # evaluation scores with the metric objects resolved in the plan: no look-up by name while
+    # training and scoring both dev sets (each epoch)
+    assert metrics_asked == []
+    scored = summary["history"][-1]["metrics"]
+    assert set(scored["pair_dev"]) == {m.name for m in plan.resolved["pair"].metrics}
     assert (tmp_path / "run").is_dir()
     assert plan.resolved["pair"].task_type is real_get("classification").factory
     assert plan.resolved["score"].task_type is real_get("regression").factory

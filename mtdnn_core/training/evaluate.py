@@ -83,17 +83,16 @@ def _to(value: Any, device: torch.device) -> Any:
 
 
 def compute_metrics(dataset: TaskDataset, output: dict[str, list], metrics: Any) -> dict[str, Any]:
-    """The task's metrics (``metric_meta``) on labelled datasets; {} when there are no labels."""
+    """The task's metrics on labelled datasets; {} when there are no labels. ``metrics`` is the
+    task's metric objects in order (:attr:`ResolvedTask.metrics`), or a metric registry in which
+    the names of ``metric_meta`` are looked up."""
     golds = output["golds"]
     if not golds or any(g is None for g in golds):
         return {}
     task = dataset.task
     g, p, s = dataset.task_type.metric_inputs(task, output)
-    results = {}
-    for name in task.metric_meta:
-        metric = metrics.get(name).factory
-        results[metric.name] = metric(g, p, s)
-    return results
+    chosen = [metrics.get(name).factory for name in task.metric_meta] if hasattr(metrics, "get") else list(metrics)
+    return {metric.name: metric(g, p, s) for metric in chosen}
 
 
 def readable_predictions(dataset: TaskDataset, output: dict[str, list]) -> list:

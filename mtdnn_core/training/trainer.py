@@ -558,7 +558,7 @@ class Trainer:
                              dist=self.dist)
             if output is None:  # another rank than 0: it scored its share, rank 0 decodes and writes
                 continue
-            metrics = compute_metrics(dataset, output, self.registries.metrics)
+            metrics = compute_metrics(dataset, output, self.resolved[dataset.task.name].metrics)
             atomic_write_json(scores_dir / f"{dataset.name}.{tag}.json", {
                 "dataset": dataset.name, "task": dataset.task.name, "epoch": self.epoch, "step": self.step,
                 "metrics": metrics, "uids": output["uids"], "predictions": readable_predictions(dataset, output),
