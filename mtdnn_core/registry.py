@@ -177,9 +177,12 @@ class Registry(Generic[T]):
             raise UnknownNameError(self.kind, name, [*self._entries, *self._aliases], hint)
         return entry
 
-    def validate_config(self, name: str, params: dict | None, where: str = "") -> BaseModel | dict:
-        """Validate ``params`` against the entry's config model; errors name the keys."""
+    def validate_config(self, name: str, params: dict | BaseModel | None, where: str = "") -> BaseModel | dict:
+        """Validate ``params`` against the entry's config model; errors name the keys. An
+        instance of that model (validated before, e.g. in the run plan) is taken as it is."""
         entry = self.get(name)
+        if entry.config is not None and isinstance(params, entry.config):
+            return params
         params = dict(params or {})
         if entry.config is None:
             return params
@@ -191,7 +194,7 @@ class Registry(Generic[T]):
                 source=f"{self.kind} '{name}' config",
             ) from None
 
-    def build(self, name: str, params: dict | None = None, /, **runtime: Any) -> T:
+    def build(self, name: str, params: dict | BaseModel | None = None, /, **runtime: Any) -> T:
         """Instantiate entry ``name`` with runtime arguments plus validated ``params``."""
         entry = self.get(name)
         config = self.validate_config(name, params)

@@ -67,3 +67,21 @@ def test_the_loss_is_the_task_types_default_unless_the_definition_names_one():
     assert overridden.loss == "sym_kl" and overridden.definition.loss == "sym_kl"
     completed = resolve_task(_definition(task_type="Regression"), registries)
     assert completed.definition.loss == "mse" and completed.definition.task_type == "regression"
+
+
+def test_head_and_loss_configs_are_validated_once_and_reach_the_model(tmp_path):
+    """The plan validates ``head_config`` into the head's config model; the model is built from
+    that object (the registry takes an instance of the model as it is), so the head gets the
+    dropout the definition asked for."""
+    registries = PluginHost([]).registries
+    resolved = resolve_task(_definition(task_type="Classification", head="pooler", head_config={"dropout": 0.3}),
+                            registries)
+    assert resolved.head_config.dropout == 0.3 and resolved.head_config.model_fields_set == {"dropout"}
+    assert registries.heads.validate_config("pooler", resolved.head_config) is resolved.head_config
+    assert resolve_task(_definition(task_type="Classification", head="pooler"), registries).head_config.dropout is None
+
+    config = _config(tmp_path)
+    config = config.model_copy(update={"task_overrides": {"pair": {"enable_san": False, "head_config": {"dropout": 0.3}}}})
+    plan = plan_run(config, PluginHost([]))
+    trainer = Trainer.from_plan(plan, progress=False)
+    assert trainer.model.heads["pair"].dropout.p == 0.3

@@ -24,6 +24,8 @@ class ResolvedTask:
     head: str | None
     loss: str | None
     metrics: tuple[Any, ...]  # the metric objects of ``metric_meta``, in order
+    head_config: Any = None  # ``head_config`` validated by the head's config model (a dict for a head without one)
+    loss_config: Any = None  # ``loss_config`` validated likewise
 
     @property
     def metric_names(self) -> list[str]:
@@ -39,5 +41,11 @@ def resolve_task(definition: TaskDef, registries: Any, entry: Any = None) -> Res
     task_type = entry.factory
     fmt = registries.data_formats.get(definition.data_format)
     metrics = tuple(registries.metrics.get(m).factory for m in definition.metric_meta)
-    return ResolvedTask(definition, task_type, fmt.factory, str(fmt.origin), definition.head,
-                        task_loss(definition, task_type), metrics)
+    loss = task_loss(definition, task_type)
+    head_config = (registries.heads.validate_config(definition.head, definition.head_config,
+                                                    where=f"{definition.name}.head_config.")
+                   if definition.head else None)
+    loss_config = (registries.losses.validate_config(loss, definition.loss_config, where=f"{definition.name}.loss_config.")
+                   if loss else None)
+    return ResolvedTask(definition, task_type, fmt.factory, str(fmt.origin), definition.head, loss, metrics,
+                        head_config, loss_config)

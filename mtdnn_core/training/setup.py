@@ -178,16 +178,20 @@ def check_lengths(config: TrainConfig, defs: dict[str, TaskDef], encoder: Any, t
                          f"use --max-seq-len {limit} or less")
 
 
-def build_heads(defs: dict[str, TaskDef], hidden_size: int, host: PluginHost) -> dict[str, Head]:
+def build_heads(defs: dict[str, TaskDef], hidden_size: int, host: PluginHost,
+                resolved: dict[str, ResolvedTask] | None = None) -> dict[str, Head]:
+    """Each task's head; with ``resolved``, from the head configs validated in the plan."""
     registries = host.registries
     return {
-        name: registries.heads.build(task.head, task.head_config, hidden_size=hidden_size, task=task)
+        name: registries.heads.build(task.head, resolved[name].head_config if resolved else task.head_config,
+                                     hidden_size=hidden_size, task=task)
         for name, task in defs.items()
     }
 
 
-def build_model(defs: dict[str, TaskDef], encoder: Any, host: PluginHost) -> MultiTaskModel:
-    return MultiTaskModel(encoder, build_heads(defs, encoder.config.hidden_size, host))
+def build_model(defs: dict[str, TaskDef], encoder: Any, host: PluginHost,
+                resolved: dict[str, ResolvedTask] | None = None) -> MultiTaskModel:
+    return MultiTaskModel(encoder, build_heads(defs, encoder.config.hidden_size, host, resolved))
 
 
 @dataclass

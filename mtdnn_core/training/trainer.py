@@ -124,7 +124,7 @@ class Trainer:
         self.data = load_datasets(self.tasks, self.files, self.tokenizer, config, self.host,
                                   Path(config.cache_dir or self.output_dir / "cache"), progress=progress,
                                   resolved=self.resolved)
-        self.model = build_model(self.defs, self.encoder, self.host).to(self.device)
+        self.model = build_model(self.defs, self.encoder, self.host, self.resolved).to(self.device)
         if config.compile:  # in place, so parameter names (and checkpoints) stay those of the eager model
             self.model.encoder.compile(mode=config.compile_mode)
         self.train_model = self.model
@@ -136,7 +136,7 @@ class Trainer:
     def _build_losses_and_regularizers(self) -> None:
         """Each task's loss and the run's regularizers, set up with the run's tasks and data."""
         config = self.config
-        self.losses = {n: self.registries.losses.build(self.resolved[n].loss, d.loss_config) for n, d in self.defs.items()}
+        self.losses = {n: self.registries.losses.build(r.loss, r.loss_config) for n, r in self.resolved.items()}
         self.regularizers = [self.registries.regularizers.build(r.name, r.params, registries=self.registries)
                              for r in config.regularizers]
         self.regularizer_names = [r.name for r in config.regularizers]
