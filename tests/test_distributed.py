@@ -117,3 +117,11 @@ def test_resume_under_two_ranks_is_exact(runs, tasks, tmp_path, monkeypatch):
         assert torch.equal(full[name], again[name]), name
     refused = run(out, tasks, 1, "--resume", str(out))  # another world size cannot continue exactly
     assert refused.returncode == 2 and "written by 2 process(es), resumed by 1" in refused.stderr
+
+
+@pytest.mark.slow
+def test_ranks_share_one_feature_cache(runs):
+    # both ranks tokenize every file into the fresh run's cache: one store each, no rank's copy left behind
+    stores = sorted(p.name.split(".")[0] for p in (runs / "double" / "cache").iterdir())
+    assert stores == ["pair_dev", "pair_test", "pair_train", "reg_dev", "reg_train"]
+    assert all((p / "meta.json").is_file() for p in (runs / "double" / "cache").iterdir())

@@ -58,3 +58,27 @@ def test_a_damaged_store_names_its_directory(tmp_path):
     (tmp_path / "s" / "meta.json").write_text("{trunc")
     with pytest.raises(MtdnnError, match="not a readable feature store"):
         FeatureStore(tmp_path / "s")
+
+
+def test_concurrent_writers_of_one_store_keep_the_first_and_leave_no_temporary_files(tmp_path):
+    # torchrun's ranks tokenize the same file into the same cache entry: the one that finishes second
+    # neither fails nor removes the store the first one is already reading
+    first, second = FeatureWriter(tmp_path / "s"), FeatureWriter(tmp_path / "s")
+    first.add(ROWS)
+    second.add(ROWS)
+    a = first.finish(keep_existing=True)
+    before = (tmp_path / "s" / "meta.json").stat().st_ino
+    b = second.finish(keep_existing=True)
+    assert (tmp_path / "s" / "meta.json").stat().st_ino == before  # the first store stayed in place
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]  # the second copy was dropped
+    for i, row in enumerate(ROWS):
+        assert a[i]["uid"] == b[i]["uid"] == row["uid"] and a[i]["input_ids"].tolist() == row["input_ids"]
+
+
+def test_remains_of_an_unfinished_store_are_replaced(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "label.bin").write_bytes(b"\0")  # no meta.json: never finished
+    writer = FeatureWriter(tmp_path / "s")
+    writer.add(ROWS)
+    assert writer.finish(keep_existing=True).column("label") == [1, None, 0]
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]

@@ -169,7 +169,7 @@ def encode_file(path: Path, task: TaskDef, task_type: Any, data_format: Any, tok
             chunks = tqdm(chunks, desc=f"tokenize {path.name}", unit="chunk")
         for start in chunks:
             writer.add(data_format.encode(examples[start : start + ENCODE_CHUNK], tokenizer, max_len, task))
-        return writer.finish({"source": str(path), "examples": len(examples)})
+        return writer.finish({"source": str(path), "examples": len(examples)}, keep_existing=True)
     except OSError as exc:  # a full disk: one message naming the cache, no partial store left
         from mtdnn_core.io import WriteError
 

@@ -19,6 +19,7 @@ import itertools
 import json
 import os
 import shutil
+import tempfile
 from array import array
 from numbers import Integral, Real
 from pathlib import Path
@@ -136,9 +137,9 @@ class FeatureWriter:
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
-        self.tmp = self.directory.with_name(f".{self.directory.name}.tmp-{os.getpid()}")
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        self.tmp.mkdir(parents=True)
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        # a name of its own, so writers of the same store (torchrun's ranks, runs sharing a cache) never meet
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.tmp-", dir=self.directory.parent))
         self.fields: dict[str, _Field] = {}
         self.rows = 0
 
@@ -189,10 +190,26 @@ class FeatureWriter:
                 raise MtdnnError(f"feature '{field.name}' holds whole numbers, then a fraction ({value})")
             raise MtdnnError(f"feature '{field.name}' changes shape between rows ({field.kind} {field.dtype}, then {kind})")
 
-    def finish(self, meta: dict | None = None) -> FeatureStore:
+    def finish(self, meta: dict | None = None, keep_existing: bool = False) -> FeatureStore:
+        """Put the store in place. ``keep_existing``: a complete store already there (written by
+        another process from the same inputs, as the cache's content-keyed names guarantee) is
+        kept and this copy dropped, so concurrent writers never remove a store another one reads."""
         info = {"version": FORMAT_VERSION, "rows": self.rows,
                 "fields": {name: field.finish(self.tmp) for name, field in self.fields.items()}, **(meta or {})}
         (self.tmp / META).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+        if keep_existing:
+            for attempt in range(3):
+                try:
+                    os.replace(self.tmp, self.directory)  # fails on a non-empty directory: never replaces a store
+                    break
+                except OSError:
+                    if (self.directory / META).is_file():  # another writer got there first
+                        shutil.rmtree(self.tmp, ignore_errors=True)
+                        break
+                    if attempt == 2 or not self.directory.exists():
+                        raise
+                    shutil.rmtree(self.directory, ignore_errors=True)  # the remains of a store never finished
+            return FeatureStore(self.directory)
         if self.directory.exists():
             shutil.rmtree(self.directory)
         os.replace(self.tmp, self.directory)
