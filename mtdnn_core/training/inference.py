@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtdnn_core.config import TaskDef, complete_task_def
+from mtdnn_core.config import TaskDef
 from mtdnn_core.plugins import PluginHost
 from mtdnn_core.training import checkpoint as ckpt
 from mtdnn_core.training.ema import EMA_FILE
+from mtdnn_core.training.resolved import resolve_task
 from mtdnn_core.training.setup import build_model
 
 
@@ -21,8 +22,10 @@ def load_for_inference(checkpoint: str | Path, host: PluginHost):
     encoder_dir = path / "encoder"
     encoder = AutoModel.from_config(AutoConfig.from_pretrained(encoder_dir))
     tokenizer = AutoTokenizer.from_pretrained(encoder_dir)
-    defs = {name: complete_task_def(TaskDef(**body), host.registries.task_types) for name, body in meta["task_defs"].items()}
-    model = build_model(defs, encoder, host)
+    # resolved as a training run resolves its tasks: the same completed definitions and head configs
+    resolved = {name: resolve_task(TaskDef(**body), host.registries) for name, body in meta["task_defs"].items()}
+    defs = {name: task.definition for name, task in resolved.items()}
+    model = build_model(defs, encoder, host, resolved)
     # a run trained with --ema-decay was evaluated (and its best checkpoint chosen) with the average
     ckpt.load_weights(model, path, EMA_FILE if (path / EMA_FILE).is_file() else "model.safetensors")
     model.eval()
