@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-API_VERSION = "1.0"  # what plugins state in MTDNN_API; see the module docstring for bumps
+API_VERSION = "1.1"  # what plugins state in MTDNN_API; see the module docstring for bumps
 
 # name -> ("module" or "module:attribute", what it is); docs/api.md lists the same
 _EXPORTS: dict[str, tuple[str, str]] = {
@@ -92,6 +92,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     # Component kinds: task types and decoders
     "TaskType": ("mtdnn_core.task_types", "Base of task types (``register_task_types``): labels, batches, decoding."),
     "Decoder": ("mtdnn_core.task_types", "Turns a head's outputs into predictions and scores."),
+    "Classification": ("mtdnn_core.task_types.classification", "The built-in classification task type, a base with softmax defaults (1.1)."),
+    "SoftmaxDecoder": ("mtdnn_core.task_types.classification", "Class probabilities per row, the most probable class predicted (1.1)."),
     "SequenceLabeling": ("mtdnn_core.task_types.sequence_labeling", "The built-in token-tagging task type, to subclass."),
     "WordStitcher": ("mtdnn_core.task_types.sequence_labeling", "Joins a long sentence's overlapping windows back into words."),
     "MaskedLM": ("mtdnn_core.task_types.masked_lm", "The built-in masked-LM task type (continual pre-training)."),
@@ -232,6 +234,10 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
     )
     from mtdnn_core.training.run_dir import settle_output as settle_output
     from mtdnn_core.task_types import TaskType as TaskType, Decoder as Decoder
+    from mtdnn_core.task_types.classification import (
+        Classification as Classification,
+        SoftmaxDecoder as SoftmaxDecoder,
+    )
     from mtdnn_core.task_types.sequence_labeling import (
         SequenceLabeling as SequenceLabeling,
         WordStitcher as WordStitcher,
@@ -365,6 +371,8 @@ __all__ = [
     "settle_output",
     "TaskType",
     "Decoder",
+    "Classification",
+    "SoftmaxDecoder",
     "SequenceLabeling",
     "WordStitcher",
     "MaskedLM",

@@ -20,6 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from mtdnn_core.errors import ConfigError, did_you_mean
 from mtdnn_core.builtin.original_names import ORIGINAL_NAMES, is_original, original_kinds
 
+def error_message(err: dict) -> str:
+    """A pydantic error's message without the ``Value error, `` its validators' messages get."""
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ") if err.get("type") == "value_error" else msg
+
+
 class TaskDef(BaseModel):
     """One task: what its data looks like, what it predicts and how it is trained and scored."""
 
@@ -81,7 +87,9 @@ class TaskDef(BaseModel):
     @model_validator(mode="after")
     def _labels_match_n_class(self) -> TaskDef:
         if self.labels is not None and self.n_class != len(self.labels):
-            raise ValueError(f"n_class is {self.n_class} but {len(self.labels)} labels are listed")
+            raise ValueError(f"n_class is {self.n_class} but {len(self.labels)} labels are listed; leave n_class out "
+                             f"(with labels it is their number; a head that outputs another size, such as K-1 "
+                             f"thresholds, computes it from n_class)")
         return self
 
     @property
@@ -296,7 +304,7 @@ def parse_task_defs_partially(text: str, source: str, fields: Any = None) -> tup
                 loc = tuple(err["loc"])
                 line = _nearest_line(lines, (name, *loc)) or lines.get((name,), "?")
                 key = ".".join(map(str, (name, *loc))) if loc else name
-                msg = err["msg"]
+                msg = error_message(err)
                 if err["type"] == "extra_forbidden":
                     msg = f"unknown key{did_you_mean(str(loc[-1]), TaskDef.model_fields)}"
                 problems.append(f"{source}:{line}: {key}: {msg}")
@@ -393,10 +401,17 @@ def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, prob
     task = complete_with_type(task, entry)
     kind = entry.factory
     problems.extend(f"{where}.{p}" for p in kind.check(task))
-    if task.data_format in registries.data_formats and kind.formats is not None and task.data_format not in kind.formats:
-        canonical = registries.data_formats.get(task.data_format).name
-        if canonical not in kind.formats:
+    if task.data_format in registries.data_formats:
+        from mtdnn_core.task_types import needs_parse_label
+
+        data_format = registries.data_formats.get(task.data_format)
+        if kind.formats is not None and data_format.name not in kind.formats and task.data_format not in kind.formats:
             problems.append(f"{where}.data_format: task type {task.task_type} reads {', '.join(kind.formats)}, not {task.data_format}")
+        elif needs_parse_label(kind, data_format.factory):
+            problems.append(
+                f"{where}.task_type: task type '{entry.name}' ({type(kind).__name__}, from plugin {entry.origin}) does not "
+                f"implement parse_label(raw, task, where), which data format '{data_format.name}' calls for every label "
+                f"cell; implement it in the task type, or subclass Classification (docs/plugins.md, Task type)")
     checks = [("data_format", registries.data_formats, [task.data_format])]
     checks.append(("metric_meta", registries.metrics, task.metric_meta))
     if task.loss:
@@ -442,7 +457,7 @@ def override_task(task: TaskDef, changes: dict[str, Any], source: str = "task_ov
     try:
         return TaskDef(**{**raw, **changes})
     except ValidationError as exc:
-        raise ConfigError([f"{source}.{task.name}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()], source) from None
+        raise ConfigError([f"{source}.{task.name}.{'.'.join(map(str, e['loc']))}: {error_message(e)}" for e in exc.errors()], source) from None
 
 
 def unavailable_tasks(defs: dict[str, TaskDef], registries: Any) -> dict[str, str]:
@@ -636,7 +651,7 @@ def build_train_config(data: dict[str, Any], source: str = "options", lines: dic
             loc = tuple(err["loc"])
             line = _nearest_line(lines or {}, loc)
             where = f"{source}:{line}" if line else source
-            msg = err["msg"]
+            msg = error_message(err)
             if err["type"] == "extra_forbidden":
                 msg = f"unknown key{did_you_mean(str(loc[-1]), TrainConfig.model_fields)}"
             problems.append(f"{where}: {'.'.join(map(str, loc))}: {msg}")

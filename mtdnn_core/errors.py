@@ -45,13 +45,16 @@ class TrainingDiverged(MtdnnError):
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """Return ``"; did you mean 'x'?"`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
-    if not close:
-        lowered = {c.lower(): c for c in choices}
-        if name.lower() in lowered:
-            close = [lowered[name.lower()]]
-    return f"; did you mean '{close[0]}'?" if close else ""
+    """Return ``"; did you mean 'x'?"`` for the closest choice, or an empty string. A choice that
+    differs only in case comes first (``MAE`` -> ``mae``), then the closest ignoring case."""
+    choices = list(choices)
+    lowered: dict[str, str] = {}
+    for choice in choices:
+        lowered.setdefault(choice.lower(), choice)
+    if name.lower() in lowered and lowered[name.lower()] != name:
+        return f"; did you mean '{lowered[name.lower()]}'?"
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
+    return f"; did you mean '{lowered[close[0]]}'?" if close else ""
 
 
 class UnknownNameError(MtdnnError, KeyError):
@@ -62,7 +65,7 @@ class UnknownNameError(MtdnnError, KeyError):
         self.kind, self.name, self.choices = kind, name, choices
         message = f"no {kind} '{name}'{did_you_mean(name, choices)} installed: {', '.join(choices) or '(none)'}"
         if hint:
-            message += f" ({hint})"
+            message += f"; {hint}"
         super().__init__(message)
 
     def __str__(self) -> str:  # KeyError would quote the message

@@ -259,7 +259,7 @@ class PluginHost:
             providers = [info.name for info in describe_installed(not_loaded) if name in info.provides.get(kind, ())]
             if providers:
                 return f"provided by plugin {', '.join(providers)}: add --plugin {providers[0]}"
-            return f"not provided by any installed plugin either (installed, not loaded: {', '.join(not_loaded)})"
+            return f"none of the installed plugins that are not loaded ({', '.join(not_loaded)}) provides it"
 
         return hint
 

@@ -88,6 +88,8 @@ class Registry(Generic[T]):
     missing_hint: Callable[[str], str] | None = None
     strict: bool = True
     refused: list[Refusal] = field(default_factory=list)
+    #: what else is wrong with an entry of this kind (a task type without a required method)
+    entry_problem: Callable[[str, Any], str | None] | None = None
 
     def add(
         self,
@@ -149,6 +151,8 @@ class Registry(Generic[T]):
             return f"{self.kind} '{name}' is not callable"
         if config is not None and not (inspect.isclass(config) and issubclass(config, BaseModel)):
             return f"config of {self.kind} '{name}' must be a pydantic model"
+        if self.entry_problem is not None:
+            return self.entry_problem(name, factory)
         return None
 
     def _bad_name(self, what: str) -> str:
@@ -229,6 +233,20 @@ class Registry(Generic[T]):
             ) from None
 
 
+def _task_type_problem(name: str, task_type: Any) -> str | None:
+    """A task type without a required method, refused when it registers rather than when the
+    first evaluation calls it."""
+    from mtdnn_core.task_types import missing_methods
+
+    missing = missing_methods(task_type)
+    if not missing:
+        return None
+    signatures = {"decoder": "decoder(task, head) returning a Decoder (evaluation and `mtdnn predict` call it)"}
+    return (f"task type '{name}' ({type(task_type).__name__}) does not implement "
+            f"{'; '.join(signatures[m] for m in missing)}; implement it, or subclass Classification for "
+            f"softmax defaults (docs/plugins.md, Task type)")
+
+
 def _plain_name(name: Any) -> bool:
     return isinstance(name, str) and NAME_PATTERN.fullmatch(name) is not None
 
@@ -274,7 +292,8 @@ class Registries:
         from mtdnn_core.task_settings import TaskDefField
         from mtdnn_core.tasks import Task
 
-        self.task_types: Registry[TaskType] = Registry("task type", instance_of=TaskType)
+        self.task_types: Registry[TaskType] = Registry("task type", instance_of=TaskType,
+                                                       entry_problem=_task_type_problem)
         self.encoders: Registry[Any] = Registry("encoder")  # factory(spec, **config) -> (model, tokenizer)
         self.heads: Registry[Head] = Registry("head", base=Head)
         self.losses: Registry[Loss] = Registry("loss", base=Loss)

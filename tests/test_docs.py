@@ -1,8 +1,11 @@
 """The documentation stays whole: local links resolve, the README's layout names every plugin
 folder, and every example plugin is a complete package that scripts/install installs."""
+import math
 import re
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted(ROOT.glob("plugins/*/README.md")),
@@ -83,3 +86,51 @@ def test_the_guide_code_runs_as_shown(mtdnn_host):
     optimizer = host.registries.optimizers.build("nadam", {"betas": [0.9, 0.99]}, params=[torch.nn.Parameter(torch.ones(1))],
                                                  lr=0.1)
     assert isinstance(optimizer, torch.optim.NAdam) and optimizer.defaults["betas"] == (0.9, 0.99)
+    # the task type: registered, its task definition validates, labels parse and outputs decode
+    yes_no = host.registries.task_types.get("yes_no").factory
+    task = api.TaskDef(name="q", task_type="yes_no", data_format="PremiseOnly")
+    assert api.check_task_defs({"q": task}, host.registries) == []
+    assert [yes_no.parse_label(c, task, "f:1") for c in ("Yes", " no", "")] == [1, 0, None]
+    with pytest.raises(api.DataError, match="f:2: label 'maybe' is neither yes nor no"):
+        yes_no.parse_label("maybe", task, "f:2")
+    decoder = yes_no.decoder(task, None)
+    logits = torch.tensor([[0.0, math.log(3.0)], [math.log(4.0), 0.0]])  # P(yes) = 3/4, then 1/5
+    decoder.add([{"uid": "a", "label": 1}, {"uid": "b", "label": None}], {}, logits)
+    out = decoder.result()
+    assert out["uids"] == ["a", "b"] and out["predictions"] == [1, 0] and out["golds"] == [1, None]
+    assert out["scores"] == pytest.approx([0.75, 0.2])
+
+
+def test_the_guide_task_type_trains_and_scores(tmp_path, monkeypatch):
+    """The guide's task type, as a plugin module, trains one epoch and writes its scores."""
+    import json
+
+    from click.testing import CliRunner
+
+    from mtdnn_core.api import cli
+
+    block = next(b for b in guide_blocks() if "class YesNo(TaskType)" in b)
+    (tmp_path / "yesno").mkdir()
+    (tmp_path / "yesno" / "__init__.py").write_text("")
+    (tmp_path / "yesno" / "hooks.py").write_text('import torch\nfrom mtdnn_core.api import *\n\nMTDNN_API = ">=1.1,<2"\n\n' + block)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [f"{i}\t{'yes' if i % 2 else 'no'}\tis {i} odd" for i in range(24)]
+    (data / "q_train.tsv").write_text("\n".join(rows[:16]) + "\n")
+    (data / "q_dev.tsv").write_text("\n".join(rows[16:]) + "\n")
+    (tmp_path / "tasks.yml").write_text("q:\n  task_type: yes_no\n  data_format: PremiseOnly\n")
+    runner = CliRunner()
+    plugin = ["--plugin", "yesno.hooks"]
+    result = runner.invoke(cli, ["validate", *plugin, str(tmp_path / "tasks.yml")])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "run"
+    result = runner.invoke(cli, ["train", *plugin, "--task-def", str(tmp_path / "tasks.yml"), "--data-dir", str(data),
+                                 "--tasks", "q", "--epochs", "1", "--batch-size", "8", "--output-dir", str(out),
+                                 "--encoder", "tiny-random-bert", "--max-seq-len", "16", "--num-threads", "2",
+                                 "--device", "cpu", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads((out / "scores" / "q_dev.epoch0.json").read_text())
+    golds = [i % 2 for i in range(16, 24)]
+    expected = 100 * sum(p == g for p, g in zip(scores["predictions"], golds)) / len(golds)
+    assert scores["metrics"]["accuracy"] == pytest.approx(expected) and "auc" in scores["metrics"]

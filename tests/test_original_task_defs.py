@@ -62,7 +62,9 @@ def test_each_original_file_loads_and_its_provided_tasks_check_clean(name, regis
 def test_anli_files_inconsistent_n_class_stays_an_error():
     with pytest.raises(ConfigError) as err:
         load_task_defs(FIXTURES / "anli_task_def.yml")
-    assert err.value.problems == [f"{FIXTURES / 'anli_task_def.yml'}:22: fever: Value error, n_class is 2 but 3 labels are listed"]
+    assert err.value.problems == [f"{FIXTURES / 'anli_task_def.yml'}:22: fever: n_class is 2 but 3 labels are listed; leave n_class out "
+                                  "(with labels it is their number; a head that outputs another size, such as K-1 "
+                                  "thresholds, computes it from n_class)"]
 
 
 def test_original_spellings_resolve_to_this_projects_components(registries):

@@ -160,6 +160,31 @@ def test_unknown_name_lists_installed_and_suggests():
     assert "no optimizer 'adamww'; did you mean 'adamw'? installed: adamax, adamw, radam, sgd" in str(err.value)
 
 
+def test_did_you_mean_puts_a_case_only_difference_first_and_ignores_case():
+    from mtdnn_core.api import did_you_mean
+
+    assert did_you_mean("MAE", ["ACC", "CMAT", "mae"]) == "; did you mean 'mae'?"  # not the closer-cased 'CMAT'
+    assert did_you_mean("ACURACY", ["ACC", "accuracy"]) == "; did you mean 'accuracy'?"
+    assert did_you_mean("F2", ["F1", "f1_macro"]) == "; did you mean 'F1'?"
+    assert did_you_mean("zzz", ["ACC", "mae"]) == ""
+
+
+def test_a_metric_named_in_another_case_is_suggested_by_its_registered_name():
+    metrics = make_host().registries.metrics
+    with pytest.raises(UnknownNameError) as err:
+        metrics.get("ACCURACY")
+    assert str(err.value).startswith("no metric 'ACCURACY'; did you mean 'accuracy'? installed: ")
+
+
+def test_a_name_no_installed_plugin_provides_says_so_in_one_clause(nli, monkeypatch):
+    monkeypatch.delenv("MTDNN_PLUGINS", raising=False)
+    with pytest.raises(UnknownNameError) as err:
+        PluginHost(strict=True).registries.tasks.get("nothing")
+    message = str(err.value)
+    tail = message.split("; none of the installed plugins that are not loaded (", 1)[1]
+    assert tail.endswith(") provides it") and "nli" in tail and tail.count("(") == 0
+
+
 def test_entry_point_discovery_of_an_installed_plugin(nli):
     host = PluginHost(["nli"], strict=True)
     assert "entail" in host.registries.tasks

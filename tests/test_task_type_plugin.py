@@ -124,3 +124,118 @@ def test_an_uninstalled_task_type_is_a_validate_error_with_did_you_mean(tmp_path
     result = CliRunner().invoke(main, ["validate", str(tmp_path / "tasks.yml")])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "qa.task_type: no task type 'Spam'" in result.output and "count.task_type: no task type 'tokn_count'" in result.output
+
+
+def _plugin_with(task_type):
+    import types
+
+    from mtdnn_core.api import hookimpl
+
+    plugin = types.ModuleType("halfdone")
+
+    @hookimpl
+    def register_task_types(registry):
+        registry.add("half", task_type)
+
+    plugin.register_task_types = register_task_types
+    return plugin
+
+
+def test_a_task_type_without_a_decoder_is_refused_when_it_registers_naming_plugin_type_and_method(mtdnn_host):
+    import pytest
+
+    from mtdnn_core.api import PluginError, TaskType
+
+    class ParsesOnly(TaskType):
+        name = "half"
+
+        def parse_label(self, raw, task, where):
+            return int(raw)
+
+    with pytest.raises(PluginError) as err:
+        mtdnn_host(_plugin_with(ParsesOnly())).registries
+    message = str(err.value)
+    assert message.startswith("halfdone: task type 'half' (ParsesOnly) does not implement decoder(task, head)")
+    assert "subclass Classification" in message and "\n" not in message
+
+
+def test_a_task_type_without_parse_label_is_a_validate_problem_for_a_format_that_reads_label_cells(tmp_path, monkeypatch,
+                                                                                                   mtdnn_host):
+    from mtdnn_core.api import Decoder, TaskDef, TaskType, check_task_defs
+
+    class DecodesOnly(TaskType):
+        name = "half"
+        default_head, default_loss = "pooler", "ce"
+
+        def decoder(self, task, head):
+            return Decoder()
+
+    host = mtdnn_host(_plugin_with(DecodesOnly()))
+    defs = {"t": TaskDef(name="t", task_type="half", data_format="PremiseOnly", labels=["a", "b"]),
+            "r": TaskDef(name="r", task_type="half", data_format="PremiseAndMultiHypothesis")}  # parses its own labels
+    assert check_task_defs(defs, host.registries) == [
+        "t.task_type: task type 'half' (DecodesOnly, from plugin halfdone) does not implement parse_label(raw, task, "
+        "where), which data format 'PremiseOnly' calls for every label cell; implement it in the task type, or "
+        "subclass Classification (docs/plugins.md, Task type)"]
+    # mtdnn validate reports it (the same check), with the file's line, before any training
+    (tmp_path / "halfplugin").mkdir()
+    (tmp_path / "halfplugin" / "__init__.py").write_text("")
+    (tmp_path / "halfplugin" / "hooks.py").write_text("from mtdnn_core.api import Decoder, TaskType, hookimpl\n\nMTDNN_API = '>=1.0,<2'\n\n\n"
+                      "class DecodesOnly(TaskType):\n    default_head, default_loss = 'pooler', 'ce'\n\n"
+                      "    def decoder(self, task, head):\n        return Decoder()\n\n\n"
+                      "@hookimpl\ndef register_task_types(registry):\n    registry.add('half', DecodesOnly())\n")
+    (tmp_path / "tasks.yml").write_text("t:\n  task_type: half\n  data_format: PremiseOnly\n  labels: [a, b]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = CliRunner().invoke(main, ["validate", "--plugin", "halfplugin.hooks", str(tmp_path / "tasks.yml")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{tmp_path / 'tasks.yml'}:2: t.task_type: task type 'half' (DecodesOnly, from plugin halfplugin.hooks" in result.output
+
+
+def test_the_base_methods_name_what_to_implement():
+    import pytest
+
+    from mtdnn_core.api import Decoder, TaskDef, TaskType
+
+    class Bare(TaskType):
+        name = "bare"
+
+    task = TaskDef(name="t", task_type="bare", data_format="PremiseOnly")
+    with pytest.raises(NotImplementedError, match=r"task type 'bare' \(Bare\) does not implement parse_label\(raw, task, where\)"):
+        Bare().parse_label("1", task, "f:1")
+    with pytest.raises(NotImplementedError, match=r"task type 'bare' \(Bare\) does not implement decoder\(task, head\)"):
+        Bare().decoder(task, None)
+
+    class Half(Decoder):
+        pass
+
+    with pytest.raises(NotImplementedError, match=r"decoder Half does not implement add\(rows, batch, outputs\)"):
+        Half().add([], {}, None)
+    with pytest.raises(NotImplementedError, match=r"decoder Half does not implement result\(\)"):
+        Half().result()
+
+
+def test_classification_is_a_base_with_real_defaults(mtdnn_host):
+    """A subclass that overrides parse_label alone registers, and decodes with softmax."""
+    import math
+
+    import torch
+
+    from mtdnn_core.api import Classification, SoftmaxDecoder, TaskDef
+
+    class Stars(Classification):
+        name = "half"
+        formats = None
+
+        def parse_label(self, raw, task, where):
+            return int(raw) - 1
+
+    host = mtdnn_host(_plugin_with(Stars()))
+    stars = host.registries.task_types.get("half").factory
+    task = TaskDef(name="t", task_type="half", data_format="PremiseOnly", labels=["1", "2", "3"])
+    decoder = stars.decoder(task, None)
+    assert isinstance(decoder, SoftmaxDecoder)
+    decoder.add([{"uid": "a", "label": stars.parse_label("3", task, "f:1")}], {"uids": ["a"]},
+                torch.tensor([[0.0, 0.0, math.log(2.0)]]))  # probabilities 1/4, 1/4, 1/2
+    out = decoder.result()
+    assert out["predictions"] == [2] and out["golds"] == [2] and out["scores"] == [[0.25, 0.25, 0.5]]
+    assert stars.readable(task, out) == ["3"]

@@ -85,6 +85,9 @@ class DataFormat:
     min_columns: int = 0
     max_columns: int | None = None
     columns: str = ""
+    #: True when ``parse_row`` parses label cells with ``task_type.parse_label`` (the built-in text
+    #: formats): a task type read with it must then implement ``parse_label``, checked at validation
+    reads_label_cells: bool = False
 
     def read(self, path: Path, task: TaskDef, task_type: Any) -> list[Example]:
         """Every row of ``path`` as an :class:`Example`; label cells parse through ``task_type``."""
@@ -174,6 +177,7 @@ def _encode_with_backend(backend: Any, first: list[str], second: list[str] | Non
 
 class PremiseOnly(DataFormat):
     name = "PremiseOnly"
+    reads_label_cells = True
     min_columns = max_columns = 3
     columns = "uid, label, premise"
 
@@ -187,6 +191,7 @@ class PremiseOnly(DataFormat):
 
 class PremiseAndOneHypothesis(DataFormat):
     name = "PremiseAndOneHypothesis"
+    reads_label_cells = True
     min_columns = max_columns = 4
     columns = "uid, label, premise, hypothesis"
 
@@ -255,6 +260,7 @@ def parse_list(cell: str, where: str, column: str) -> list[str]:
 
 class Sequence(DataFormat):
     name = "Sequence"
+    reads_label_cells = True
     min_columns = max_columns = 3
     columns = "uid, label list, word list"
 

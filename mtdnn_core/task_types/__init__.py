@@ -24,17 +24,26 @@ class Decoder:
 
     ``result()`` returns at least ``uids``, ``predictions``, ``scores`` (may be empty) and ``golds``
     (``None`` entries where a row has no label); a task type may add more keys (e.g. ``words``).
+    Both methods are required: the base only says which one a subclass left out.
     """
 
-    def add(self, rows: list[dict], batch: dict, outputs: Any) -> None:  # pragma: no cover
-        raise NotImplementedError
+    def add(self, rows: list[dict], batch: dict, outputs: Any) -> None:
+        raise NotImplementedError(f"decoder {type(self).__name__} does not implement add(rows, batch, outputs), "
+                                  f"which collects each batch's outputs; implement it (docs/plugins.md, Task type)")
 
-    def result(self) -> dict[str, list]:  # pragma: no cover
-        raise NotImplementedError
+    def result(self) -> dict[str, list]:
+        raise NotImplementedError(f"decoder {type(self).__name__} does not implement result(), which returns uids, "
+                                  f"predictions, scores and golds; implement it (docs/plugins.md, Task type)")
 
 
 class TaskType:
-    """Base class of task types; subclasses set the class attributes and override what differs."""
+    """Base class of task types; subclasses set the class attributes and override what differs.
+
+    ``decoder`` is required, and so is ``parse_label`` for a data format that reads label cells
+    through the task type (``DataFormat.reads_label_cells``): the base has no sensible default for
+    them, so a type without them is refused when it registers or when a task is checked, not
+    after an epoch of training. ``Classification`` (in the API) is a base with real defaults.
+    """
 
     name: str = ""
     #: data formats this type reads (``None``: any registered format)
@@ -60,7 +69,8 @@ class TaskType:
     # -- data ------------------------------------------------------------------------------
     def parse_label(self, raw: str, task: TaskDef, where: str) -> Any:
         """A label cell of a canonical file; ``None`` for an empty cell (unlabeled rows)."""
-        raise NotImplementedError(f"task type '{self.name}' does not read label cells")
+        raise NotImplementedError(f"{self._named()} does not implement parse_label(raw, task, where), which its "
+                                  f"data format calls for every label cell; implement it (docs/plugins.md, Task type)")
 
     def lengths(self, store: FeatureStore) -> np.ndarray:
         """Tokens per sample, for length bucketing and token budgets."""
@@ -130,8 +140,13 @@ class TaskType:
         return torch.tensor(float(batch_rows(batch)))
 
     # -- evaluation ------------------------------------------------------------------------
-    def decoder(self, task: TaskDef, head: Any) -> Decoder:  # pragma: no cover
-        raise NotImplementedError
+    def decoder(self, task: TaskDef, head: Any) -> Decoder:
+        """A fresh :class:`Decoder` for one dataset's predictions (required)."""
+        raise NotImplementedError(f"{self._named()} does not implement decoder(task, head), which evaluation and "
+                                  f"`mtdnn predict` call; implement it (docs/plugins.md, Task type)")
+
+    def _named(self) -> str:
+        return f"task type '{self.name}' ({type(self).__name__})"
 
     def metric_inputs(self, task: TaskDef, output: dict) -> tuple[Any, Any, Any]:
         """``(golds, predictions, scores)`` as metrics take them."""
@@ -143,6 +158,17 @@ class TaskType:
     def readable(self, task: TaskDef, output: dict) -> list:
         """Predictions as people read them (label names where the task has them)."""
         return list(output["predictions"])
+
+
+def missing_methods(task_type: TaskType) -> list[str]:
+    """Required methods a task type leaves to the base, which only raises (``parse_label`` is
+    required only with formats that read label cells, see :func:`needs_parse_label`)."""
+    return [name for name in ("decoder",) if getattr(type(task_type), name) is getattr(TaskType, name)]
+
+
+def needs_parse_label(task_type: TaskType, data_format: Any) -> bool:
+    """Whether ``data_format`` calls ``task_type.parse_label`` and the type does not implement it."""
+    return bool(getattr(data_format, "reads_label_cells", False)) and type(task_type).parse_label is TaskType.parse_label
 
 
 def batch_rows(batch: dict) -> int:

@@ -13,7 +13,7 @@ CASES = [
     ("unknown-head", BASE + "  head: sann\n", ["{f}:4: t.head: no head 'sann'; did you mean 'san'?"]),
     ("unknown-format", "t:\n  data_format: PremiseAndOneHypotesis\n  task_type: Classification\n",
      ["{f}:2: t.data_format: no data format 'PremiseAndOneHypotesis'; did you mean 'PremiseAndOneHypothesis'?"]),
-    ("labels-and-n-class", BASE + "  labels: [a, b]\n  n_class: 3\n", ["t: Value error, n_class is 3 but 2 labels"]),
+    ("labels-and-n-class", BASE + "  labels: [a, b]\n  n_class: 3\n", ["t: n_class is 3 but 2 labels are listed; leave n_class out"]),
     ("underscore-name", "my_task:\n  data_format: PremiseOnly\n  task_type: Classification\n", ["{f}:1:", "rename it to 'mytask'"]),
     ("invalid-yaml", "t:\n  task_type: [unclosed\n", ["{f}:", "not valid YAML"]),
     ("not-a-mapping", "- t\n- u\n", ["{f}: expected a mapping of task name -> definition"]),
