@@ -136,6 +136,10 @@ class Runner:
         ``key`` is there; ``collect(folder)`` reads what the finished run measured."""
         done = self.finished(name, key)
         if done is not None:
+            try:  # read again: the report may take more from a run than when it finished
+                done = {**done, **collect(self.work / name)}
+            except (OSError, ValueError, KeyError):
+                pass
             return self._record(name, {**done, "reused": True})
         if self.stopping or self.past_deadline():
             return self._record(name, {"status": "not started (deadline)" if not self.stopping else "not started (stopped)"})
@@ -220,8 +224,7 @@ def last_eval(folder: Path) -> dict[str, dict]:
 
 def loss_log(folder: Path) -> dict[str, dict]:
     """The kd regularizer's logged losses: the mean over the run and over its last third."""
-    rows = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines() if line.strip()] \
-        if (folder / "log.jsonl").is_file() else []
+    rows = log_rows(folder)
     keys = sorted({k for r in rows for k in r if k.startswith("reg_kd")})
     out = {}
     for key in keys:
@@ -232,8 +235,29 @@ def loss_log(folder: Path) -> dict[str, dict]:
     return out
 
 
+def log_rows(folder: Path) -> list[dict]:
+    path = folder / "log.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
+def trajectory(folder: Path) -> dict:
+    """Each epoch's mean training loss per task (what the task trained on: with kd, the mixed loss)
+    and the dev metrics after it: whether a task learns at all, and when."""
+    losses: dict[str, dict[str, list[float]]] = {}
+    dev = {}
+    for row in log_rows(folder):
+        if row.get("event") == "train":
+            for task, value in (row.get("task_loss") or {}).items():
+                losses.setdefault(task, {}).setdefault(str(row["epoch"]), []).append(float(value))
+        elif row.get("event") == "eval":
+            dev[str(row["epoch"])] = {k[: -len("_dev")]: {m: round(v, 2) for m, v in ms.items()}
+                                      for k, ms in row["metrics"].items() if k.endswith("_dev")}
+    return {"train_loss_by_epoch": {t: {e: round(statistics.fmean(v), 4) for e, v in by.items()} for t, by in losses.items()},
+            "dev_by_epoch": dev}
+
+
 def student_result(folder: Path) -> dict:
-    result = {"metrics": last_eval(folder), "losses": loss_log(folder)}
+    result = {"metrics": last_eval(folder), "losses": loss_log(folder), **trajectory(folder)}
     for checkpoint in folder.glob("checkpoint*"):  # not needed once scored; saves disk on a 25-run grid
         if checkpoint.is_dir():
             shutil.rmtree(checkpoint)
