@@ -583,6 +583,9 @@ class TrainConfig(BaseModel):
         "new length it is compiled once for any length"))
     compile_mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = Field(
         default="default", description="torch.compile mode (reduce-overhead: CUDA graphs)")
+    compile_backend: Literal["inductor", "aot_eager", "eager"] = Field(default="inductor", description=(
+        "torch.compile backend: inductor generates code; aot_eager and eager trace without generating any "
+        "(quick to start: for finding whether a problem is the compiler's, and for tests)"))
     regularizers: list[RegularizerConfig] = Field(default_factory=list)
 
     eval_every: int | None = Field(default=None, ge=1, description="also evaluate every N updates")

@@ -154,6 +154,7 @@ class L2SP(Regularizer):
 
     Config = L2SPConfig
     supports_distributed = True
+    supports_compile = True
 
     def __init__(self, registries=None, config: L2SPConfig | None = None):
         self.alpha = (config or L2SPConfig()).alpha

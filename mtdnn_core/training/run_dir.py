@@ -33,7 +33,7 @@ RUN_DIRS = ("scores", "tensorboard")
 RESUMABLE_CHANGES = frozenset({
     "eval_every", "save_every", "keep_checkpoints", "log_every", "num_workers", "eval_batch_size", "max_eval_samples",
     "num_threads", "device", "max_nonfinite_in_row", "cache_dir", "output_dir", "overwrite", "resume", "plugins",
-    "report_to", "metric_for_best", "early_stopping", "compile", "compile_mode",
+    "report_to", "metric_for_best", "early_stopping", "compile", "compile_mode", "compile_backend",
 })
 
 

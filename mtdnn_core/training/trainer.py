@@ -126,7 +126,7 @@ class Trainer:
                                   resolved=self.resolved)
         self.model = build_model(self.defs, self.encoder, self.host, self.resolved).to(self.device)
         if config.compile:  # in place, so parameter names (and checkpoints) stay those of the eager model
-            self.model.encoder.compile(mode=config.compile_mode)
+            self.model.encoder.compile(mode=config.compile_mode, backend=config.compile_backend)
         self.train_model = self.model
         if self.dist.enabled:  # not wrapped: the gradients are averaged once per update (reduce_gradients)
             self.dist.check_agree(config=config.model_dump(exclude={"num_workers", "num_threads", "device"}),

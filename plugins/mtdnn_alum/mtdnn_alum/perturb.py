@@ -5,6 +5,8 @@ LayerNorm and dropout: where the original toolkit perturbs, without its defect o
 perturbed output back through the embedding layer); ``word_embeddings`` the word embeddings
 alone (before position/type embeddings and LayerNorm); ``layer:N`` the output of transformer
 layer N (ALUM's "chosen hidden layer"). The encoder then runs as usual, so nothing is added twice.
+The hook is registered once per module and adds what :func:`perturbed` puts in the module's
+slot, so ``--compile`` traces it once (see :func:`_add_slot`).
 """
 from __future__ import annotations
 
@@ -52,17 +54,47 @@ def width_at(encoder: nn.Module, where: str) -> int:
     return encoder.config.hidden_size
 
 
+class Slot:
+    """The perturbation a module's permanent hook adds to its output (``None``: nothing)."""
+
+    def __init__(self):
+        self.delta: torch.Tensor | None = None  # on the instance from the start: one guard, not two
+
+
+SLOT = "_mtdnn_perturbation"
+
+
+def _add_slot(module: nn.Module, _inputs, output):
+    """The permanent hook: adds the module's slot's ``delta`` when one is set. One hook for the
+    whole run (not one per pass) so that a compiled encoder traces it once and only sees the
+    slot's value change: the hook of a module is not guarded by ``torch.compile``, so a hook
+    added after the first compiled forward would never run, and one added and removed per pass
+    would be traced again each time."""
+    delta = getattr(module, SLOT).delta
+    if delta is None:
+        return None
+    if isinstance(output, tuple):
+        return (output[0] + delta.to(output[0].dtype), *output[1:])
+    return output + delta.to(output.dtype)
+
+
+def install(module: nn.Module) -> Slot:
+    """The module's slot, with its hook registered the first time. Under ``--compile`` this must
+    happen before the encoder's first forward (regularizers install in ``setup``)."""
+    slot = module.__dict__.get(SLOT)
+    if slot is None:
+        slot = Slot()
+        object.__setattr__(module, SLOT, slot)  # a plain attribute: no state_dict entry; a deepcopy gets its own
+        module.register_forward_hook(_add_slot)
+    return slot
+
+
 @contextlib.contextmanager
 def perturbed(module: nn.Module, delta: torch.Tensor) -> Iterator[None]:
     """Add ``delta`` to ``module``'s output (first element if it returns a tuple) while inside."""
-
-    def hook(_module, _inputs, output):
-        if isinstance(output, tuple):
-            return (output[0] + delta.to(output[0].dtype), *output[1:])
-        return output + delta.to(output.dtype)
-
-    handle = module.register_forward_hook(hook)
+    slot = install(module)
+    previous, slot.delta = slot.delta, delta
     try:
         yield
     finally:
-        handle.remove()
+        slot.delta = previous

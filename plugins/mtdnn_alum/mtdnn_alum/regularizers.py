@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mtdnn_core.api import ConfigError, Regularizer, TaskDef, TaskDefField, did_you_mean
 from mtdnn_alum.adversary import AdversarialPerturbation, PerturbationConfig
-from mtdnn_alum.perturb import perturbed, target_module, width_at
+from mtdnn_alum.perturb import install, perturbed, target_module, width_at
 
 log = logging.getLogger("mtdnn.alum")
 #: a perturbation this close to its random start (cosine) was not chosen by the gradient
@@ -62,6 +62,7 @@ class _Common(BaseModel):
 class _DivergenceRegularizer(Regularizer):
     compares_outputs = True
     supports_distributed = True
+    supports_compile = True
 
     def __init__(self, registries: Any = None, divergence: str | None = None, tasks: list[str] | None = None,
                  task_weight: dict[str, float] | None = None):
@@ -141,6 +142,8 @@ class SMART(_DivergenceRegularizer):
     def setup(self, context) -> None:
         super().setup(context)
         self._seed = getattr(context, "seed", 0)
+        if getattr(context, "model", None) is not None:  # before the first forward: a compiled encoder traces the hook
+            install(target_module(context.model.encoder, self.config.where))
 
     def state_dict(self) -> dict:
         return {"batches": self._batches}  # a resumed run draws the row noise an uninterrupted one does

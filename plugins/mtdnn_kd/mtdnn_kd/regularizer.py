@@ -61,6 +61,7 @@ class KnowledgeDistillation(Regularizer):
 
     Config = KDConfig
     replaces_task_loss = True
+    supports_compile = True  # its term is computed from the outputs: nothing runs inside the compiled encoder
     supports_distributed = True  # its term comes from the rank's rows and the trained model's outputs
     log_sums = ("missing",)
 
