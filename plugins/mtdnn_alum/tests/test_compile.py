@@ -6,8 +6,8 @@ import json
 import pytest
 from torch._dynamo.utils import counters
 
+from mtdnn_core.api import Trainer
 from mtdnn_core.testing import make_host, write_tiny_tasks
-from mtdnn_core.training.trainer import Trainer
 from mtdnn_alum import plugin
 
 UPDATES = 10
