@@ -586,6 +586,9 @@ class TrainConfig(BaseModel):
     compile_backend: Literal["inductor", "aot_eager", "eager"] = Field(default="inductor", description=(
         "torch.compile backend: inductor generates code; aot_eager and eager trace without generating any "
         "(quick to start: for finding whether a problem is the compiler's, and for tests)"))
+    fsdp: bool = Field(default=False, description=(
+        "under torchrun, shard the encoder's layers and the heads over the ranks (PyTorch's fully_shard, FSDP2) "
+        "for encoders that do not fit one device; checkpoints as without it"))
     regularizers: list[RegularizerConfig] = Field(default_factory=list)
 
     eval_every: int | None = Field(default=None, ge=1, description="also evaluate every N updates")

@@ -21,10 +21,12 @@ from mtdnn_core.config import TaskDef
 
 @dataclass(frozen=True)
 class RunMode:
-    """How the run trains, as far as regularizers care: under torchrun, with ``--compile``."""
+    """How the run trains, as far as regularizers care: under torchrun, with ``--compile``, with
+    the model sharded (``--fsdp``)."""
 
     distributed: bool = False
     compile: bool = False
+    fsdp: bool = False
 
 
 @dataclass
@@ -71,6 +73,9 @@ class Regularizer:
     log_sums: tuple[str, ...] = ()
     #: it works with ``--compile``
     supports_compile: bool = False
+    #: it works with ``--fsdp``: the model's weights are then sharded tensors (DTensors) and each
+    #: forward pass is a collective every rank must run
+    supports_fsdp: bool = False
 
     def __call__(self, model: torch.nn.Module, task: TaskDef, batch: dict, logits: torch.Tensor,
                  loss: torch.Tensor) -> torch.Tensor | None:  # pragma: no cover
@@ -115,6 +120,8 @@ class Regularizer:
             problems.append(f"does not run under torchrun ({why}); train it in one process")
         if mode.compile and not self.supports_compile:
             problems.append(f"does not run with --compile ({why}); train it without --compile")
+        if mode.fsdp and not self.supports_fsdp:
+            problems.append(f"does not run with --fsdp ({why}); train it without --fsdp")
         return problems
 
     def setup(self, context: RegularizerContext) -> None:

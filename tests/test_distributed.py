@@ -125,3 +125,54 @@ def test_ranks_share_one_feature_cache(runs):
     stores = sorted(p.name.split(".")[0] for p in (runs / "double" / "cache").iterdir())
     assert stores == ["pair_dev", "pair_test", "pair_train", "reg_dev", "reg_train"]
     assert all((p / "meta.json").is_file() for p in (runs / "double" / "cache").iterdir())
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory, tasks):
+    out = tmp_path_factory.mktemp("fsdp") / "run"
+    done = run(out, tasks, 2, "--fsdp")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_fsdp_trains_what_unsharded_ranks_train_and_writes_the_same_checkpoints(runs, sharded):
+    # the same updates, gradients reduce-scattered instead of all-reduced: equal to float round-off
+    plain, fsdp = weights(runs / "double"), weights(sharded)
+    assert plain.keys() == fsdp.keys()
+    for name in plain:
+        assert plain[name].shape == fsdp[name].shape and torch.allclose(plain[name], fsdp[name], atol=1e-6), name
+    assert sorted(p.name for p in sharded.glob("checkpoint-*")) == sorted(p.name for p in (runs / "double").glob("checkpoint-*"))
+    for dataset in ("pair_dev", "reg_dev", "pair_test"):  # every rank ran as many forward passes; all rows scored once
+        one = json.loads((runs / "double" / "scores" / f"{dataset}.epoch1.json").read_text())
+        two = json.loads((sharded / "scores" / f"{dataset}.epoch1.json").read_text())
+        assert two["uids"] == one["uids"] and np.allclose(one["scores"], two["scores"], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_fsdp_resume_is_exact(sharded, tasks, tmp_path, monkeypatch):
+    (tmp_path / "ddpkill").mkdir()
+    (tmp_path / "ddpkill" / "__init__.py").write_text("")
+    (tmp_path / "ddpkill" / "hooks.py").write_text(KILLER)
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    out = tmp_path / "cut"
+    killed = run(out, tasks, 2, "--fsdp", "--plugin", "ddpkill.hooks", kill="7")
+    assert killed.returncode != 0 and json.loads((out / "latest.json").read_text())["step"] == 4, killed.stderr[-2000:]
+    resumed = run(out, tasks, 2, "--fsdp", "--plugin", "ddpkill.hooks", "--resume", str(out))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    full, again = weights(sharded), weights(out)
+    for name in full:
+        assert torch.equal(full[name], again[name]), name
+
+
+def test_fsdp_is_refused_without_torchrun_and_with_what_it_cannot_serve(tiny_tasks, tmp_path):
+    from mtdnn_core.testing import cli_refuses
+
+    task_def, data = tiny_tasks
+    base = ["train", "--task-def", task_def, "--data-dir", data, "--tasks", "pair", "--encoder", "tiny-random-bert",
+            "--device", "cpu", "--no-progress", "--output-dir", tmp_path / "run", "--fsdp"]
+    cli_refuses(base, "--fsdp shards the model over torchrun's processes")
+    cli_refuses([*base, "--compile", "--ema-decay", "0.9", "--precision", "fp16", "--set", "regularizers=[{name: l2sp}]"],
+                "--fsdp with --compile", "--fsdp with --ema-decay", "--fsdp with --precision fp16",
+                "l2sp: does not run with --fsdp")
+    assert not (tmp_path / "run" / "log.jsonl").exists()

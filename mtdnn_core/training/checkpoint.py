@@ -36,16 +36,23 @@ class CheckpointError(MtdnnError):
 
 def save_checkpoint(output_dir: Path, name: str, model: torch.nn.Module, tokenizer: Any,
                     trainer_state: dict, meta: dict, keep: int | None = None,
-                    extra: dict[str, Callable[[Path], None]] | None = None) -> Path:
+                    extra: dict[str, Callable[[Path], None]] | None = None,
+                    weights: dict[str, torch.Tensor] | None = None) -> Path:
     """Write ``checkpoint <name>``; ``extra`` maps further file names to functions that write
-    them (e.g. ``ema.safetensors``), inside the same atomic rename."""
+    them (e.g. ``ema.safetensors``), inside the same atomic rename. ``weights``: the model's full
+    state when ``model`` is sharded (``--fsdp``), written as the unsharded model's would be."""
     output_dir = Path(output_dir)
     final = output_dir / name
     tmp = output_dir / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir(parents=True)
-        save_model(model, str(tmp / "model.safetensors"))
+        if weights is not None:
+            from mtdnn_core.training.sharding import StateOnly
+
+            save_model(StateOnly(weights), str(tmp / "model.safetensors"))
+        else:
+            save_model(model, str(tmp / "model.safetensors"))
         for file_name, write in (extra or {}).items():
             write(tmp / file_name)
         torch.save(trainer_state, tmp / "trainer_state.pt")
@@ -188,12 +195,25 @@ def read_meta(checkpoint: Path) -> dict:
     return meta
 
 
-def load_weights(model: torch.nn.Module, checkpoint: Path, file: str = "model.safetensors") -> None:
+def load_weights(model: torch.nn.Module, checkpoint: Path, file: str = "model.safetensors", sharded: bool = False) -> None:
+    """Load the checkpoint's weights into ``model``; ``sharded``: a model under ``--fsdp`` (every
+    rank reads the file and keeps its shard)."""
     path = Path(checkpoint) / file
     if not path.is_file():
         raise CheckpointError(f"{path}: missing; the checkpoint is incomplete")
     try:
-        missing, unexpected = load_model(model, str(path), strict=False)
+        if sharded:
+            from safetensors.torch import load_file
+
+            from mtdnn_core.training.sharding import load_full_state
+
+            state = load_file(str(path))
+            expected = set(model.state_dict())
+            missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
+            if not missing and not unexpected:
+                load_full_state(model, state)
+        else:
+            missing, unexpected = load_model(model, str(path), strict=False)
     except RuntimeError as exc:  # shapes: another encoder's or task's weights
         first = str(exc).strip().splitlines()
         raise CheckpointError(f"{path}: the weights do not fit this model ({first[-1] if first else exc}); "

@@ -19,11 +19,13 @@ DIVERGED_HINT = "Try a lower --lr, more --warmup or --precision bf16 instead of 
 
 @torch.no_grad()
 def predict(model: torch.nn.Module, dataset: TaskDataset, batch_size: int, device: torch.device,
-            pad_id: int = 0, autocast: Any = None, dist: Any = None) -> dict[str, list] | None:
+            pad_id: int = 0, autocast: Any = None, dist: Any = None, lockstep: bool = False) -> dict[str, list] | None:
     """Run the model over ``dataset`` in order; return uids, predictions, scores and golds.
 
     With ``dist`` (a data-parallel run) each rank runs every ``world``-th batch and rank 0
     decodes all of them in order (every row scored exactly once); the other ranks return None.
+    ``lockstep``: every rank runs as many forward passes (a sharded model's are collectives), a
+    rank short of a batch runs the last one again and drops its output.
     """
     task = dataset.task
     was_training = model.training
@@ -54,6 +56,10 @@ def predict(model: torch.nn.Module, dataset: TaskDataset, batch_size: int, devic
                 computed[number] = _to(outputs, torch.device("cpu"))
             else:
                 decoder.add(rows, batch, outputs)
+        if sharded and lockstep:
+            for _ in range(-(-len(starts) // dist.world) - len(computed)):
+                with autocast() if autocast else contextlib.nullcontext():
+                    model(task.name, batch_at(starts[-1])[1])
         if sharded:
             parts = dist.gather((computed, broken))
             if not dist.is_main:

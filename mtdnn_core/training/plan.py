@@ -103,6 +103,8 @@ def plan_run(config: TrainConfig, host: PluginHost, distributed: bool | None = N
         attempt(lambda reg=reg: _component("regularizers", registries.regularizers, reg.name, reg.params))
     if tasks is not None and len(errors) == known:  # each regularizer's config is valid: build and ask it
         attempt(lambda: _check_regularizers(config, host, resolved, distributed))
+    if config.fsdp:
+        attempt(lambda: _check_fsdp(config, distributed))
     plan = None
     if tasks is not None and (files or not data):
         plan = attempt(lambda: _with_metrics(config, host, tasks, files, sampler_config, scored=data))
@@ -164,10 +166,27 @@ def _check_regularizers(config: TrainConfig, host: PluginHost, resolved: dict[st
     before any model is built: :meth:`Regularizer.check` through :func:`check_regularizers`."""
     defs = {name: task.definition for name, task in resolved.items()}
     problems = check_regularizers(config.regularizers, host.registries, defs,
-                                  RunMode(distributed=distributed, compile=config.compile),
+                                  RunMode(distributed=distributed, compile=config.compile, fsdp=config.fsdp),
                                   task_types={name: task.task_type for name, task in resolved.items()})
     if problems:
         raise ConfigError(problems, "regularizers")
+
+
+def _check_fsdp(config: TrainConfig, distributed: bool) -> None:
+    """What ``--fsdp`` cannot be combined with, before any model is built."""
+    problems = []
+    if not distributed:
+        problems.append("--fsdp shards the model over torchrun's processes: start the run with torchrun "
+                        "--nproc_per_node N (N >= 2), or drop --fsdp")
+    if config.compile:
+        problems.append("--fsdp with --compile: the encoder is compiled in place, which does not compose with its "
+                        "sharded layers here; drop one of them")
+    if config.ema_decay is not None:
+        problems.append("--fsdp with --ema-decay: the weight average keeps a full, unsharded copy of the model; drop one of them")
+    if config.precision == "fp16":
+        problems.append("--fsdp with --precision fp16: loss scaling is not supported with sharded gradients; use bf16")
+    if problems:
+        raise ConfigError(problems, "--fsdp")
 
 
 def _together(errors: list[MtdnnError]) -> MtdnnError:

@@ -42,6 +42,7 @@ from mtdnn_core.training.evaluate import compute_metrics, predict, readable_pred
 from mtdnn_core.training.plan import RunPlan, plan_run
 from mtdnn_core.training.resolved import resolve_task
 from mtdnn_core.training.selection import write_best
+from mtdnn_core.training.sharding import local as sharding_local
 from mtdnn_core.training.tally import StepTally
 from mtdnn_core.training.setup import (
     build_encoder,
@@ -127,6 +128,10 @@ class Trainer:
         self.model = build_model(self.defs, self.encoder, self.host, self.resolved).to(self.device)
         if config.compile:  # in place, so parameter names (and checkpoints) stay those of the eager model
             self.model.encoder.compile(mode=config.compile_mode, backend=config.compile_backend)
+        if config.fsdp:  # in place too: each layer and head a shard unit, names unchanged
+            from mtdnn_core.training.sharding import shard_model
+
+            shard_model(self.model)
         self.train_model = self.model
         if self.dist.enabled:  # not wrapped: the gradients are averaged once per update (reduce_gradients)
             self.dist.check_agree(config=config.model_dump(exclude={"num_workers", "num_threads", "device"}),
@@ -334,7 +339,8 @@ class Trainer:
     def update(self) -> bool:
         """Average the gradients over ranks (torchrun), clip, step optimizer and scheduler; skip
         (and count) non-finite gradients."""
-        self.dist.reduce_gradients(self.model.parameters(), key=tuple(self._update_tasks))
+        if not self.config.fsdp:  # sharded, the gradients were reduce-scattered in each backward
+            self.dist.reduce_gradients(self.model.parameters(), key=tuple(self._update_tasks))
         self._update_tasks = []
         self.scaler.unscale_(self.optimizer)
         self.grad_norm = None
@@ -344,6 +350,8 @@ class Trainer:
             self.tally.end_update()  # non-finite values are counted on the host on this path
             if self.config.grad_clip:
                 norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+                if self.config.fsdp:
+                    norm = sharding_local(norm)
                 self.grad_norm = norm
                 if not torch.isfinite(norm) and not self.scaler.is_enabled():
                     self.optimizer.zero_grad(set_to_none=True)
@@ -369,6 +377,8 @@ class Trainer:
         else:
             grads = [p.grad for p in self.model.parameters() if p.grad is not None]
             norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=self.device)
+        if self.config.fsdp:
+            norm = sharding_local(norm)
         self.grad_norm = norm
         skipped = ~torch.isfinite(norm) | ~self.tally.update_has_finite_loss()
         self.tally.end_update(skipped)
@@ -555,7 +565,7 @@ class Trainer:
         model = self.ema.model if self.ema is not None else self.model
         for dataset in self.data.eval:
             output = predict(model, dataset, self.config.eval_batch_size, self.device, self.pad_id, self.autocast,
-                             dist=self.dist)
+                             dist=self.dist, lockstep=self.config.fsdp)
             if output is None:  # another rank than 0: it scored its share, rank 0 decodes and writes
                 continue
             metrics = compute_metrics(dataset, output, self.resolved[dataset.task.name].metrics)
@@ -595,12 +605,17 @@ class Trainer:
         """Checkpoint (rank 0 writes; every rank's random state is kept, for an exact resume)."""
         self._settle(losses=False)
         rng_per_rank = self.dist.gather(torch.get_rng_state())
+        weights = optimizer_state = None
+        if self.config.fsdp:  # gathered by every rank, kept on rank 0
+            from mtdnn_core.training.sharding import full_optimizer_state, full_state
+
+            weights, optimizer_state = full_state(self.model), full_optimizer_state(self.model, self.optimizer)
         if not self.dist.is_main:
             self.dist.barrier()
             self.best_pending = False
             return None
         trainer_state = {
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": optimizer_state if self.config.fsdp else self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
             "torch_rng": torch.get_rng_state(),
@@ -627,7 +642,7 @@ class Trainer:
         }
         path = ckpt.save_checkpoint(self.output_dir, f"checkpoint-{self.step:07d}", self.model, self.tokenizer,
                                     trainer_state, meta, keep=self.config.keep_checkpoints,
-                                    extra={EMA_FILE: self.ema.save} if self.ema is not None else None)
+                                    extra={EMA_FILE: self.ema.save} if self.ema is not None else None, weights=weights)
         if self.best_pending and self.tracker is not None:
             write_best(self.output_dir, path.name, self.step, self.tracker.criterion, self.tracker.best_score)
             self.best_pending = False
@@ -640,10 +655,15 @@ class Trainer:
         if meta.get("world_size", 1) != self.dist.world:
             raise MtdnnError(f"{checkpoint}: written by {meta.get('world_size', 1)} process(es), resumed by {self.dist.world}; "
                              f"resume with the same torchrun --nproc_per_node (the data shards and random states differ)")
-        ckpt.load_weights(self.model, checkpoint)
+        ckpt.load_weights(self.model, checkpoint, sharded=self.config.fsdp)
         state = ckpt.load_trainer_state(checkpoint)
         try:
-            self.optimizer.load_state_dict(state["optimizer"])
+            if self.config.fsdp:
+                from mtdnn_core.training.sharding import load_optimizer_state
+
+                load_optimizer_state(self.model, self.optimizer, state["optimizer"])
+            else:
+                self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
             self.scaler.load_state_dict(state["scaler"])
         except (KeyError, ValueError, TypeError) as exc:
