@@ -49,6 +49,9 @@ from pathlib import Path
 
 from mtdnn_core.testing import real_data_dir
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from smart_quality import mtdnn_command  # noqa: E402  (the mtdnn script beside this Python)
+
 SHARED = real_data_dir() / "glue"
 VARIANTS = {
     "hard": "every task on its labels",
@@ -65,14 +68,6 @@ class Interrupted(Exception):
     pass
 
 
-def mtdnn_command() -> list[str]:
-    script = Path(sys.executable).with_name("mtdnn")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("mtdnn")
-    if not found:
-        sys.exit("the mtdnn command is not installed next to this Python")
-    return [found]
 
 
 def task_types(tasks: list[str]) -> dict[str, str]:

@@ -432,19 +432,23 @@ def _check_task_def(name: str, task: TaskDef, registries: Any, prefix: str, prob
             if value not in registry:
                 problems.append(f"{where}.{key}: {_unknown(registry, value, registries)}")
     if task.head and task.head in registries.heads:
-        head_cls = registries.heads.get(task.head).factory
-        allowed = getattr(head_cls, "task_types", None)
-        if allowed is not None and task.task_type not in allowed:
-            key = "enable_san" if task.enable_san else "head"
-            problems.append(f"{where}.{key}: head '{task.head}' works with {', '.join(allowed)} tasks, not {task.task_type}")
-        if task.head_config:
-            try:
-                registries.heads.validate_config(task.head, task.head_config, where=f"{name}.head_config.")
-            except ConfigError as exc:
-                problems.extend(f"{prefix}{p}" for p in exc.problems)
+        _check_head(name, task, registries, prefix, problems)
     if task.loss and task.loss in registries.losses and task.loss_config:
         try:
             registries.losses.validate_config(task.loss, task.loss_config, where=f"{name}.loss_config.")
+        except ConfigError as exc:
+            problems.extend(f"{prefix}{p}" for p in exc.problems)
+
+
+def _check_head(name: str, task: TaskDef, registries: Any, prefix: str, problems: list[str]) -> None:
+    """A named, installed head: made for the task's type, and its ``head_config`` valid."""
+    allowed = getattr(registries.heads.get(task.head).factory, "task_types", None)
+    if allowed is not None and task.task_type not in allowed:
+        key = "enable_san" if task.enable_san else "head"
+        problems.append(f"{prefix}{name}.{key}: head '{task.head}' works with {', '.join(allowed)} tasks, not {task.task_type}")
+    if task.head_config:
+        try:
+            registries.heads.validate_config(task.head, task.head_config, where=f"{name}.head_config.")
         except ConfigError as exc:
             problems.extend(f"{prefix}{p}" for p in exc.problems)
 

@@ -34,7 +34,8 @@ CASES = [
     ("unknown optimizer", "pair", ["--optimizer", "adamm"], "optimizer: no optimizer 'adamm'"),
     ("bad regularizer params", "pair", ["--set", "regularizers=[{name: l2sp, params: {alpha: -1}}]"], "alpha"),
     ("unknown regularizer", "pair", ["--set", "regularizers=[{name: l2spp}]"], "l2spp"),
-    ("regularizer with --compile", "pair", ["--set", "regularizers=[{name: l2sp}]", "--compile"], "--compile"),
+    ("--fsdp without torchrun", "pair", ["--fsdp"], "--fsdp"),
+    ("--fsdp with --compile", "pair", ["--fsdp", "--compile"], "--compile"),
     ("bad sampler config", "pair", ["--set", "sampler_config={no_such_key: 1}"], "no_such_key"),
     ("two problems at once", "pari", ["--optimizer", "adamm"], "no optimizer 'adamm'"),
 ]

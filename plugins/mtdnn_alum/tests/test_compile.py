@@ -4,6 +4,7 @@ updates, and the compiled run computes what the eager one does."""
 import json
 
 import pytest
+import torch
 from torch._dynamo.utils import counters
 
 from mtdnn_core.api import Trainer
@@ -41,6 +42,9 @@ def train(tiny_train_config, tmp_path, compiled, regularizers):
     [{"name": "pdr", "params": {"noise_draw": "row", "steps": 2}}, {"name": "bregman"}, {"name": "l2sp"}],
 ], ids=["smart", "pdr+bregman+l2sp"])
 def test_compiled_regularizers_stop_recompiling_and_train_like_eager(tiny_train_config, tmp_path, regularizers):
+    # dynamo's caches and recompile counts are per process: code objects that other tests of the
+    # same session compiled (transformers' forward wrappers) would count towards the limit here
+    torch._dynamo.reset()
     counters.clear()
     graphs, compiled = train(tiny_train_config, tmp_path, True, regularizers)
     # the first epoch (6 updates): clean, ascent (a perturbation that needs a gradient) and adversarial

@@ -10,25 +10,31 @@ from mtdnn_kd.kinds import kind_for
 from mtdnn_kd.soft_labels import Manifest, SplitRecord, TaskRecord, write_entries, write_manifest
 
 
-def one_hot_soft_labels(trainer, out):
-    """Soft labels equal to the hard labels: one-hot classes, the gold value for regression."""
+def write_soft_labels(trainer, out, entry):
+    """A soft-label directory for the run's training sets; ``entry(task, row)`` gives each row's
+    soft-label fields."""
     records = {}
     for dataset in trainer.data.train:
         task, kind = dataset.task, kind_for(dataset.task.task_type)
         lines = []
         for row in dataset.rows(range(len(dataset))):
-            if task.task_type == "classification":
-                soft = [1.0 if c == row["label"] else 0.0 for c in range(task.n_class)]
-            else:
-                soft = float(row["label"])
             key, value = kind.input_record(row)
-            lines.append({"uid": row["uid"], "soft": soft, key: value})
+            lines.append({"uid": row["uid"], **entry(task, row), key: value})
         write_entries(out / f"{task.name}.train.jsonl", lines)
         records[task.name] = TaskRecord(task_type=task.task_type, labels=task.labels, n_class=task.n_class, max_seq_len=64,
                                         teachers=[], splits={"train": SplitRecord(file=f"{task.name}.train.jsonl",
                                                                                  source=str(dataset.source), sha256="-", rows=len(lines))})
     write_manifest(out, Manifest(temperature=1.0, tokenizer="-", teachers=[], tasks=records))
     return out
+
+
+def one_hot_soft_labels(trainer, out):
+    """Soft labels equal to the hard labels: one-hot classes, the gold value for regression."""
+    def entry(task, row):
+        if task.task_type == "classification":
+            return {"soft": [1.0 if c == row["label"] else 0.0 for c in range(task.n_class)]}
+        return {"soft": float(row["label"])}
+    return write_soft_labels(trainer, out, entry)
 
 
 def test_one_hot_soft_labels_train_exactly_like_hard_labels(tmp_path, canonical, train_run):
@@ -76,21 +82,9 @@ def test_kd_train_resumes_with_the_runs_own_configuration(tmp_path, canonical, s
 
 def uniform_soft_labels(trainer, out):
     """Soft labels far from the gold ones: 50/50 classes (logits 0, 0) and the value 0 for regression."""
-    records = {}
-    for dataset in trainer.data.train:
-        task, kind = dataset.task, kind_for(dataset.task.task_type)
-        lines = []
-        for row in dataset.rows(range(len(dataset))):
-            classes = task.task_type == "classification"
-            key, value = kind.input_record(row)
-            lines.append({"uid": row["uid"], "soft": [0.5, 0.5] if classes else 0.0, **({"logits": [0.0, 0.0]} if classes else {}),
-                          key: value})
-        write_entries(out / f"{task.name}.train.jsonl", lines)
-        records[task.name] = TaskRecord(task_type=task.task_type, labels=task.labels, n_class=task.n_class, max_seq_len=64,
-                                        teachers=[], splits={"train": SplitRecord(file=f"{task.name}.train.jsonl",
-                                                                                 source=str(dataset.source), sha256="-", rows=len(lines))})
-    write_manifest(out, Manifest(temperature=1.0, tokenizer="-", teachers=[], tasks=records))
-    return out
+    def entry(task, row):
+        return {"soft": [0.5, 0.5], "logits": [0.0, 0.0]} if task.task_type == "classification" else {"soft": 0.0}
+    return write_soft_labels(trainer, out, entry)
 
 
 def test_kd_alpha_in_task_overrides_chooses_which_tasks_are_distilled(tmp_path, canonical, train_run):
