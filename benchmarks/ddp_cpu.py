@@ -15,8 +15,10 @@ Reductions measured:
 
 Dropout is off, so each 2-rank run must end at the 1-process weights (``max_abs_diff``). Tiny
 random BERT, 512 rows (32 updates), batch 16, length 64, one thread per rank; the machine's CPUs
-are shared, so each 2-rank run is repeated 3 times, interleaved across the options, and the
-number kept is the median over the repeats of each run's median gap between updates.
+are shared, so each 2-rank run is repeated 3 times, interleaved across the options with the order
+rotated per round (round r starts with option r mod 3, so no option always runs first; ``order``
+records it), and the number kept is the median over the repeats of each run's median gap between
+updates.
 
     python benchmarks/ddp_cpu.py --out benchmarks/results/ddp_cpu.json
 """
@@ -33,7 +35,7 @@ import time
 from pathlib import Path
 
 ROWS = 512
-REPEATS = 3  # each 2-rank run, interleaved across the options (the CPUs are shared with other work)
+REPEATS = 3  # each 2-rank run, interleaved across the options, order rotated per round (the CPUs are shared)
 WORKLOADS = ("plain", "san", "smart", "kd")
 OPTIONS = ("per_update", "ddp", "ddp_no_sync")
 
@@ -145,8 +147,9 @@ def main() -> None:
             single = work / f"{workload}-one"
             row = {"one_process": launch("per_update", config(workload, data, str(single), soft), 1, work)}
             times = {option: [] for option in OPTIONS}
-            for _ in range(REPEATS):
-                for option in OPTIONS:
+            row["order"] = [list(OPTIONS[r % len(OPTIONS):] + OPTIONS[:r % len(OPTIONS)]) for r in range(REPEATS)]
+            for order in row["order"]:
+                for option in order:
                     out = work / f"{workload}-{option}"
                     if "failed" in row.get(option, {}):
                         continue
