@@ -24,16 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from mtdnn_core.testing import real_data_dir
+
 SHARED = real_data_dir() / "glue"
 TASKS = "pairs:\n  data_format: PremiseAndOneHypothesis\n  task_type: Classification\n  labels: ['0', '1']\n"
 
 STARTUP = """
 import json, sys, time
 t0 = time.perf_counter()
-from mtdnn_core.config import TrainConfig
-from mtdnn_core.plugins import PluginHost
-from mtdnn_core.testing import real_data_dir
-from mtdnn_core.training.trainer import Trainer
+from mtdnn_core.api import PluginHost, TrainConfig, Trainer
 t1 = time.perf_counter()
 config = TrainConfig(**json.loads(sys.argv[1]))
 trainer = Trainer(config, PluginHost(), progress=False)
