@@ -343,8 +343,28 @@ def run_cli(args, processes: int = 1, env: dict | None = None, timeout: float = 
     cli = ["-m", "mtdnn_core.cli", *map(str, args)]
     if processes > 1:
         cli = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes), *cli]
-    return subprocess.run([sys.executable, *cli], env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+    # PYTHONFAULTHANDLER: a crash in native code (a rank killed by SIGSEGV or SIGABRT) prints every
+    # thread's Python stack, so a failed test says where
+    return subprocess.run([sys.executable, *cli], env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONFAULTHANDLER": "1",
+                                                       **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
+
+
+def crash_signals(done) -> list[int]:
+    """The signals that killed ranks of a finished torchrun (its failure summary's negative exit
+    codes), except SIGTERM, which torchrun sends the other ranks once one has failed."""
+    import re
+    import signal
+
+    return [int(n) for n in re.findall(r"exitcode\s*:\s*-(\d+)", done.stderr) if int(n) != signal.SIGTERM]
+
+
+def failure_report(done, tail: int = 3000) -> str:
+    """What a failed run printed that says why: each rank's error and fatal-error lines (a rank's
+    own traceback can lie far above the launcher's summary), then the end of its output."""
+    keys = ("Fatal Python error", "terminate called", "what():", "Error:", "Current thread", 'File "')
+    lines = [line for line in done.stderr.splitlines() if any(k in line for k in keys)]
+    return "\n".join(lines[-60:]) + "\n...\n" + done.stderr[-tail:]
 
 
 def final_weights(run_dir) -> dict:

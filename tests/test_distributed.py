@@ -1,12 +1,14 @@
 """Data-parallel training with torchrun on the CPU (Gloo, 2 processes)."""
 import json
 import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from mtdnn_core.testing import final_weights, run_cli, write_tiny_tasks
+from mtdnn_core.testing import crash_signals, failure_report, final_weights, run_cli, write_tiny_tasks
 from mtdnn_core.training.distributed import Distributed
 
 ARGS = ["train", "--tasks", "pair,reg", "--encoder", "tiny-random-bert", "--max-seq-len", "32",
@@ -33,6 +35,28 @@ def test_each_rank_takes_a_disjoint_share_of_every_batch(monkeypatch):
         assert total == pytest.approx(1.0)
 
 
+def test_a_rank_killed_by_a_signal_is_told_apart_from_one_that_torchrun_stopped():
+    from subprocess import CompletedProcess
+
+    summary = """Traceback (most recent call last):
+  File "/x/trainer.py", line 12, in save
+[rank0]: RuntimeError: Connection closed by peer [127.0.0.1]:18323.
+Failures:
+[1]:
+  rank      : 0 (local_rank: 0)
+  exitcode  : -15 (pid: 20117)  (SIGTERM)
+Root Cause (first observed failure):
+[0]:
+  rank      : 1 (local_rank: 1)
+  exitcode  : -6 (pid: 20118)  (SIGABRT)
+"""
+    done = CompletedProcess([], 1, "", summary)
+    assert crash_signals(done) == [6]  # SIGTERM is torchrun stopping the other rank
+    assert crash_signals(CompletedProcess([], 1, "", "ValueError: bad\n  exitcode  : 1 (pid: 3)")) == []
+    report = failure_report(done, tail=10)
+    assert "[rank0]: RuntimeError: Connection closed" in report and 'File "/x/trainer.py"' in report
+
+
 def run(out, tasks, processes, *extra, kill=None):
     task_def, data = tasks
     return run_cli([*ARGS, "--task-def", task_def, "--data-dir", data, "--output-dir", out, *extra], processes,
@@ -40,6 +64,26 @@ def run(out, tasks, processes, *extra, kill=None):
 
 
 weights = final_weights
+
+
+def run_sharded(out, tasks, *extra):
+    """A 2-rank ``--fsdp`` run that must succeed. PyTorch's FSDP over Gloo has killed a rank in its
+    own code twice (SIGSEGV, SIGABRT), not reproduced in 50 runs since (docs/distributed.md): such a
+    crash is reported as a warning with the ranks' stacks and the run tried once more (resumed from
+    its newest checkpoint where it had written one, which must still end exactly). Any other
+    failure, or a second crash, fails the test."""
+    done = run(out, tasks, 2, "--fsdp", *extra)
+    if done.returncode and crash_signals(done):
+        import warnings
+
+        warnings.warn(f"--fsdp run: a rank was killed by signal {crash_signals(done)}; tried again\n{failure_report(done)}")
+        if (Path(out) / "latest.json").is_file() and "--resume" not in extra:
+            extra = (*extra, "--resume", str(out))
+        elif not (Path(out) / "latest.json").is_file():
+            shutil.rmtree(out, ignore_errors=True)
+        done = run(out, tasks, 2, "--fsdp", *extra)
+    assert done.returncode == 0, failure_report(done)
+    return done
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +98,9 @@ def tasks(tmp_path_factory):
 def runs(tmp_path_factory, tasks):
     root = tmp_path_factory.mktemp("ddp")
     single = run(root / "single", tasks, 1)
-    assert single.returncode == 0, single.stderr[-3000:]
+    assert single.returncode == 0, failure_report(single)
     double = run(root / "double", tasks, 2)
-    assert double.returncode == 0, double.stderr[-3000:]
+    assert double.returncode == 0, failure_report(double)
     return root
 
 
@@ -109,9 +153,9 @@ def test_resume_under_two_ranks_is_exact(runs, tasks, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     out = tmp_path / "cut"
     killed = run(out, tasks, 2, "--plugin", "ddpkill.hooks", kill="7")  # rank 0 dies after step 7 (checkpoint at 4)
-    assert killed.returncode != 0 and json.loads((out / "latest.json").read_text())["step"] == 4, killed.stderr[-2000:]
+    assert killed.returncode != 0 and json.loads((out / "latest.json").read_text())["step"] == 4, failure_report(killed)
     resumed = run(out, tasks, 2, "--plugin", "ddpkill.hooks", "--resume", str(out))
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert resumed.returncode == 0, failure_report(resumed)
     full, again = weights(runs / "double"), weights(out)
     for name in full:
         assert torch.equal(full[name], again[name]), name
@@ -130,8 +174,7 @@ def test_ranks_share_one_feature_cache(runs):
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory, tasks):
     out = tmp_path_factory.mktemp("fsdp") / "run"
-    done = run(out, tasks, 2, "--fsdp")
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_sharded(out, tasks)
     return out
 
 
@@ -157,9 +200,8 @@ def test_fsdp_resume_is_exact(sharded, tasks, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     out = tmp_path / "cut"
     killed = run(out, tasks, 2, "--fsdp", "--plugin", "ddpkill.hooks", kill="7")
-    assert killed.returncode != 0 and json.loads((out / "latest.json").read_text())["step"] == 4, killed.stderr[-2000:]
-    resumed = run(out, tasks, 2, "--fsdp", "--plugin", "ddpkill.hooks", "--resume", str(out))
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert killed.returncode != 0 and json.loads((out / "latest.json").read_text())["step"] == 4, failure_report(killed)
+    run_sharded(out, tasks, "--plugin", "ddpkill.hooks", "--resume", str(out))
     full, again = weights(sharded), weights(out)
     for name in full:
         assert torch.equal(full[name], again[name]), name
