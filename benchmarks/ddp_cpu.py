@@ -20,6 +20,10 @@ rotated per round (round r starts with option r mod 3, so no option always runs 
 records it), and the number kept is the median over the repeats of each run's median gap between
 updates.
 
+The per-update reduction keeps its flat buffers between updates; before it did, it was slower
+than DDP no_sync because its backward was (a fresh buffer per update left glibc handing out
+gradients in new pages; docs/benchmarks.md).
+
     python benchmarks/ddp_cpu.py --out benchmarks/results/ddp_cpu.json
 """
 from __future__ import annotations
