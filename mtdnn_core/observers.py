@@ -62,7 +62,8 @@ class StepState(Payload):
     step: int  # updates done
     epoch: int
     task: str  # of the update's last batch
-    loss: float  # mean task loss of the update's batches, regularizer terms included
+    loss: float  # mean loss of the update's batches, regularizer terms included (every rank's
+    # rows under torchrun); NaN when no batch of the update had a finite loss
     lr: float  # of the first parameter group, after the update
     grad_norm: float | None = None  # before clipping; None without clipping
 

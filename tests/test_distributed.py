@@ -57,10 +57,10 @@ Root Cause (first observed failure):
     assert "[rank0]: RuntimeError: Connection closed" in report and 'File "/x/trainer.py"' in report
 
 
-def run(out, tasks, processes, *extra, kill=None):
+def run(out, tasks, processes, *extra, kill=None, env=None):
     task_def, data = tasks
     return run_cli([*ARGS, "--task-def", task_def, "--data-dir", data, "--output-dir", out, *extra], processes,
-                   env={"KILL_AT": kill or ""})
+                   env={"KILL_AT": kill or "", **(env or {})})
 
 
 weights = final_weights
@@ -94,13 +94,29 @@ def tasks(tmp_path_factory):
     return task_def, data
 
 
+STEP_LOG = """
+import json, os
+from mtdnn_core import hookimpl
+
+@hookimpl
+def on_step_end(state):
+    with open(os.environ["STEP_LOG"], "a") as f:
+        f.write(json.dumps([state.step, state.loss]) + "\\n")
+"""
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, tasks):
+    """One process and two ranks on the same global batches; each writes the loss its step
+    observer saw to ``steps.jsonl`` beside the run."""
     root = tmp_path_factory.mktemp("ddp")
-    single = run(root / "single", tasks, 1)
-    assert single.returncode == 0, failure_report(single)
-    double = run(root / "double", tasks, 2)
-    assert double.returncode == 0, failure_report(double)
+    (root / "steplog").mkdir()
+    (root / "steplog" / "__init__.py").write_text("")
+    (root / "steplog" / "hooks.py").write_text(STEP_LOG)
+    for name, processes in (("single", 1), ("double", 2)):
+        env = {"PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "STEP_LOG": str(root / f"{name}.steps.jsonl")}
+        done = run(root / name, tasks, processes, "--plugin", "steplog.hooks", env=env)
+        assert done.returncode == 0, failure_report(done)
     return root
 
 
@@ -110,6 +126,15 @@ def test_two_ranks_end_where_one_process_does(runs):
     assert one.keys() == two.keys()
     for name in one:
         assert torch.allclose(one[name], two[name], atol=1e-5, rtol=1e-4), name
+
+
+@pytest.mark.slow
+def test_step_observers_see_the_loss_of_the_whole_batch(runs):
+    # rank 0's observer gets the loss over both ranks' rows: what one process computes on the batch
+    one = [json.loads(line) for line in (runs / "single.steps.jsonl").read_text().splitlines()]
+    two = [json.loads(line) for line in (runs / "double.steps.jsonl").read_text().splitlines()]
+    assert [s for s, _ in two] == [s for s, _ in one] == list(range(1, len(one) + 1)) and len(one) >= 8
+    assert [loss for _, loss in two] == pytest.approx([loss for _, loss in one], rel=1e-5)
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ def collecting_plugin(seen):
         @hookimpl
         def on_step_end(self, state):
             seen.setdefault("steps", []).append(state.step)
+            seen.setdefault("losses", []).append(state.loss)
 
         @hookimpl
         def on_log(self, record):
@@ -81,6 +82,20 @@ def test_reporters_receive_every_scalar_and_tensorboard_reads_back(tiny_train_co
     assert [e.value for e in events.Scalars("pair_dev/accuracy")] == pytest.approx(
         [h["metrics"]["pair_dev"]["accuracy"] for h in history])
     assert [e.step for e in events.Scalars("train/loss")] == list(range(1, 9))
+
+
+def test_observers_get_the_mean_loss_of_each_updates_micro_batches(tiny_train_config, tiny_tasks, tmp_path):
+    # two micro-batches per update, a log record per update: the record's loss (the mean of the
+    # batches since the previous record) is what an observer must see, not the last batch's loss
+    # (which differs by up to 1.3 here)
+    seen = {}
+    config = tiny_train_config(**files(tiny_tasks), report_to=["jsonl", "collect"], grad_accumulation=2,
+                               **{**SMALL, "log_every": 1})
+    Trainer(config, make_host(collecting_plugin(seen)), progress=False).train()
+    train = [json.loads(r) for r in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    train = [r for r in train if r["event"] == "train"]
+    assert seen["steps"] == [r["step"] for r in train] == [1, 2, 3, 4]
+    assert seen["losses"] == pytest.approx([r["loss"] for r in train], rel=1e-6)
 
 
 def test_best_checkpoint_is_kept_and_predicts_like_its_evaluation(tiny_train_config, tiny_tasks, tmp_path):

@@ -33,7 +33,9 @@ class StepTally:
         self.device = device
         self.world, self.reduce = world, reduce
         self._sums: dict[str, torch.Tensor] = {}  # task -> [sum of finite losses, their count]
-        self._update = self._zeros(2)  # the current update's [finite losses, non-finite losses]
+        self._update = self._zeros(3)  # the current update's [finite losses, non-finite losses, sum of the finite]
+        self.keep_update_loss = False  # keep each update's [loss sum, count] for observers (update_loss)
+        self.update_loss: torch.Tensor | None = None
         self._counters = self._zeros(3)  # [non-finite events since the last settle, events in a row now, worst run]
 
     def _zeros(self, n: int) -> torch.Tensor:
@@ -44,7 +46,7 @@ class StepTally:
         value = torch.where(ok, loss.detach().to(torch.float64), 0.0)
         ok = ok.to(torch.float64)
         self._sums.setdefault(task, self._zeros(2)).add_(torch.stack([value, ok]))
-        self._update.add_(torch.stack([ok, 1.0 - ok]))
+        self._update.add_(torch.stack([ok, 1.0 - ok, value]))
 
     def update_has_finite_loss(self) -> torch.Tensor:
         """True where at least one micro-batch of the current update had a finite loss."""
@@ -60,6 +62,8 @@ class StepTally:
         self._counters[0] += events
         self._counters[2] = torch.maximum(self._counters[2], peak)
         self._counters[1] = torch.where(skipped, peak, 0.0) if skipped is not None else 0.0
+        if self.keep_update_loss:  # [sum of the update's finite losses, their count], still on the device
+            self.update_loss = self._update[[2, 0]].clone()
         self._update.zero_()
 
     def settle(self, losses: bool = True) -> Settled:

@@ -459,6 +459,8 @@ class Trainer:
         data-parallel run only rank 0 reports."""
         main = self.dist.is_main
         self._observe_steps = main and self.host.has_observers("on_step_end")
+        # they get the update's loss over every rank: all ranks reduce it when rank 0 has step observers
+        self.tally.keep_update_loss = bool(self.dist.broadcast(self._observe_steps))
         self._observe_eval = main and self.host.has_observers("on_evaluate")
         self._write_predictions = main and self.host.has_observers("write_predictions")
 
@@ -504,7 +506,7 @@ class Trainer:
                 good = 0
                 if not self.device_checks:
                     self.nonfinite_in_row = 0
-                if self._after_update(task_name, loss, last, started, bar):
+                if self._after_update(task_name, last, started, bar):
                     stop = True
                     break
             if stop and self.position < len(schedule):
@@ -522,7 +524,7 @@ class Trainer:
         self._settle(losses=False)
         bar.close()
 
-    def _after_update(self, task_name: str, loss: torch.Tensor, last: bool, started: float, bar: Any) -> bool:
+    def _after_update(self, task_name: str, last: bool, started: float, bar: Any) -> bool:
         """Log, tell observers, evaluate and save as due after an update; whether the run stops here
         (stopped early, or ``max_steps`` reached)."""
         config = self.config
@@ -536,9 +538,10 @@ class Trainer:
                       "elapsed_s": round(time.perf_counter() - started, 2)}
             self._log(record)
             bar.set_postfix(loss=f"{record['loss']:.4f}", epoch=self.epoch)
+        update_loss = self._update_loss() if self.tally.keep_update_loss else None  # on every rank
         if self._observe_steps:
             self.host.on_step_end({
-                "step": self.step, "epoch": self.epoch, "task": task_name, "loss": float(loss.detach()),
+                "step": self.step, "epoch": self.epoch, "task": task_name, "loss": update_loss,
                 "lr": self.scheduler.get_last_lr()[0],
                 "grad_norm": None if self.grad_norm is None else float(self.grad_norm),
             })
@@ -549,6 +552,14 @@ class Trainer:
         if saving or (self.best_pending and not final) or (self.stopped_early and not final):
             self.save()
         return bool(self.stopped_early or (config.max_steps and self.step >= config.max_steps))
+
+    def _update_loss(self) -> float:
+        """Mean loss of the last update's finite micro-batches, over every rank (one small
+        collective and a host read, only while rank 0 has ``on_step_end`` observers); NaN when
+        none was finite (an update skipped on the device)."""
+        total, count = self.tally.update_loss.tolist() if not self.dist.enabled else \
+            (self.dist.sum(self.tally.update_loss) / self.dist.world).tolist()
+        return total / count if count else float("nan")
 
     def _progress_bar(self):
         from tqdm.auto import tqdm
