@@ -1,14 +1,13 @@
 """Data-parallel training with torchrun on the CPU (Gloo, 2 processes)."""
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from mtdnn_core.testing import crash_signals, failure_report, final_weights, run_cli, write_tiny_tasks
+from mtdnn_core.testing import crash_signals, failure_report, final_weights, run_cli, run_sharded_cli, write_tiny_tasks
 from mtdnn_core.training.distributed import Distributed
 
 ARGS = ["train", "--tasks", "pair,reg", "--encoder", "tiny-random-bert", "--max-seq-len", "32",
@@ -67,21 +66,11 @@ weights = final_weights
 
 
 def run_sharded(out, tasks, *extra):
-    """A 2-rank ``--fsdp`` run that must succeed. PyTorch's FSDP over Gloo has killed a rank in its
-    own code twice (SIGSEGV, SIGABRT), not reproduced in 50 runs since (docs/distributed.md): such a
-    crash is reported as a warning with the ranks' stacks and the run tried once more (resumed from
-    its newest checkpoint where it had written one, which must still end exactly). Any other
-    failure, or a second crash, fails the test."""
-    done = run(out, tasks, 2, "--fsdp", *extra)
-    if done.returncode and crash_signals(done):
-        import warnings
-
-        warnings.warn(f"--fsdp run: a rank was killed by signal {crash_signals(done)}; tried again\n{failure_report(done)}")
-        if (Path(out) / "latest.json").is_file() and "--resume" not in extra:
-            extra = (*extra, "--resume", str(out))
-        elif not (Path(out) / "latest.json").is_file():
-            shutil.rmtree(out, ignore_errors=True)
-        done = run(out, tasks, 2, "--fsdp", *extra)
+    """A 2-rank ``--fsdp`` run that must succeed (tried once more after a crash inside PyTorch:
+    :func:`~mtdnn_core.testing.run_sharded_cli`)."""
+    task_def, data = tasks
+    done = run_sharded_cli([*ARGS, "--task-def", task_def, "--data-dir", data, "--output-dir", out, "--fsdp", *extra], out,
+                           env={"KILL_AT": ""})
     assert done.returncode == 0, failure_report(done)
     return done
 

@@ -63,6 +63,7 @@ class _DivergenceRegularizer(Regularizer):
     compares_outputs = True
     supports_distributed = True
     supports_compile = True
+    supports_fsdp = True
 
     def __init__(self, registries: Any = None, divergence: str | None = None, tasks: list[str] | None = None,
                  task_weight: dict[str, float] | None = None):
@@ -221,6 +222,7 @@ class BregmanProximalPoint(_DivergenceRegularizer):
     Config = BregmanConfig
     extra_forward_passes = 1  # the teacher's
     copies_model = True
+    supports_fsdp = False  # its teacher would be a full copy of the model on every rank
 
     def __init__(self, registries: Any = None, **params):
         config = self.Config(**params)

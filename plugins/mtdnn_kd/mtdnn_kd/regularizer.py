@@ -63,6 +63,7 @@ class KnowledgeDistillation(Regularizer):
     replaces_task_loss = True
     supports_compile = True  # its term is computed from the outputs: nothing runs inside the compiled encoder
     supports_distributed = True  # its term comes from the rank's rows and the trained model's outputs
+    supports_fsdp = True  # and it reads no weight itself
     log_sums = ("missing",)
 
     def __init__(self, registries=None, config: KDConfig | None = None):

@@ -1,12 +1,13 @@
 """A student with everything at once under torchrun: RTE with its SAN head, SMART on RTE and on a
-sequence-labelling task (CoNLL NER), distillation from soft labels. Two Gloo ranks must end where
-one process on the same global batches ends, and log the same (global) numbers."""
+sequence-labelling task (CoNLL NER), distillation from soft labels. Two Gloo ranks, with the model
+replicated or sharded (--fsdp), must end where one process on the same global batches ends, and
+log the same (global) numbers."""
 import json
 
 import pytest
 import torch
 
-from mtdnn_core.testing import final_weights, real_data, run_cli
+from mtdnn_core.testing import failure_report, final_weights, real_data, run_cli, run_sharded_cli
 
 ROWS = 64  # the rows the session's teachers labelled (conftest's TRAIN_ROWS)
 
@@ -39,24 +40,29 @@ def train_records(run):
 
 
 @pytest.mark.slow
-def test_two_ranks_with_san_smart_kd_and_ner_equal_one_process(tmp_path, canonical, soft_dir, conll):
+def test_two_ranks_with_san_smart_kd_and_ner_equal_one_process_sharded_or_not(tmp_path, canonical, soft_dir, conll):
     runs = {}
-    for processes in (1, 2):
-        out = tmp_path / f"ranks{processes}"
-        result = run_cli(student_args(canonical, conll, soft_dir, out), processes)
-        assert result.returncode == 0, result.stderr[-4000:]
-        runs[processes] = out
-    meta = json.loads(next(runs[2].glob("checkpoint-*/state.json")).read_text())
+    for name, processes, extra in (("one", 1, []), ("two", 2, []), ("sharded", 2, ["--fsdp"])):
+        out = tmp_path / name
+        args = student_args(canonical, conll, soft_dir, out) + extra
+        result = run_sharded_cli(args, out) if extra else run_cli(args, processes)
+        assert result.returncode == 0, failure_report(result)
+        runs[name] = out
+    meta = json.loads(next(runs["two"].glob("checkpoint-*/state.json")).read_text())
     assert meta["task_defs"]["rte"]["enable_san"] and meta["task_defs"]["ner"]["task_type"].lower().startswith("sequence")
-    one, two = final_weights(runs[1]), final_weights(runs[2])
-    assert one.keys() == two.keys()
-    for name in one:
-        assert torch.allclose(one[name], two[name], atol=1e-5, rtol=1e-4), name
-    first, second = train_records(runs[1]), train_records(runs[2])
-    assert [r["task"] for r in first] == [r["task"] for r in second] and {r["task"] for r in first} == {"rte", "ner"}
-    for a, b in zip(first, second):  # what is logged is the run's, not rank 0's share
-        assert b["loss"] == pytest.approx(a["loss"], rel=1e-5)
-        assert b["reg_smart"] == pytest.approx(a["reg_smart"], rel=1e-4, abs=1e-7) and a["reg_smart"] > 0
-        if "reg_kd" in a:
-            assert b["reg_kd"] == pytest.approx(a["reg_kd"], rel=1e-5)
-    assert any("reg_kd" in r for r in first)
+    one = final_weights(runs["one"])
+    for other in ("two", "sharded"):  # --fsdp: the same update from sharded weights (SMART's passes, KD's soft labels)
+        weights = final_weights(runs[other])
+        assert one.keys() == weights.keys()
+        for name in one:
+            assert torch.allclose(one[name], weights[name], atol=1e-5, rtol=1e-4), (other, name)
+    first = train_records(runs["one"])
+    assert {r["task"] for r in first} == {"rte", "ner"} and any("reg_kd" in r for r in first)
+    for other in ("two", "sharded"):
+        records = train_records(runs[other])
+        assert [r["task"] for r in records] == [r["task"] for r in first]
+        for a, b in zip(first, records):  # what is logged is the run's, not rank 0's share
+            assert b["loss"] == pytest.approx(a["loss"], rel=1e-5)
+            assert b["reg_smart"] == pytest.approx(a["reg_smart"], rel=1e-4, abs=1e-7) and a["reg_smart"] > 0
+            if "reg_kd" in a:
+                assert b["reg_kd"] == pytest.approx(a["reg_kd"], rel=1e-5)
