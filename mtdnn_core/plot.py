@@ -7,6 +7,9 @@ From each run directory's ``log.jsonl`` (training loss per task, learning rate) 
 * ``learning_rate.png``;
 * ``<dataset>.png``: each metric of a dev/test set over updates (one panel per metric).
 
+Each PNG says in its metadata that mtdnn drew it (``Software: mtdnn``); a file of one of these
+names there that does not is never replaced (the command stops and names it).
+
 :func:`line_chart` is the building block other reports use (the GLUE recipe's plots).
 """
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 from mtdnn_core.errors import MtdnnError
 
 Series = dict[str, list[tuple[float, float]]]  # label -> [(x, y), ...]
+SOFTWARE = "mtdnn"  # the PNG text chunk that marks a chart as mtdnn's
 
 
 @dataclass
@@ -128,9 +132,20 @@ def line_chart(panels: dict[str, Series], path: Path, xlabel: str = "update", ti
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    fig.savefig(path, metadata={"Software": SOFTWARE})
     plt.close(fig)
     return path
+
+
+def drawn_by_mtdnn(path: Path) -> bool:
+    """Whether the PNG at ``path`` carries mtdnn's mark (another file, or no PNG: False)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return getattr(image, "text", {}).get("Software") == SOFTWARE
+    except (UnidentifiedImageError, OSError):
+        return False
 
 
 def _labels(runs: list[Path]) -> list[str]:
@@ -145,19 +160,22 @@ def plot_runs(runs: list[str | Path], out: str | Path) -> list[Path]:
     runs = [Path(r) for r in runs]
     curves = [read_run(r, label) for r, label in zip(runs, _labels(runs))]
     out = Path(out)
-    written = []
+    charts = []  # (panels, file name, line_chart options)
     tasks = sorted({t for c in curves for t in c.train_loss})
     if tasks:
         panels = {task: {c.label: c.train_loss.get(task, []) for c in curves} for task in tasks}
-        written.append(line_chart(panels, out / "train_loss.png", title="training loss", integer_x=True))
+        charts.append((panels, "train_loss.png", {"title": "training loss"}))
     if any(c.learning_rate for c in curves):
-        written.append(line_chart({"learning rate": {c.label: c.learning_rate for c in curves}}, out / "learning_rate.png",
-                                  integer_x=True))
+        charts.append(({"learning rate": {c.label: c.learning_rate for c in curves}}, "learning_rate.png", {}))
     for dataset in sorted({d for c in curves for d in c.metrics}):
         names = sorted({m for c in curves for m in c.metrics.get(dataset, {})})
         panels = {name: {c.label: c.metrics.get(dataset, {}).get(name, []) for c in curves} for name in names}
-        written.append(line_chart(panels, out / f"{dataset}.png", title=dataset, integer_x=True))
-    if not written:
+        charts.append((panels, f"{dataset}.png", {"title": dataset}))
+    if not charts:
         raise MtdnnError(f"nothing to plot: {', '.join(map(str, runs))} hold(s) no training record in log.jsonl and no "
                          f"evaluation in metrics.json (empty files, or a run that stopped before its first logged update)")
-    return written
+    foreign = [name for _, name, _ in charts if (out / name).exists() and not drawn_by_mtdnn(out / name)]
+    if foreign:
+        raise MtdnnError(f"plot: {out} already holds {', '.join(foreign)}, which mtdnn did not draw; nothing was "
+                         f"written. Choose another --out, or move those files away")
+    return [line_chart(panels, out / name, integer_x=True, **options) for panels, name, options in charts]

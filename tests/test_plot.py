@@ -57,3 +57,24 @@ def test_plot_command_writes_pngs_and_overlays_runs(finished_run, tmp_path):
 def test_plot_refuses_a_directory_that_is_no_run(tmp_path):
     with pytest.raises(MtdnnError, match="neither log.jsonl nor metrics.json"):
         read_run(tmp_path)
+
+
+def test_plot_redraws_its_own_pngs_and_never_replaces_anyone_elses(finished_run, tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "plots"
+    first = CliRunner().invoke(main, ["plot", str(finished_run), "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(main, ["plot", str(finished_run), "--out", str(out)])  # its own charts: redrawn
+    assert again.exit_code == 0, again.output
+    for path in out.iterdir():
+        with Image.open(path) as image:
+            assert image.text["Software"] == "mtdnn"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    Image.new("RGB", (3, 2), "red").save(mine / "reg_dev.png")  # a user's picture that happens to share a name
+    (mine / "train_loss.png").write_text("notes")
+    before = {p.name: p.read_bytes() for p in mine.iterdir()}
+    refused = CliRunner().invoke(main, ["plot", str(finished_run), "--out", str(mine)])
+    assert refused.exit_code != 0 and "train_loss.png, reg_dev.png, which mtdnn did not draw" in refused.output
+    assert {p.name: p.read_bytes() for p in mine.iterdir()} == before  # nothing written, nothing replaced
