@@ -133,3 +133,20 @@ def test_compiled_encoder_trains_like_the_eager_one(tiny_train_config, glue_dir,
     assert compiled_weights.keys() == eager_weights.keys()
     for key in eager_weights:
         torch.testing.assert_close(compiled_weights[key], eager_weights[key], rtol=1e-3, atol=1e-4, msg=key)
+
+
+def test_the_tally_keeps_each_updates_finite_losses_for_step_observers():
+    from mtdnn_core.training.tally import StepTally
+
+    tally = StepTally(torch.device("cpu"))
+    tally.keep_update_loss = True
+    for value in (1.0, float("nan"), 3.0):  # one update of three micro-batches, the second not finite
+        loss = torch.tensor(value)
+        tally.add("rte", loss, torch.isfinite(loss))
+    tally.end_update(torch.tensor(False))
+    assert tally.update_loss.tolist() == [4.0, 2.0]  # sum of the finite losses, their count: mean 2.0
+    tally.add("rte", torch.tensor(float("inf")), torch.tensor(False))
+    tally.end_update(torch.tensor(True))
+    assert tally.update_loss.tolist() == [0.0, 0.0]  # nothing finite: the observer gets NaN
+    settled = tally.settle()  # the log record's numbers are unchanged by it
+    assert settled.loss == 2.0 and settled.nonfinite == 2

@@ -63,7 +63,7 @@ class StepTally:
         self._counters[2] = torch.maximum(self._counters[2], peak)
         self._counters[1] = torch.where(skipped, peak, 0.0) if skipped is not None else 0.0
         if self.keep_update_loss:  # [sum of the update's finite losses, their count], still on the device
-            self.update_loss = self._update[[2, 0]].clone()
+            self.update_loss = self._update[[2, 0]]  # indexing with a list copies
         self._update.zero_()
 
     def settle(self, losses: bool = True) -> Settled:
