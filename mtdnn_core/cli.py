@@ -179,7 +179,8 @@ def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, no_p
     try:
         summary = trainer.train()
     except KeyboardInterrupt:
-        click.echo(f"interrupted at update {trainer.step}; {_resume_advice(config.output_dir)}", err=True)
+        if trainer.dist.is_main:  # under torchrun, rank 0 speaks for the run
+            click.echo(f"interrupted at update {trainer.step}; {_resume_advice(config.output_dir)}", err=True)
         sys.exit(130)
     except ObserverError as exc:
         saved = f"checkpoint saved: {exc.checkpoint}" if exc.checkpoint else "no new checkpoint written"
@@ -206,12 +207,28 @@ def _resume_advice(output_dir: str) -> str:
             skip = True
         elif not (arg.startswith("--resume=") or arg == "--overwrite"):
             kept.append(arg)
+    launcher, note = _launcher()
     try:
         latest = resolve_checkpoint(output_dir)
         where = f"last checkpoint: {latest} (update {read_meta(latest).get('step')})"
     except (MtdnnError, OSError):
-        return f"no checkpoint was written yet; start again with: {shlex.join(['mtdnn', *args])}"
-    return f"{where}; resume with: {shlex.join(['mtdnn', *kept, '--resume', str(output_dir)])}"
+        return f"no checkpoint was written yet; start again{note} with: {shlex.join([*launcher, *args])}"
+    return f"{where}; resume{note} with: {shlex.join([*launcher, *kept, '--resume', str(output_dir)])}"
+
+
+def _launcher() -> tuple[list[str], str]:
+    """How to start this command again: ``mtdnn``, or under torchrun the same number of ranks
+    (a resume with another number is refused), with a note for runs over several nodes."""
+    import os
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return ["mtdnn"], ""
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    if local == world:
+        return ["torchrun", "--standalone", "--nproc_per_node", str(local), "-m", "mtdnn_core.cli"], ""
+    return (["torchrun", "--nnodes", str(world // local), "--nproc_per_node", str(local), "-m", "mtdnn_core.cli"],
+            " on every node, with the run's rendezvous options,")
 
 
 @main.command()

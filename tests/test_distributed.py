@@ -232,3 +232,104 @@ def test_fsdp_is_refused_without_torchrun_and_with_what_it_cannot_serve(tiny_tas
                 "--fsdp with --compile", "--fsdp with --ema-decay", "--fsdp with --precision fp16",
                 "l2sp: does not run with --fsdp")
     assert not (tmp_path / "run" / "log.jsonl").exists()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to find torchrun's ranks")
+def test_killing_torchrun_stops_its_ranks(tasks, tmp_path):
+    # torchrun starts each rank in a session of its own: kill -9 of torchrun alone used to leave
+    # both ranks training on, unseen (and writing into the run a user then resumes)
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    task_def, data = tasks
+    out = tmp_path / "run"
+    args = [*ARGS, "--task-def", task_def, "--data-dir", data, "--output-dir", out, "--epochs", "400"]
+    launcher = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                                 "-m", "mtdnn_core.cli", *map(str, args)], start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ranks = []
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "config.json").is_file() and launcher.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)  # the ranks are training once rank 0 has written the run's config
+        ranks = _children(launcher.pid)
+        assert launcher.poll() is None and len(ranks) == 2, launcher.stderr.read() if launcher.poll() is not None else ranks
+        os.kill(launcher.pid, signal.SIGKILL)
+        launcher.wait()
+        deadline = time.monotonic() + 30
+        while any(map(_alive, ranks)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not any(map(_alive, ranks)), f"ranks {ranks} still run after torchrun was killed"
+    finally:
+        for pid in [*ranks, *(_children(launcher.pid) if launcher.poll() is None else [])]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if launcher.poll() is None:
+            launcher.kill()
+
+
+PAUSE = """
+import os, time
+from pathlib import Path
+from mtdnn_core import hookimpl
+
+@hookimpl
+def on_step_end(state):
+    mark = Path(os.environ["PAUSE_MARK"])
+    if state.step == 5 and not mark.exists():  # rank 0 waits here for the test's Ctrl-C, once
+        mark.touch()
+        time.sleep(120)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_under_torchrun_prints_one_resume_command_that_continues_exactly(runs, tasks, tmp_path):
+    import shlex
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "pause").mkdir()
+    (tmp_path / "pause" / "__init__.py").write_text("")
+    (tmp_path / "pause" / "hooks.py").write_text(PAUSE)
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "PAUSE_MARK": str(tmp_path / "paused"), "HF_HUB_OFFLINE": "1"}
+    task_def, data = tasks
+    out = tmp_path / "run"
+    args = [*ARGS, "--task-def", task_def, "--data-dir", data, "--output-dir", out, "--plugin", "pause.hooks"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run"]
+    launcher = subprocess.Popen([*torchrun, "--standalone", "--nproc_per_node", "2", "-m", "mtdnn_core.cli", *map(str, args)],
+                                start_new_session=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "paused").exists() and launcher.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.3)
+    launcher.send_signal(signal.SIGINT)  # what Ctrl-C in torchrun's terminal sends it
+    _, stderr = launcher.communicate(timeout=120)
+    advice = [line for line in stderr.splitlines() if "interrupted at update" in line]
+    assert len(advice) == 1 and "interrupted at update 5" in advice[0], stderr[-3000:]  # rank 0 speaks for the run
+    command = shlex.split(advice[0].split("resume with: ", 1)[1])
+    assert command[:6] == ["torchrun", "--standalone", "--nproc_per_node", "2", "-m", "mtdnn_core.cli"], command
+    assert command[-2:] == ["--resume", str(out)]
+    resumed = subprocess.run([*torchrun, *command[1:]], env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, failure_report(resumed)
+    full, again = weights(runs / "double"), weights(out)
+    for name in full:
+        assert torch.equal(full[name], again[name]), name

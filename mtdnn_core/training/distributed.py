@@ -10,6 +10,9 @@ are summed over ranks once per update, after every backward pass of the update
 whatever parameters they left unused, the update equals the one-process update on the whole
 batch. Evaluation is sharded by batches and gathered in order on rank 0, which alone writes
 logs, scores and checkpoints.
+
+torchrun starts each rank in a session of its own, so killing torchrun (``kill -9``) does not
+reach the ranks: :func:`watch_launcher` makes a rank end itself once its launcher is gone.
 """
 from __future__ import annotations
 
@@ -45,6 +48,8 @@ class Distributed:
     def start(self, device: torch.device) -> None:
         if self.enabled and not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if self.enabled and "TORCHELASTIC_RUN_ID" in os.environ:
+            watch_launcher()
 
     def device(self, device: torch.device) -> torch.device:
         """Each rank on its own GPU (``LOCAL_RANK``); CPU ranks share the CPU."""
@@ -179,3 +184,30 @@ class Distributed:
     def close(self) -> None:
         if self.enabled and dist.is_initialized():
             dist.destroy_process_group()
+
+
+_WATCHED: list[int] = []  # the launcher's pid, once a watch runs in this process
+
+
+def watch_launcher(every_s: float = 2.0) -> None:
+    """End this process when the launcher that started it (its parent, torchrun's agent) is
+    gone: a rank orphaned by ``kill -9`` of torchrun would otherwise train on, unseen, while the
+    user resumes the run. The ranks stop as if killed; the last checkpoint is whole (they are
+    written atomically) and ``--resume`` continues from it."""
+    import threading
+    import time
+
+    launcher = os.getppid()
+    if _WATCHED or launcher == 1:
+        return
+    _WATCHED.append(launcher)
+
+    def watch() -> None:
+        while os.getppid() == launcher:
+            time.sleep(every_s)
+        os.write(2, f"mtdnn: rank {os.environ.get('RANK', '?')}: its launcher (pid {launcher}) is gone; this rank "
+                    f"stops. Resume from the last checkpoint with the same torchrun command and --resume\n".encode())
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mtdnn-launcher-watch", daemon=True).start()
+

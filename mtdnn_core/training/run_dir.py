@@ -14,6 +14,9 @@
   above decide whether they may.
 * The output directory never is, contains or lies inside an input (data, task definitions,
   config, a local encoder), and is never a dangling symbolic link.
+* One writer at a time: the training process holds a lock on the directory (``flock``, released
+  by the kernel however the process ends), so a second run or resume in it is refused while the
+  first still writes, e.g. ranks left running after their torchrun was killed.
 """
 from __future__ import annotations
 
@@ -114,24 +117,57 @@ def settle_output(config: Any, config_file: str | Path | None = None, inputs: li
     return config
 
 
-def prepare(directory: str | Path, resume: bool, overwrite: bool) -> Path:
-    """Check (and create) the output directory when training starts; ``overwrite`` removes an
-    existing run's files first."""
+class Claim:
+    """This process's exclusive hold on a run directory (an ``flock`` on the directory itself:
+    no file is made, and the kernel drops it when the process ends, even by ``kill -9``)."""
+
+    def __init__(self, directory: Path):
+        import errno
+        import fcntl
+
+        self.fd: int | None = os.open(directory, os.O_RDONLY)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(self.fd)
+            self.fd = None
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return  # a file system without flock (some network mounts): run unguarded, as before
+            raise MtdnnError(
+                f"--output-dir {directory}: another process is writing a run there now (a training or resume "
+                f"still running, or torchrun ranks left running after torchrun was killed: see `pgrep -af mtdnn`); "
+                f"wait for it to end or stop it, then start again") from None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def prepare(directory: str | Path, resume: bool, overwrite: bool) -> Claim:
+    """Check (and create) the output directory when training starts and claim it for this
+    process (released with :meth:`Claim.release` or when the process ends); ``overwrite``
+    removes an existing run's files first, once the directory is claimed."""
     directory = Path(directory)
     check(directory, resume, overwrite)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MtdnnError(f"--output-dir {directory}: cannot write there ({exc.strerror}); choose another directory") from None
+    claim = Claim(directory)
     if holds_a_run(directory) and not resume:
         for name in RUN_FILES:
             (directory / name).unlink(missing_ok=True)
         for path in [*directory.glob("checkpoint-*"), *directory.glob(".checkpoint-*"), *(directory / d for d in RUN_DIRS)]:
             shutil.rmtree(path, ignore_errors=True)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         probe = directory / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
+        claim.release()
         raise MtdnnError(f"--output-dir {directory}: cannot write there ({exc.strerror}); choose another directory") from None
-    return directory
+    return claim
 
 
 def check_resume(saved: dict[str, Any], current: dict[str, Any], checkpoint: Path) -> None:

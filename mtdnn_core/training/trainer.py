@@ -402,18 +402,23 @@ class Trainer:
     def train(self, resume: str | Path | None = None) -> dict[str, Any]:
         config = self.config
         resume = resume or config.resume
+        claim = None  # rank 0 alone writes, and holds the directory while it does
         if self.dist.is_main:
-            run_dir.prepare(self.output_dir, resume=bool(resume), overwrite=config.overwrite)
-            ckpt.remove_stale_temporaries(self.output_dir)
-        self.dist.barrier()
-        with attached(self.host, self.reporters), self._console():
-            try:
-                summary = self._train(resume)
-            except ObserverError as exc:
-                saved = self._save_after_failure(exc)
-                exc.checkpoint = None if saved is None else str(saved)
-                raise
-        self.dist.barrier()
+            claim = run_dir.prepare(self.output_dir, resume=bool(resume), overwrite=config.overwrite)
+            ckpt.remove_stale_temporaries(self.output_dir)  # claimed: no other process is writing them
+        try:
+            self.dist.barrier()
+            with attached(self.host, self.reporters), self._console():
+                try:
+                    summary = self._train(resume)
+                except ObserverError as exc:
+                    saved = self._save_after_failure(exc)
+                    exc.checkpoint = None if saved is None else str(saved)
+                    raise
+            self.dist.barrier()
+        finally:
+            if claim is not None:
+                claim.release()
         return summary
 
     def _save_after_failure(self, exc: ObserverError) -> Path | None:

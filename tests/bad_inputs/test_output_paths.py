@@ -215,3 +215,29 @@ def test_predict_default_output_never_replaces_an_existing_file(run_copy, ws):
     ws.fails(["predict", "--checkpoint", run_copy, "--task", "pair", "--data", data],
              f"--output not given and its default {default} exists", f"pass --output {default} to replace it")
     assert default.read_text() == '{"mine": true}\n'
+
+
+@pytest.mark.parametrize("how", ["--overwrite", "--resume"])
+def test_a_run_directory_another_process_writes_is_refused_and_left_alone(run_copy, ws, how):
+    import fcntl
+
+    # another process (e.g. torchrun ranks left running after torchrun was killed) holds the run
+    # directory, as every training process does while it writes there
+    held = os.open(run_copy, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    (run_copy / ".checkpoint-0000009.tmp-99999").mkdir()  # the other writer's checkpoint in progress
+    settings = ws.write(ws.root / "settings.json", (run_copy / "config.json").read_text())
+    before = snapshot(run_copy)
+    ws.run_existed = True
+    args = ["train", "--config", settings, "--output-dir", run_copy, "--no-progress", how]
+    if how == "--resume":
+        args.append(run_copy)
+    try:
+        ws.fails(args, f"--output-dir {run_copy}: another process is writing a run there now", "pgrep -af mtdnn")
+        unchanged(before)  # neither removed (--overwrite) nor tidied (the half-written checkpoint)
+        assert (run_copy / ".checkpoint-0000009.tmp-99999").is_dir()
+    finally:
+        os.close(held)
+    again = run_cli(args)  # once the other process is gone, the same command runs
+    assert again.exit_code == 0, again.output
+    assert not (run_copy / ".checkpoint-0000009.tmp-99999").exists()
