@@ -71,6 +71,12 @@ def read_run(run_dir: str | Path, label: str | None = None) -> RunCurves:
     if not log.is_file() and not history.is_file():
         raise MtdnnError(f"{run_dir}: neither log.jsonl nor metrics.json; is it the --output-dir of an mtdnn train run?")
     curves = RunCurves(label or run_dir.name)
+    if not log.is_file():
+        import logging
+
+        logging.getLogger("mtdnn").warning(
+            f"{run_dir}: no log.jsonl (the run's --report-to left out jsonl): no training loss or learning-rate "
+            f"curves, only its evaluations; add jsonl to --report-to to have them")
     if log.is_file():
         for record in _records(log):
             if record.get("event") != "train":

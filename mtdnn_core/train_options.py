@@ -183,4 +183,6 @@ def print_summary(summary: Any) -> None:
         best = "-" if summary["best_value"] is None else f"{summary['best_value']:.4g}"
         click.echo(f"best {summary['metric_for_best']}: {best} at update {summary['best_step']}{stopped}; "
                    f"use --checkpoint {out}:best")
-    click.echo(f"files: {out}/metrics.json, {out}/scores/, {out}/log.jsonl, checkpoints in {out}/; plots: mtdnn plot {out}")
+    files = [f"{out}/{name}" for name in ("metrics.json", "scores/", "log.jsonl", "tensorboard/")
+             if (Path(out) / name).exists()]  # what this run's reporters and evaluations wrote
+    click.echo(f"files: {', '.join([*files, f'checkpoints in {out}/'])}; plots: mtdnn plot {out}")

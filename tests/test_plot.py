@@ -78,3 +78,18 @@ def test_plot_redraws_its_own_pngs_and_never_replaces_anyone_elses(finished_run,
     refused = CliRunner().invoke(main, ["plot", str(finished_run), "--out", str(mine)])
     assert refused.exit_code != 0 and "train_loss.png, reg_dev.png, which mtdnn did not draw" in refused.output
     assert {p.name: p.read_bytes() for p in mine.iterdir()} == before  # nothing written, nothing replaced
+
+
+def test_a_run_without_log_jsonl_is_drawn_from_its_evaluations_with_a_warning(finished_run, tmp_path, caplog, capsys):
+    from mtdnn_core.train_options import print_summary
+
+    run = tmp_path / "tb_only"  # trained with --report-to tensorboard alone: no log.jsonl
+    shutil.copytree(finished_run, run, ignore=shutil.ignore_patterns("checkpoint-*", "cache", "log.jsonl"))
+    with caplog.at_level("WARNING", logger="mtdnn"):
+        written = plot_runs([run], tmp_path / "plots")
+    assert sorted(p.name for p in written) == ["pair_dev.png", "reg_dev.png"]
+    assert f"{run}: no log.jsonl" in caplog.text and "add jsonl to --report-to" in caplog.text
+    summary = json.loads((run / "summary.json").read_text())
+    print_summary({**summary, "output_dir": str(run)})
+    files = capsys.readouterr().out.split("files: ", 1)[1]
+    assert "log.jsonl" not in files and f"{run}/metrics.json" in files  # only what the run wrote
