@@ -37,8 +37,20 @@ def shard_model(model: nn.Module) -> None:
     for layer in layers:
         fully_shard(layer)
     for head in model.heads.values():
+        head.register_forward_hook(_outputs_own_storage)  # before fully_shard's own hook
         fully_shard(head)
+    model.register_forward_hook(_outputs_own_storage)
     fully_shard(model)
+
+
+def _outputs_own_storage(module: nn.Module, args: Any, output: Any) -> Any:
+    """A head's output that is a view (a regression head's squeeze, a span head's start/end
+    slices) gets its own storage. FSDP hooks the backward on a shard unit's outputs, and an
+    in-place op on a view of them (a task type masking logits, say) would drop that hook
+    silently: weights not gathered, gradients wrong. The copy is of the heads' small outputs."""
+    from torch.utils._pytree import tree_map
+
+    return tree_map(lambda t: t.clone() if isinstance(t, torch.Tensor) and t._is_view() else t, output)
 
 
 def _options(**kwargs: Any):
