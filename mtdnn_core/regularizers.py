@@ -171,6 +171,9 @@ class L2SP(Regularizer):
         """One per rank: the term is not a mean over rows, each rank adds it once."""
         return torch.ones(())
 
+    def needs(self) -> list[str]:
+        return ["a copy of the encoder's starting weights, which would have to be kept (and checkpointed) as shards"]
+
     def __call__(self, model, task, batch, logits, loss):
         params = dict(model.encoder.named_parameters())
         if self.start is None:

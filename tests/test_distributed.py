@@ -231,9 +231,13 @@ def test_fsdp_is_refused_without_torchrun_and_with_what_it_cannot_serve(tiny_tas
     base = ["train", "--task-def", task_def, "--data-dir", data, "--tasks", "pair", "--encoder", "tiny-random-bert",
             "--device", "cpu", "--no-progress", "--output-dir", tmp_path / "run", "--fsdp"]
     cli_refuses(base, "--fsdp shards the model over torchrun's processes")
-    cli_refuses([*base, "--compile", "--ema-decay", "0.9", "--precision", "fp16", "--set", "regularizers=[{name: l2sp}]"],
+    cli_refuses([*base, "--compile", "--ema-decay", "0.9", "--precision", "fp16", "--plugin", "alum",
+                 "--set", "regularizers=[{name: l2sp}, {name: bregman}, {name: smart}]"],
                 "--fsdp with --compile", "--fsdp with --ema-decay", "--fsdp with --precision fp16",
-                "l2sp: does not run with --fsdp")
+                "l2sp: does not run with --fsdp (a copy of the encoder's starting weights",
+                "bregman: does not run with --fsdp (1 extra forward pass(es) per batch outside the trained model; a copy of the model)")
+    refused = cli_refuses([*base, "--plugin", "alum", "--set", "regularizers=[{name: smart}]"], "error")
+    assert "smart" not in refused and "--fsdp" in refused  # SMART serves --fsdp: only the missing torchrun is refused
     assert not (tmp_path / "run" / "log.jsonl").exists()
 
 
