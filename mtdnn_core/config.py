@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -106,8 +107,26 @@ def task_of_dataset(dataset: str) -> str:
     return dataset.split("_", 1)[0]
 
 
-class _LineLoader(yaml.SafeLoader):
+class YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading numbers as YAML 1.2 and Python do: ``1e-5`` is a float
+    (YAML 1.1 wants ``1.0e-5`` and makes ``1e-5`` a string, which a plugin's parameters would
+    then hold as text)."""
+
+
+# a copy of the resolvers: PyYAML's add_implicit_resolver would append to SafeLoader's own lists
+YamlLoader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
+                                 list("-+0123456789"))
+
+
+class _LineLoader(YamlLoader):
     """A safe loader that remembers the line of every mapping key."""
+
+
+def colon_hint(key: Any) -> str:
+    """For a key like ``name:smart`` (YAML reads ``{name:smart}`` as one key): how to write it."""
+    name, _, value = str(key).partition(":")
+    return f" (YAML needs a space after a key's colon: write '{name}: {value}')" if value and name else ""
 
 
 # Aliases (``*name``) may repeat anchored parts, but a few hundred bytes of nested aliases expand
@@ -160,8 +179,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 def load_yaml(text: str, source: str) -> Any:
     """Safe-load one YAML value (``--set KEY=VALUE``), its alias expansion bounded."""
-    check_alias_expansion(yaml.compose(text, Loader=yaml.SafeLoader), source)
-    return yaml.safe_load(text)
+    check_alias_expansion(yaml.compose(text, Loader=YamlLoader), source)
+    return yaml.load(text, Loader=YamlLoader)
 
 
 def _load_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
@@ -306,7 +325,7 @@ def parse_task_defs_partially(text: str, source: str, fields: Any = None) -> tup
                 key = ".".join(map(str, (name, *loc))) if loc else name
                 msg = error_message(err)
                 if err["type"] == "extra_forbidden":
-                    msg = f"unknown key{did_you_mean(str(loc[-1]), TaskDef.model_fields)}"
+                    msg = f"unknown key{did_you_mean(str(loc[-1]), TaskDef.model_fields)}{colon_hint(loc[-1])}"
                 problems.append(f"{source}:{line}: {key}: {msg}")
     return defs, problems
 
@@ -663,6 +682,6 @@ def build_train_config(data: dict[str, Any], source: str = "options", lines: dic
             where = f"{source}:{line}" if line else source
             msg = error_message(err)
             if err["type"] == "extra_forbidden":
-                msg = f"unknown key{did_you_mean(str(loc[-1]), TrainConfig.model_fields)}"
+                msg = f"unknown key{did_you_mean(str(loc[-1]), TrainConfig.model_fields)}{colon_hint(loc[-1])}"
             problems.append(f"{where}: {'.'.join(map(str, loc))}: {msg}")
         raise ConfigError(problems, source) from None

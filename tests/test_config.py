@@ -118,6 +118,26 @@ def test_train_config_rejects_unknown_keys_with_suggestion():
         build_train_config({"tasks": ["rte"], "lr": -1})
 
 
+def test_numbers_in_exponent_form_are_floats_as_in_yaml_1_2_and_python():
+    import yaml
+
+    from mtdnn_core.config import load_yaml
+
+    # PyYAML (YAML 1.1) reads 1e-05 as a string: a regularizer's params would keep it as text
+    assert yaml.safe_load("1e-05") == "1e-05"  # and PyYAML's own loader is left as it is
+    value = load_yaml("{noise_std: 1e-05, big: 1E5, plus: +2e+3, dotted: 1.5e-3, n: 10, under: 1_0e2, text: 1e5x, ver: 1.2.3}",
+                      "--set")
+    assert value == {"noise_std": 1e-05, "big": 100000.0, "plus": 2000.0, "dotted": 0.0015, "n": 10, "under": 1000.0,
+                     "text": "1e5x", "ver": "1.2.3"}
+    assert all(isinstance(value[k], float) for k in ("noise_std", "big", "plus", "under"))
+
+
+def test_a_key_glued_to_its_value_is_explained():
+    # YAML reads {name:smart} as one key "name:smart" with no value
+    with pytest.raises(ConfigError, match="YAML needs a space after a key's colon: write 'name: smart'"):
+        build_train_config({"tasks": ["rte"], "regularizers": [{"name:smart": None}]})
+
+
 def test_task_overrides_change_a_definition_and_recompute_its_head():
     from mtdnn_core.config import override_task
 
