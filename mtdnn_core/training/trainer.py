@@ -93,6 +93,9 @@ class Trainer:
         config = plan.config
         self.plan, self.config, self.host = plan, config, plan.host
         self.progress = progress and self.dist.is_main
+        if config.resume:  # a resume the ranks cannot continue stops before the encoder loads
+            checkpoint = ckpt.resolve_checkpoint(config.resume)
+            self._check_world(ckpt.read_meta(checkpoint), checkpoint)
         if not self.dist.is_main:
             logging.getLogger("mtdnn").setLevel(logging.WARNING)  # rank 0 speaks for the run
         self.output_dir = Path(config.output_dir)
@@ -668,12 +671,15 @@ class Trainer:
         self.dist.barrier()
         return path
 
-    def restore(self, checkpoint: Path) -> None:
-        meta = ckpt.read_meta(checkpoint)
-        run_dir.check_resume(meta["config"], self.config.model_dump(), checkpoint)
+    def _check_world(self, meta: dict, checkpoint: Path) -> None:
         if meta.get("world_size", 1) != self.dist.world:
             raise MtdnnError(f"{checkpoint}: written by {meta.get('world_size', 1)} process(es), resumed by {self.dist.world}; "
                              f"resume with the same torchrun --nproc_per_node (the data shards and random states differ)")
+
+    def restore(self, checkpoint: Path) -> None:
+        meta = ckpt.read_meta(checkpoint)
+        run_dir.check_resume(meta["config"], self.config.model_dump(), checkpoint)
+        self._check_world(meta, checkpoint)
         ckpt.load_weights(self.model, checkpoint, sharded=self.config.fsdp)
         state = ckpt.load_trainer_state(checkpoint)
         try:

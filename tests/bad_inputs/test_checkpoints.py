@@ -101,3 +101,18 @@ def test_latest_pointing_at_nothing_falls_back_with_a_warning(run_copy, ws, tmp_
     for checkpoint in run_copy.glob("checkpoint-*"):
         shutil.rmtree(checkpoint)
     ws.fails(predict(run_copy, ws), "no complete checkpoint is left")
+
+
+def test_a_resume_by_another_number_of_processes_stops_before_the_encoder_loads(run_copy, ws, monkeypatch):
+    import mtdnn_core.training.trainer as trainer_module
+
+    checkpoint = ws.checkpoint_of(run_copy)
+    meta = json.loads((checkpoint / "state.json").read_text())
+    (checkpoint / "state.json").write_text(json.dumps({**meta, "world_size": 2}))  # as two torchrun ranks write it
+
+    def no_encoder(*args, **kwargs):
+        raise AssertionError("the encoder was loaded before the resume was checked")
+
+    monkeypatch.setattr(trainer_module, "build_encoder", no_encoder)
+    ws.run_existed = True
+    ws.fails(resume(checkpoint, ws), f"{checkpoint}: written by 2 process(es), resumed by 1", "torchrun --nproc_per_node")
