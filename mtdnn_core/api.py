@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-API_VERSION = "1.1"  # what plugins state in MTDNN_API; see the module docstring for bumps
+API_VERSION = "1.2"  # what plugins state in MTDNN_API; see the module docstring for bumps
 
 # name -> ("module" or "module:attribute", what it is); docs/api.md lists the same
 _EXPORTS: dict[str, tuple[str, str]] = {
@@ -116,7 +116,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "BUILTIN_METRICS": ("mtdnn_core.metrics", "The built-in metrics by name."),
     "accuracy": ("mtdnn_core.metrics", "Accuracy in percent."),
     "Regularizer": ("mtdnn_core.regularizers", "Base of regularizers (``register_regularizers``): extra loss terms."),
-    "RegularizerContext": ("mtdnn_core.regularizers", "What ``Regularizer.setup`` receives: tasks, task types, tokenizer, data, model."),
+    "RegularizerContext": ("mtdnn_core.regularizers", "What ``Regularizer.setup`` receives: tasks, task types, tokenizer, data, model, ``copy_model`` (1.2)."),
+    "full_module_state": ("mtdnn_core.training.sharding", "A module's weights, whole, on the CPU; gathers the shards of an ``--fsdp`` module (every rank calls it) (1.2)."),
+    "load_full_module_state": ("mtdnn_core.training.sharding", "Load whole weights into a module, sharded (``--fsdp``) or not (1.2)."),
     "RunMode": ("mtdnn_core.regularizers", "How a run trains (torchrun, ``--compile``), as ``Regularizer.check`` reads it."),
     "TaskSampler": ("mtdnn_core.samplers", "Base of multi-task batch schedules (``register_samplers``)."),
     # Component kinds: data formats and tasks
@@ -265,6 +267,10 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and ed
         RegularizerContext as RegularizerContext,
         RunMode as RunMode,
     )
+    from mtdnn_core.training.sharding import (
+        full_module_state as full_module_state,
+        load_full_module_state as load_full_module_state,
+    )
     from mtdnn_core.samplers import TaskSampler as TaskSampler
     from mtdnn_core.data.formats import (
         DataFormat as DataFormat,
@@ -395,6 +401,8 @@ __all__ = [
     "accuracy",
     "Regularizer",
     "RegularizerContext",
+    "full_module_state",
+    "load_full_module_state",
     "RunMode",
     "TaskSampler",
     "DataFormat",

@@ -32,8 +32,11 @@ class RunMode:
 @dataclass
 class RegularizerContext:
     """What :meth:`Regularizer.setup` receives once before training: the run's task definitions
-    (by name), their task types, the tokenizer, the training datasets, the model and the run's
-    seed (the same on every torchrun rank)."""
+    (by name), their task types, the tokenizer, the training datasets, the model, the run's
+    seed (the same on every torchrun rank) and ``copy_model``: a function that returns a copy of
+    the model with its current weights, placed as it is (sharded the same way under ``--fsdp``,
+    where ``copy.deepcopy`` fails). Keep or restore such a copy's weights with
+    ``full_module_state`` and ``load_full_module_state`` (API 1.2), which gather shards."""
 
     tasks: dict[str, TaskDef]
     task_types: dict[str, Any]
@@ -41,6 +44,7 @@ class RegularizerContext:
     datasets: list = field(default_factory=list)
     model: Any = None
     seed: int = 0
+    copy_model: Any = None  # () -> torch.nn.Module; None outside a run (then copy.deepcopy the model)
 
 
 class Regularizer:
@@ -73,8 +77,9 @@ class Regularizer:
     log_sums: tuple[str, ...] = ()
     #: it works with ``--compile``
     supports_compile: bool = False
-    #: it works with ``--fsdp``: the model's weights are then sharded tensors (DTensors) and each
-    #: forward pass is a collective every rank must run
+    #: it works with ``--fsdp``: the model's weights are then sharded tensors (DTensors), each
+    #: forward pass is a collective every rank must run, and :meth:`state_dict` is called on every
+    #: rank (rank 0's is saved), so that it may gather shards
     supports_fsdp: bool = False
 
     def __call__(self, model: torch.nn.Module, task: TaskDef, batch: dict, logits: torch.Tensor,

@@ -74,6 +74,44 @@ def load_full_state(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
     set_model_state_dict(model, state, options=_options(strict=True))
 
 
+def is_sharded(module: nn.Module) -> bool:
+    from torch.distributed.fsdp import FSDPModule
+
+    return isinstance(module, FSDPModule)
+
+
+def full_module_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A module's weights, whole and on the CPU, sharded (``--fsdp``: a collective every rank
+    calls; rank 0 gets the tensors, the others an empty dict) or not."""
+    if is_sharded(module):
+        return full_state(module)
+    return {name: tensor.detach().cpu().clone() for name, tensor in module.state_dict().items()}
+
+
+def load_full_module_state(module: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load whole weights (as :func:`full_module_state` gives them; every rank passes them) into
+    a module, sharded or not."""
+    if is_sharded(module):
+        load_full_state(module, state)
+    else:
+        module.load_state_dict(state)
+
+
+def copy_sharded(model: nn.Module, build) -> nn.Module:
+    """A copy of a sharded ``model`` (FSDP modules cannot be deep-copied): ``build()`` makes a
+    fresh unsharded one of the same architecture, sharded here like ``model`` and given its
+    current weights shard by shard (no gathering). Its root gives up its gathered weights after
+    each forward pass (FSDP keeps a root's gathered until the backward, which a copy used
+    without gradients never runs)."""
+    from torch.distributed.checkpoint.state_dict import get_model_state_dict, set_model_state_dict
+
+    copy = build()
+    shard_model(copy)
+    set_model_state_dict(copy, get_model_state_dict(model))
+    copy.register_forward_hook(lambda module, args, output: module.reshard())  # after FSDP's own hook
+    return copy
+
+
 def full_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict:
     """The optimizer's state, unsharded and keyed by parameter name, on rank 0 (collective)."""
     from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict

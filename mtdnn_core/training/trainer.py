@@ -152,9 +152,27 @@ class Trainer:
                              for r in config.regularizers]
         self.regularizer_names = [r.name for r in config.regularizers]
         context = RegularizerContext(dict(self.defs), {n: self.resolved[n].task_type for n in self.defs},
-                                     self.tokenizer, list(self.data.train), self.model, config.seed)
+                                     self.tokenizer, list(self.data.train), self.model, config.seed,
+                                     copy_model=self._copy_model)
         for regularizer in self.regularizers:
             regularizer.setup(context)
+
+    def _copy_model(self) -> torch.nn.Module:
+        """A copy of the model with its current weights (a regularizer's teacher). Sharded
+        (``--fsdp``) it is built afresh and sharded alike, with the random state put back after
+        the build's draws, so that a run with such a teacher resumes exactly."""
+        if not self.config.fsdp:
+            import copy
+
+            return copy.deepcopy(self.model)
+        from mtdnn_core.training.sharding import copy_sharded
+
+        def build() -> torch.nn.Module:
+            with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+                encoder, _ = build_encoder(self.config, self.host)
+                return build_model(self.defs, encoder, self.host, self.resolved).to(self.device)
+
+        return copy_sharded(self.model, build)
 
     def _build_schedule(self) -> None:
         """The sampler's batches, the update arithmetic, optimizer, learning-rate schedule,
@@ -628,10 +646,12 @@ class Trainer:
         self._settle(losses=False)
         rng_per_rank = self.dist.gather(torch.get_rng_state())
         weights = optimizer_state = None
+        regularizer_states = None
         if self.config.fsdp:  # gathered by every rank, kept on rank 0
             from mtdnn_core.training.sharding import full_optimizer_state, full_state
 
             weights, optimizer_state = full_state(self.model), full_optimizer_state(self.model, self.optimizer)
+            regularizer_states = [r.state_dict() for r in self.regularizers]  # a teacher's shards too
         if not self.dist.is_main:
             self.dist.barrier()
             self.best_pending = False
@@ -643,7 +663,7 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "torch_rng_per_rank": rng_per_rank,
             "python_rng": random.getstate(),
-            "regularizers": [r.state_dict() for r in self.regularizers],
+            "regularizers": regularizer_states if regularizer_states is not None else [r.state_dict() for r in self.regularizers],
         }
         if torch.cuda.is_available():
             trainer_state["cuda_rng"] = torch.cuda.get_rng_state_all()

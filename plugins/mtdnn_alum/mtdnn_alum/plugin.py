@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mtdnn_core.api import hookimpl
 
-MTDNN_API = ">=1.0,<2"  # the mtdnn plugin API this plugin is written for (mtdnn_core.api)
+MTDNN_API = ">=1.2,<2"  # the mtdnn plugin API this plugin is written for (mtdnn_core.api; 1.2: copy_model)
 
 
 @hookimpl

@@ -18,7 +18,8 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mtdnn_core.api import ConfigError, Regularizer, TaskDef, TaskDefField, did_you_mean
+from mtdnn_core.api import (ConfigError, Regularizer, TaskDef, TaskDefField, did_you_mean, full_module_state,
+                            load_full_module_state)
 from mtdnn_alum.adversary import AdversarialPerturbation, PerturbationConfig
 from mtdnn_alum.perturb import install, perturbed, target_module, width_at
 
@@ -221,8 +222,8 @@ class BregmanProximalPoint(_DivergenceRegularizer):
 
     Config = BregmanConfig
     extra_forward_passes = 1  # the teacher's
-    copies_model = True
-    supports_fsdp = False  # its teacher would be a full copy of the model on every rank
+    copies_model = True  # sharded like the model under --fsdp (the run's copy_model)
+    supports_fsdp = True
 
     def __init__(self, registries: Any = None, **params):
         config = self.Config(**params)
@@ -230,14 +231,20 @@ class BregmanProximalPoint(_DivergenceRegularizer):
         self.mu, self.beta = config.mu, config.beta
         self.teacher: torch.nn.Module | None = None
         self._pending_state: dict | None = None
+        self._copy_model = None
+
+    def setup(self, context) -> None:
+        super().setup(context)
+        self._copy_model = getattr(context, "copy_model", None)
 
     def _ensure_teacher(self, model) -> torch.nn.Module:
         if self.teacher is None:
-            self.teacher = copy.deepcopy(model).eval()
+            teacher = self._copy_model() if self._copy_model is not None else copy.deepcopy(model)
+            self.teacher = teacher.eval()
             for p in self.teacher.parameters():
                 p.requires_grad_(False)
             if self._pending_state:
-                self.teacher.load_state_dict(self._pending_state)
+                load_full_module_state(self.teacher, self._pending_state)
                 self._pending_state = None
         return self.teacher
 
@@ -258,7 +265,10 @@ class BregmanProximalPoint(_DivergenceRegularizer):
             t.mul_(self.beta).add_(s.detach(), alpha=1 - self.beta)
 
     def state_dict(self) -> dict:
-        return {} if self.teacher is None else {k: v.detach().cpu() for k, v in self.teacher.state_dict().items()}
+        """The teacher's weights, whole (under --fsdp gathered from every rank's shards)."""
+        if self.teacher is None:  # not built yet: what a resume gave it, if anything
+            return dict(self._pending_state or {})
+        return full_module_state(self.teacher)
 
     def load_state_dict(self, state: dict) -> None:
         self._pending_state = dict(state) or None

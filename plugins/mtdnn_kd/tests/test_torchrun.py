@@ -1,8 +1,9 @@
-"""A student with everything at once under torchrun: RTE with its SAN head, SMART on RTE and on a
-sequence-labelling task (CoNLL NER), distillation from soft labels. Two Gloo ranks, with the model
+"""A student with everything at once under torchrun: RTE with its SAN head, SMART and a Bregman
+teacher on RTE and on a sequence-labelling task (CoNLL NER), distillation from soft labels. Two Gloo ranks, with the model
 replicated or sharded (--fsdp), must end where one process on the same global batches ends, and
 log the same (global) numbers."""
 import json
+import shutil
 
 import pytest
 import torch
@@ -14,14 +15,14 @@ ROWS = 64  # the rows the session's teachers labelled (conftest's TRAIN_ROWS)
 
 def student_args(canonical, conll, soft_dir, out):
     regularizers = (f"regularizers=[{{name: smart, params: {{noise_draw: row, noise_std: 0.01}}}}, "
-                    f"{{name: kd, params: {{soft_labels: '{soft_dir}'}}}}]")
+                    f"{{name: bregman, params: {{beta: 0.5}}}}, {{name: kd, params: {{soft_labels: '{soft_dir}'}}}}]")
     no_dropout = ("task_overrides={rte: {dropout_p: 0.0, head_config: {turn_dropout: 0.0, memory_dropout: 0.0}}, "
                   "ner: {dropout_p: 0.0}}")
     return ["train", "--plugin", "glue", "--plugin", "ner", "--plugin", "alum", "--plugin", "kd",
             "--data-dir", canonical, "--data-dir", f"ner={conll}", "--tasks", "rte,ner", "--encoder", "tiny-random-bert",
             "--max-seq-len", "64", "--batch-size", "16", "--max-train-samples", str(ROWS), "--max-eval-samples", "16",
             "--eval-splits", "dev", "--max-steps", "4", "--lr", "1e-3", "--num-threads", "1", "--device", "cpu",
-            "--no-progress", "--log-every", "1", "--output-dir", out,
+            "--no-progress", "--log-every", "1", "--save-every", "2", "--output-dir", out,
             "--set", "encoder_config={dropout: 0.0}", "--set", no_dropout, "--set", regularizers]
 
 
@@ -66,3 +67,16 @@ def test_two_ranks_with_san_smart_kd_and_ner_equal_one_process_sharded_or_not(tm
             assert b["reg_smart"] == pytest.approx(a["reg_smart"], rel=1e-4, abs=1e-7) and a["reg_smart"] > 0
             if "reg_kd" in a:
                 assert b["reg_kd"] == pytest.approx(a["reg_kd"], rel=1e-5)
+            if "reg_bregman" in a:  # the teacher: a copy of the model, sharded under --fsdp
+                assert b["reg_bregman"] == pytest.approx(a["reg_bregman"], rel=1e-4, abs=1e-9)
+    assert any(r.get("reg_bregman", 0) > 0 for r in first)
+    # a sharded run resumed from its checkpoint at update 2 (the teacher's shards gathered into it
+    # and sharded again) ends bitwise where the uninterrupted one does
+    resumed = tmp_path / "resumed"
+    shutil.copytree(runs["sharded"], resumed, ignore=shutil.ignore_patterns("checkpoint-0000004", "cache"))
+    args = student_args(canonical, conll, soft_dir, resumed) + ["--fsdp", "--resume", str(resumed / "checkpoint-0000002")]
+    result = run_sharded_cli(args, resumed)
+    assert result.returncode == 0, failure_report(result)
+    full, again = final_weights(runs["sharded"]), final_weights(resumed)
+    for name in full:
+        assert torch.equal(full[name], again[name]), name
