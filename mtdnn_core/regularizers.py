@@ -167,6 +167,7 @@ class L2SP(Regularizer):
     Config = L2SPConfig
     supports_distributed = True
     supports_compile = True
+    supports_fsdp = True
 
     def __init__(self, registries=None, config: L2SPConfig | None = None):
         self.alpha = (config or L2SPConfig()).alpha
@@ -176,20 +177,46 @@ class L2SP(Regularizer):
         """One per rank: the term is not a mean over rows, each rank adds it once."""
         return torch.ones(())
 
-    def needs(self) -> list[str]:
-        return ["a copy of the encoder's starting weights, which would have to be kept (and checkpointed) as shards"]
-
     def __call__(self, model, task, batch, logits, loss):
         params = dict(model.encoder.named_parameters())
-        if self.start is None:
+        if self.start is None:  # as the weights are at the first batch: sharded ones as their shards
             self.start = {k: p.detach().clone() for k, p in params.items() if p.requires_grad}
-        return self.alpha * sum(((params[k] - v) ** 2).sum() for k, v in self.start.items())
+        total = 0.0
+        for name in self.start:
+            total = total + self._squared_distance(name, params[name])
+        return self.alpha * total
+
+    def _squared_distance(self, name: str, weight: torch.Tensor) -> torch.Tensor:
+        """||weight - start||^2. Under --fsdp a sharded weight (a DTensor) gives each rank's
+        shard's part, summed over the ranks (differentiably), and a weight FSDP holds gathered at
+        this point (its root's) is compared whole; the start takes the weight's form once."""
+        start = self.start[name]
+        sharded = _is_dtensor(weight)
+        if sharded != _is_dtensor(start):
+            if sharded:
+                from torch.distributed.tensor import distribute_tensor
+
+                start = distribute_tensor(start.to(weight.device), weight.device_mesh, weight.placements)
+            else:
+                start = start.full_tensor()
+            self.start[name] = start
+        distance = ((weight - start) ** 2).sum()
+        return distance.full_tensor() if sharded else distance
 
     def state_dict(self) -> dict:
-        return dict(self.start or {})
+        """The starting weights, whole (under --fsdp gathered from the shards: every rank calls it)."""
+        return {k: (v.full_tensor() if _is_dtensor(v) else v).detach().cpu() for k, v in (self.start or {}).items()}
 
     def load_state_dict(self, state: dict) -> None:
         self.start = dict(state) or None
+
+
+def _is_dtensor(value: Any) -> bool:
+    try:
+        from torch.distributed.tensor import DTensor
+    except ImportError:  # a torch built without distributed support has no sharded tensors
+        return False
+    return isinstance(value, DTensor)
 
 
 def check_regularizers(regularizers: list, registries: Any, tasks: dict[str, TaskDef],

@@ -1,6 +1,7 @@
 """Data-parallel training with torchrun on the CPU (Gloo, 2 processes)."""
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -224,19 +225,46 @@ def test_fsdp_resume_is_exact(sharded, tasks, tmp_path, monkeypatch):
         assert torch.equal(full[name], again[name]), name
 
 
-def test_fsdp_is_refused_without_torchrun_and_with_what_it_cannot_serve(tiny_tasks, tmp_path):
+UNSHARDABLE = """
+from mtdnn_core.api import Regularizer, hookimpl
+
+
+class Sharpness(Regularizer):
+    supports_distributed = True
+    copies_model = True  # and it does not declare supports_fsdp
+
+    def __init__(self, registries=None):
+        pass
+
+    def __call__(self, model, task, batch, logits, loss):
+        return None
+
+
+@hookimpl
+def register_regularizers(registry):
+    registry.add("sharpness", Sharpness)
+"""
+
+
+def test_fsdp_is_refused_without_torchrun_and_with_what_it_cannot_serve(tiny_tasks, tmp_path, monkeypatch):
     from mtdnn_core.testing import cli_refuses
 
+    (tmp_path / "unshardable").mkdir()
+    (tmp_path / "unshardable" / "__init__.py").write_text("")
+    (tmp_path / "unshardable" / "hooks.py").write_text(UNSHARDABLE)
+    monkeypatch.syspath_prepend(str(tmp_path))
     task_def, data = tiny_tasks
     base = ["train", "--task-def", task_def, "--data-dir", data, "--tasks", "pair", "--encoder", "tiny-random-bert",
             "--device", "cpu", "--no-progress", "--output-dir", tmp_path / "run", "--fsdp"]
     cli_refuses(base, "--fsdp shards the model over torchrun's processes")
-    cli_refuses([*base, "--compile", "--ema-decay", "0.9", "--precision", "fp16", "--plugin", "alum",
-                 "--set", "regularizers=[{name: l2sp}, {name: bregman}, {name: smart}]"],
+    cli_refuses([*base, "--compile", "--ema-decay", "0.9", "--precision", "fp16", "--plugin", "unshardable.hooks",
+                 "--set", "regularizers=[{name: sharpness}]"],
                 "--fsdp with --compile", "--fsdp with --ema-decay", "--fsdp with --precision fp16",
-                "l2sp: does not run with --fsdp (a copy of the encoder's starting weights")
-    refused = cli_refuses([*base, "--plugin", "alum", "--set", "regularizers=[{name: smart}, {name: bregman}]"], "error")
-    assert "regularizers" not in refused and "--fsdp" in refused  # both serve --fsdp: only the missing torchrun is refused
+                "sharpness: does not run with --fsdp (a copy of the model); train it without --fsdp")
+    refused = cli_refuses([*base, "--plugin", "alum", "--plugin", "example-regularizer",
+                           "--set", "regularizers=[{name: smart}, {name: bregman}, {name: l2sp}, {name: confidence_penalty}]"],
+                          "error")
+    assert "regularizers" not in refused and "--fsdp" in refused  # each serves --fsdp: only the missing torchrun is refused
     assert not (tmp_path / "run" / "log.jsonl").exists()
 
 
@@ -339,3 +367,25 @@ def test_ctrl_c_under_torchrun_prints_one_resume_command_that_continues_exactly(
     full, again = weights(runs / "double"), weights(out)
     for name in full:
         assert torch.equal(full[name], again[name]), name
+
+
+@pytest.mark.slow
+def test_l2sp_with_fsdp_trains_what_unsharded_ranks_train_and_resumes_exactly(tasks, tmp_path):
+    # its starting weights are kept as the weights are held at its term (shards of the layers, the
+    # gathered root), and checkpointed whole: the term and the update are the unsharded run's
+    l2sp = ["--max-steps", "6", "--log-every", "1", "--save-every", "2", "--set", "regularizers=[{name: l2sp, params: {alpha: 1.0}}]"]
+    plain = run(tmp_path / "plain", tasks, 2, *l2sp)
+    assert plain.returncode == 0, failure_report(plain)
+    run_sharded(tmp_path / "sharded", tasks, *l2sp)
+    one, two = weights(tmp_path / "plain"), weights(tmp_path / "sharded")
+    for name in one:
+        assert torch.allclose(one[name], two[name], atol=1e-6), name
+    terms = [[json.loads(line).get("reg_l2sp") for line in (tmp_path / run_name / "log.jsonl").read_text().splitlines()
+              if '"train"' in line] for run_name in ("plain", "sharded")]
+    assert terms[1] == pytest.approx(terms[0], rel=1e-5, abs=1e-9) and max(terms[0]) > 0.01
+    resumed = tmp_path / "resumed"
+    shutil.copytree(tmp_path / "sharded", resumed, ignore=shutil.ignore_patterns("checkpoint-0000006", "cache"))
+    run_sharded(resumed, tasks, *l2sp, "--resume", resumed / "checkpoint-0000004")
+    again = weights(resumed)
+    for name in two:
+        assert torch.equal(two[name], again[name]), name

@@ -19,9 +19,11 @@ class ConfidencePenalty(Regularizer):
 
     # What it needs from the run, read by ``Regularizer.check`` when the run is planned: it reads
     # only the outputs the trainer computed (no extra forward pass, no hooks, no model copy), so
-    # it runs under torchrun and with --compile; it adds to the task loss rather than replacing it.
+    # it runs under torchrun, with --compile and with --fsdp (sharded weights); it adds to the
+    # task loss rather than replacing it.
     supports_distributed = True
     supports_compile = True
+    supports_fsdp = True
 
     def __init__(self, registries, config: ConfidencePenaltyConfig):
         self.beta = config.beta
