@@ -181,27 +181,33 @@ class L2SP(Regularizer):
         params = dict(model.encoder.named_parameters())
         if self.start is None:  # as the weights are at the first batch: sharded ones as their shards
             self.start = {k: p.detach().clone() for k, p in params.items() if p.requires_grad}
-        total = 0.0
+        whole, shards = 0.0, 0.0  # weights held whole (all of them without --fsdp); this rank's shards
         for name in self.start:
-            total = total + self._squared_distance(name, params[name])
-        return self.alpha * total
-
-    def _squared_distance(self, name: str, weight: torch.Tensor) -> torch.Tensor:
-        """||weight - start||^2. Under --fsdp a sharded weight (a DTensor) gives each rank's
-        shard's part, summed over the ranks (differentiably), and a weight FSDP holds gathered at
-        this point (its root's) is compared whole; the start takes the weight's form once."""
-        start = self.start[name]
-        sharded = _is_dtensor(weight)
-        if sharded != _is_dtensor(start):
-            if sharded:
-                from torch.distributed.tensor import distribute_tensor
-
-                start = distribute_tensor(start.to(weight.device), weight.device_mesh, weight.placements)
+            weight = params[name]
+            start = self._start_like(name, weight)
+            if _is_dtensor(weight):
+                shards = shards + ((weight.to_local() - start.to_local()) ** 2).sum()
             else:
-                start = start.full_tensor()
-            self.start[name] = start
-        distance = ((weight - start) ** 2).sum()
-        return distance.full_tensor() if sharded else distance
+                whole = whole + ((weight - start) ** 2).sum()
+        if torch.is_tensor(shards):  # every rank's shards: the same term on every rank
+            whole = whole + _SumOverRanks.apply(shards)
+        return self.alpha * whole
+
+    def _start_like(self, name: str, weight: torch.Tensor) -> torch.Tensor:
+        """The start of ``weight`` in the form and on the device the weight has here (under
+        --fsdp a layer's weight is a shard, the root's is gathered; a resumed start comes whole,
+        on the CPU); converted once and kept."""
+        start = self.start[name]
+        if _is_dtensor(weight) and not _is_dtensor(start):
+            from torch.distributed.tensor import distribute_tensor
+
+            start = distribute_tensor(start.to(weight.to_local().device), weight.device_mesh, weight.placements)
+        elif not _is_dtensor(weight) and _is_dtensor(start):
+            start = start.full_tensor()
+        if not _is_dtensor(start) and start.device != weight.device:
+            start = start.to(weight.device)
+        self.start[name] = start
+        return start
 
     def state_dict(self) -> dict:
         """The starting weights, whole (under --fsdp gathered from the shards: every rank calls it)."""
@@ -209,6 +215,29 @@ class L2SP(Regularizer):
 
     def load_state_dict(self, state: dict) -> None:
         self.start = dict(state) or None
+
+
+class _SumOverRanks(torch.autograd.Function):
+    """The sum of every rank's value (one all-reduce). Its gradient is the ranks' mean of theirs:
+    each rank's value is one part of one term that every rank's loss holds, weighted by the
+    rank's share times the world size (the shares' mean is 1), and nothing averages a sharded
+    weight's gradient afterwards, unlike the gradients FSDP reduce-scatters."""
+
+    @staticmethod
+    def forward(ctx, value: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as dist
+
+        total = value.detach().clone()
+        dist.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as dist
+
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad / dist.get_world_size()
 
 
 def _is_dtensor(value: Any) -> bool:

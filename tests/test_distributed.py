@@ -372,8 +372,11 @@ def test_ctrl_c_under_torchrun_prints_one_resume_command_that_continues_exactly(
 @pytest.mark.slow
 def test_l2sp_with_fsdp_trains_what_unsharded_ranks_train_and_resumes_exactly(tasks, tmp_path):
     # its starting weights are kept as the weights are held at its term (shards of the layers, the
-    # gathered root), and checkpointed whole: the term and the update are the unsharded run's
-    l2sp = ["--max-steps", "6", "--log-every", "1", "--save-every", "2", "--set", "regularizers=[{name: l2sp, params: {alpha: 1.0}}]"]
+    # gathered root), and checkpointed whole: the term and the update are the unsharded run's. 41
+    # rows a task: each epoch ends with a batch of one row, which leaves rank 1 without rows (its
+    # loss at weight 0, rank 0's at 2): a sharded weight's part must still be counted once
+    l2sp = ["--max-train-samples", "41", "--max-steps", "12", "--log-every", "1", "--save-every", "4",
+            "--set", "regularizers=[{name: l2sp, params: {alpha: 1.0}}]"]
     plain = run(tmp_path / "plain", tasks, 2, *l2sp)
     assert plain.returncode == 0, failure_report(plain)
     run_sharded(tmp_path / "sharded", tasks, *l2sp)
@@ -382,10 +385,10 @@ def test_l2sp_with_fsdp_trains_what_unsharded_ranks_train_and_resumes_exactly(ta
         assert torch.allclose(one[name], two[name], atol=1e-6), name
     terms = [[json.loads(line).get("reg_l2sp") for line in (tmp_path / run_name / "log.jsonl").read_text().splitlines()
               if '"train"' in line] for run_name in ("plain", "sharded")]
-    assert terms[1] == pytest.approx(terms[0], rel=1e-5, abs=1e-9) and max(terms[0]) > 0.01
+    assert terms[1] == pytest.approx(terms[0], rel=1e-4, abs=1e-9) and max(terms[0]) > 0.01
     resumed = tmp_path / "resumed"
-    shutil.copytree(tmp_path / "sharded", resumed, ignore=shutil.ignore_patterns("checkpoint-0000006", "cache"))
-    run_sharded(resumed, tasks, *l2sp, "--resume", resumed / "checkpoint-0000004")
+    shutil.copytree(tmp_path / "sharded", resumed, ignore=shutil.ignore_patterns("checkpoint-0000012", "cache"))
+    run_sharded(resumed, tasks, *l2sp, "--resume", resumed / "checkpoint-0000008")
     again = weights(resumed)
     for name in two:
         assert torch.equal(two[name], again[name]), name
