@@ -113,10 +113,22 @@ class YamlLoader(yaml.SafeLoader):
     then hold as text)."""
 
 
-# a copy of the resolvers: PyYAML's add_implicit_resolver would append to SafeLoader's own lists
-YamlLoader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
-                                 list("-+0123456789"))
+# PyYAML reads an exponent as a float only with a dot and a signed exponent (1.0e-5); these are
+# the other forms (1e-5, 1.5e3, .5e3). add_implicit_resolver copies SafeLoader's table first.
+EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_FLOAT, list("-+0123456789."))
+
+
+def as_read_now(value: Any) -> Any:
+    """``value`` (a saved setting) with the numbers that PyYAML's rules left as strings
+    (``'1e-05'``, as earlier versions saved them) read as the floats they now are."""
+    if isinstance(value, str) and EXPONENT_FLOAT.match(value):
+        return float(value.replace("_", ""))
+    if isinstance(value, dict):
+        return {k: as_read_now(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_read_now(v) for v in value]
+    return value
 
 
 class _LineLoader(YamlLoader):

@@ -125,11 +125,13 @@ def test_numbers_in_exponent_form_are_floats_as_in_yaml_1_2_and_python():
 
     # PyYAML (YAML 1.1) reads 1e-05 as a string: a regularizer's params would keep it as text
     assert yaml.safe_load("1e-05") == "1e-05"  # and PyYAML's own loader is left as it is
-    value = load_yaml("{noise_std: 1e-05, big: 1E5, plus: +2e+3, dotted: 1.5e-3, n: 10, under: 1_0e2, text: 1e5x, ver: 1.2.3}",
-                      "--set")
-    assert value == {"noise_std": 1e-05, "big": 100000.0, "plus": 2000.0, "dotted": 0.0015, "n": 10, "under": 1000.0,
-                     "text": "1e5x", "ver": "1.2.3"}
-    assert all(isinstance(value[k], float) for k in ("noise_std", "big", "plus", "under"))
+    assert yaml.safe_load("1.5e3") == "1.5e3"  # a dot and an unsigned exponent: a string too
+    value = load_yaml("{noise_std: 1e-05, big: 1E5, plus: +2e+3, dotted: 1.5e-3, dot_unsigned: 1.5e3, upper: -2.0E5, "
+                      "lead: .5e3, n: 10, f: 0.5, under: 1_0e2, text: 1e5x, ver: 1.2.3, e: e5, dot: '.'}", "--set")
+    assert value == {"noise_std": 1e-05, "big": 100000.0, "plus": 2000.0, "dotted": 0.0015, "dot_unsigned": 1500.0,
+                     "upper": -200000.0, "lead": 500.0, "n": 10, "f": 0.5, "under": 1000.0, "text": "1e5x", "ver": "1.2.3",
+                     "e": "e5", "dot": "."}
+    assert all(isinstance(value[k], float) for k in ("noise_std", "big", "plus", "dot_unsigned", "upper", "lead", "under"))
 
 
 def test_a_key_glued_to_its_value_is_explained():
@@ -218,3 +220,14 @@ def test_the_original_toolkits_keys_load_without_the_plugin_that_uses_them():
     # task_overrides and a checkpoint's saved definition keep them
     assert override_task(defs["cola"], {"kd_loss": "kl"}).settings == {"kd_loss": "kl", "adv_loss": "SymKlCriterion"}
     assert TaskDef(**defs["cola"].model_dump()).settings == defs["cola"].settings
+
+
+def test_a_run_saved_with_exponents_as_strings_resumes_with_the_floats_they_now_are(tmp_path):
+    from mtdnn_core.training.run_dir import check_resume
+
+    saved = {"lr": 5e-05, "regularizers": [{"name": "smart", "params": {"noise_std": "1e-05", "where": "embeddings"}}]}
+    now = {"lr": 5e-05, "regularizers": [{"name": "smart", "params": {"noise_std": 1e-05, "where": "embeddings"}}]}
+    check_resume(saved, now, tmp_path)  # what an earlier version saved for --set '... noise_std: 1e-05 ...'
+    changed = {**now, "regularizers": [{"name": "smart", "params": {"noise_std": 2e-05, "where": "embeddings"}}]}
+    with pytest.raises(ConfigError, match="regularizers: .*'1e-05'.* -> .*2e-05"):
+        check_resume(saved, changed, tmp_path)

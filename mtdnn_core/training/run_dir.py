@@ -172,8 +172,10 @@ def prepare(directory: str | Path, resume: bool, overwrite: bool) -> Claim:
 
 def check_resume(saved: dict[str, Any], current: dict[str, Any], checkpoint: Path) -> None:
     """Refuse to resume with settings that would make the continuation differ from the run."""
+    from mtdnn_core.config import as_read_now
+
     changed = [f"{key}: {saved.get(key)!r} -> {current.get(key)!r}" for key in sorted(set(saved) | set(current))
-               if key not in RESUMABLE_CHANGES and key in saved and saved.get(key) != current.get(key)]
+               if key not in RESUMABLE_CHANGES and key in saved and as_read_now(saved.get(key)) != current.get(key)]
     if changed:
         raise ConfigError(
             [*changed, f"these settings differ from {checkpoint / 'state.json'} and would not continue the run exactly; "
