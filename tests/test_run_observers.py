@@ -82,6 +82,10 @@ def test_reporters_receive_every_scalar_and_tensorboard_reads_back(tiny_train_co
     assert [e.value for e in events.Scalars("pair_dev/accuracy")] == pytest.approx(
         [h["metrics"]["pair_dev"]["accuracy"] for h in history])
     assert [e.step for e in events.Scalars("train/loss")] == list(range(1, 9))
+    for task in ("pair", "reg"):  # each task's curve: the log records' per-task means
+        expected = [(r["step"], r["task_loss"][task]) for r in train if task in r["task_loss"]]
+        assert [(e.step, e.value) for e in events.Scalars(f"train_loss/{task}")] == [
+            (step, pytest.approx(value, rel=1e-6)) for step, value in expected]
 
 
 def test_observers_get_the_mean_loss_of_each_updates_micro_batches(tiny_train_config, tiny_tasks, tmp_path):

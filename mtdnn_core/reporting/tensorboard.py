@@ -1,9 +1,11 @@
 """The ``tensorboard`` reporter: scalars under ``OUTPUT_DIR/tensorboard`` for ``tensorboard
 --logdir OUTPUT_DIR``.
 
-* every update: ``train/loss``, ``train/lr``, ``train/grad_norm`` and ``train_loss/<task>`` (the
-  loss of the update's task);
-* every log record: the regularizers' terms and skipped batches (``train/reg_*``, ...);
+* every update: ``train/loss`` (the update's, over its batches and every rank's rows),
+  ``train/lr``, ``train/grad_norm``;
+* every log record: ``train_loss/<task>`` (each task's mean loss since the previous record; an
+  update's batches may be of several tasks), the regularizers' terms and skipped batches
+  (``train/reg_*``, ...);
 * every evaluation: ``<dataset>/<metric>`` (``rte_dev/accuracy``).
 
 A resumed run hides the events the interrupted one wrote after the resumed step (TensorBoard's
@@ -45,7 +47,6 @@ class TensorBoardReporter:
         self.writer.add_scalar("train/lr", state.lr, step)
         if state.grad_norm is not None:
             self.writer.add_scalar("train/grad_norm", state.grad_norm, step)
-        self.writer.add_scalar(f"train_loss/{state.task}", state.loss, step)
 
     @hookimpl
     def on_log(self, record: LogRecord) -> None:
@@ -54,6 +55,9 @@ class TensorBoardReporter:
         for key, value in record.data.items():
             if (key.startswith("reg_") or key == "nonfinite_skipped") and _number(value):
                 self.writer.add_scalar(f"train/{key}", value, record.step)
+        for task, value in (record.data.get("task_loss") or {}).items():
+            if _number(value):
+                self.writer.add_scalar(f"train_loss/{task}", value, record.step)
 
     @hookimpl
     def on_evaluate(self, dataset: str, epoch: int, step: int, metrics: dict) -> None:
