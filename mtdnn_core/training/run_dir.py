@@ -20,6 +20,7 @@
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -117,31 +118,80 @@ def settle_output(config: Any, config_file: str | Path | None = None, inputs: li
     return config
 
 
+_CLAIMED: set[int] = set()  # descriptors of this process's claims; a forked child closes its copies
+
+
+def _close_claims_in_child() -> None:
+    """A forked child (a DataLoader worker) would keep the claim until it exits too."""
+    for fd in list(_CLAIMED):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _CLAIMED.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_claims_in_child)
+
+
 class Claim:
     """This process's exclusive hold on a run directory (an ``flock`` on the directory itself:
-    no file is made, and the kernel drops it when the process ends, even by ``kill -9``)."""
+    no file is made, and the kernel drops it when the process ends, even by ``kill -9``). Where
+    the system or file system has no such lock (Windows, some network mounts) the run goes on
+    unguarded, with a warning. A context manager; :meth:`release` lets go."""
 
     def __init__(self, directory: Path):
-        import errno
-        import fcntl
-
-        self.fd: int | None = os.open(directory, os.O_RDONLY)
+        self.fd: int | None = None
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            import fcntl
+        except ImportError:  # not a POSIX system
+            _unguarded(directory, "this system has no flock")
+            return
+        try:
+            fd = os.open(directory, os.O_RDONLY)
         except OSError as exc:
-            os.close(self.fd)
-            self.fd = None
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                return  # a file system without flock (some network mounts): run unguarded, as before
-            raise MtdnnError(
-                f"--output-dir {directory}: another process is writing a run there now (a training or resume "
-                f"still running, or torchrun ranks left running after torchrun was killed: see `pgrep -af mtdnn`); "
-                f"wait for it to end or stop it, then start again") from None
+            _unguarded(directory, exc.strerror or str(exc))
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise MtdnnError(
+                    f"--output-dir {directory}: another process is writing a run there now (a training or resume "
+                    f"still running, or torchrun ranks left running after torchrun was killed: see `pgrep -af mtdnn`); "
+                    f"wait for it to end or stop it, then start again") from None
+            _unguarded(directory, exc.strerror or str(exc))
+            return
+        self.fd = fd
+        _CLAIMED.add(fd)
 
     def release(self) -> None:
         if self.fd is not None:
+            _CLAIMED.discard(self.fd)
             os.close(self.fd)
             self.fd = None
+
+    def __enter__(self) -> "Claim":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+def _unguarded(directory: Path, why: str) -> None:
+    import logging
+
+    logging.getLogger("mtdnn").warning(f"--output-dir {directory}: cannot lock it ({why}); nothing stops another "
+                                       f"process from writing a run there at the same time")
+
+
+def check_not_claimed(directory: str | Path) -> None:
+    """Stop now if another process holds the run directory (a cheap early look: the run claims
+    it for good when training starts)."""
+    if Path(directory).is_dir():
+        Claim(Path(directory)).release()
 
 
 def prepare(directory: str | Path, resume: bool, overwrite: bool) -> Claim:
@@ -155,6 +205,16 @@ def prepare(directory: str | Path, resume: bool, overwrite: bool) -> Claim:
     except OSError as exc:
         raise MtdnnError(f"--output-dir {directory}: cannot write there ({exc.strerror}); choose another directory") from None
     claim = Claim(directory)
+    try:
+        _clear_for_a_new_run(directory, resume)
+    except BaseException:
+        claim.release()
+        raise
+    return claim
+
+
+def _clear_for_a_new_run(directory: Path, resume: bool) -> None:
+    """With ``--overwrite`` (checked before): the old run's files go; then a write probe."""
     if holds_a_run(directory) and not resume:
         for name in RUN_FILES:
             (directory / name).unlink(missing_ok=True)
@@ -165,9 +225,7 @@ def prepare(directory: str | Path, resume: bool, overwrite: bool) -> Claim:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        claim.release()
         raise MtdnnError(f"--output-dir {directory}: cannot write there ({exc.strerror}); choose another directory") from None
-    return claim
 
 
 def check_resume(saved: dict[str, Any], current: dict[str, Any], checkpoint: Path) -> None:

@@ -96,6 +96,8 @@ class Trainer:
         if config.resume:  # a resume the ranks cannot continue stops before the encoder loads
             checkpoint = ckpt.resolve_checkpoint(config.resume)
             self._check_world(ckpt.read_meta(checkpoint), checkpoint)
+        if self.dist.is_main:  # so does a run directory another process is writing
+            run_dir.check_not_claimed(config.output_dir)
         if not self.dist.is_main:
             logging.getLogger("mtdnn").setLevel(logging.WARNING)  # rank 0 speaks for the run
         self.output_dir = Path(config.output_dir)
@@ -429,8 +431,9 @@ class Trainer:
         claim = None  # rank 0 alone writes, and holds the directory while it does
         if self.dist.is_main:
             claim = run_dir.prepare(self.output_dir, resume=bool(resume), overwrite=config.overwrite)
-            ckpt.remove_stale_temporaries(self.output_dir)  # claimed: no other process is writing them
         try:
+            if self.dist.is_main:
+                ckpt.remove_stale_temporaries(self.output_dir)  # claimed: no other process is writing them
             self.dist.barrier()
             with attached(self.host, self.reporters), self._console():
                 try:

@@ -218,8 +218,13 @@ def test_predict_default_output_never_replaces_an_existing_file(run_copy, ws):
 
 
 @pytest.mark.parametrize("how", ["--overwrite", "--resume"])
-def test_a_run_directory_another_process_writes_is_refused_and_left_alone(run_copy, ws, how):
+def test_a_run_directory_another_process_writes_is_refused_and_left_alone(run_copy, ws, how, monkeypatch):
     import fcntl
+
+    import mtdnn_core.training.trainer as trainer_module
+
+    def no_encoder(*args, **kwargs):
+        raise AssertionError("the encoder was loaded before the run directory was checked")
 
     # another process (e.g. torchrun ranks left running after torchrun was killed) holds the run
     # directory, as every training process does while it writes there
@@ -232,12 +237,49 @@ def test_a_run_directory_another_process_writes_is_refused_and_left_alone(run_co
     args = ["train", "--config", settings, "--output-dir", run_copy, "--no-progress", how]
     if how == "--resume":
         args.append(run_copy)
+    monkeypatch.setattr(trainer_module, "build_encoder", no_encoder)  # refused before the model loads
     try:
         ws.fails(args, f"--output-dir {run_copy}: another process is writing a run there now", "pgrep -af mtdnn")
         unchanged(before)  # neither removed (--overwrite) nor tidied (the half-written checkpoint)
         assert (run_copy / ".checkpoint-0000009.tmp-99999").is_dir()
     finally:
         os.close(held)
+    monkeypatch.undo()
     again = run_cli(args)  # once the other process is gone, the same command runs
     assert again.exit_code == 0, again.output
     assert not (run_copy / ".checkpoint-0000009.tmp-99999").exists()
+
+
+def test_a_forked_child_does_not_keep_the_claim(tmp_path):
+    import time
+
+    from mtdnn_core.training.run_dir import Claim
+
+    claim = Claim(tmp_path)
+    ready, started = os.pipe()
+    child = os.fork()  # as a DataLoader worker is forked while the run holds its directory
+    if child == 0:  # (the fork handlers have run by now)
+        os.write(started, b"x")
+        time.sleep(3)
+        os._exit(0)
+    try:
+        assert os.read(ready, 1) == b"x"
+        claim.release()
+        Claim(tmp_path).release()  # free at once: the child closed its copy of the descriptor
+    finally:
+        os.waitpid(child, 0)
+        os.close(ready), os.close(started)
+
+
+def test_a_file_system_without_locks_runs_unguarded_with_a_warning(tmp_path, monkeypatch, caplog):
+    import fcntl
+
+    from mtdnn_core.training.run_dir import Claim
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with caplog.at_level("WARNING", logger="mtdnn"), Claim(tmp_path) as claim:
+        assert claim.fd is None
+    assert f"--output-dir {tmp_path}: cannot lock it (No locks available)" in caplog.text
