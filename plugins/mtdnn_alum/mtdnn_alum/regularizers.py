@@ -236,6 +236,8 @@ class BregmanProximalPoint(_DivergenceRegularizer):
     def setup(self, context) -> None:
         super().setup(context)
         self._copy_model = getattr(context, "copy_model", None)
+        if self._copy_model is not None and self.mu > 0:  # now, before training holds activations
+            self._ensure_teacher(context.model)
 
     def _ensure_teacher(self, model) -> torch.nn.Module:
         if self.teacher is None:
@@ -271,4 +273,7 @@ class BregmanProximalPoint(_DivergenceRegularizer):
         return full_module_state(self.teacher)
 
     def load_state_dict(self, state: dict) -> None:
-        self._pending_state = dict(state) or None
+        if self.teacher is not None and state:
+            load_full_module_state(self.teacher, dict(state))
+        else:
+            self._pending_state = dict(state) or None
