@@ -212,7 +212,11 @@ def _resume_advice(output_dir: str) -> str:
         latest = resolve_checkpoint(output_dir)
         where = f"last checkpoint: {latest} (update {read_meta(latest).get('step')})"
     except (MtdnnError, OSError):
-        return f"no checkpoint was written yet; start again{note} with: {shlex.join([*launcher, *args])}"
+        from mtdnn_core.training.run_dir import holds_a_run
+
+        # the run's first files (config.json, log.jsonl) are there: starting again replaces them
+        again = args if "--overwrite" in args or not holds_a_run(Path(output_dir)) else [*args, "--overwrite"]
+        return f"no checkpoint was written yet; start again{note} with: {shlex.join([*launcher, *again])}"
     return f"{where}; resume{note} with: {shlex.join([*launcher, *kept, '--resume', str(output_dir)])}"
 
 

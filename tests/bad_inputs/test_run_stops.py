@@ -106,6 +106,18 @@ def test_ctrl_c_says_where_the_last_checkpoint_is_and_how_to_resume(ws, module):
     assert "finished: 3 updates" in resumed.output
 
 
+def test_ctrl_c_before_any_checkpoint_says_how_to_start_again(ws, module):
+    plugin = module("ctrlc_first", CTRL_C.replace('state["step"] == 2', 'state["step"] == 1'))
+    ws.run_existed = True  # the run's first files are there (config.json, log.jsonl)
+    args = ws.train("pair", "--plugin", plugin, "--epochs", "3", "--save-every", "100")
+    output = ws.fails(args, "interrupted at update 1", "no checkpoint was written yet; start again with: mtdnn train", code=130)
+    command = shlex.split(output.split("start again with: ", 1)[1].splitlines()[0])
+    assert command[0] == "mtdnn" and command[-1] == "--overwrite"  # the run's first files are in the way
+    again = CliRunner().invoke(main, command[1:])  # the printed command, as it is
+    assert again.exit_code == 0, again.output
+    assert "finished: 3 updates" in again.output
+
+
 @pytest.mark.parametrize("spec, expected", [
     ("pair:f1", ["'pair' does not compute 'f1'", "its metrics: accuracy", "e.g. pair:accuracy"]),
     ("pair:acuracy", ["does not compute 'acuracy'", "did you mean 'accuracy'"]),
