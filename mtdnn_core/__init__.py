@@ -6,5 +6,5 @@ written before it.
 """
 from mtdnn_core.hookspecs import SPEC_VERSION, hookimpl
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["hookimpl", "SPEC_VERSION", "__version__"]

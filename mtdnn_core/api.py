@@ -117,7 +117,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "accuracy": ("mtdnn_core.metrics", "Accuracy in percent."),
     "Regularizer": ("mtdnn_core.regularizers", "Base of regularizers (``register_regularizers``): extra loss terms."),
     "RegularizerContext": ("mtdnn_core.regularizers", "What ``Regularizer.setup`` receives: tasks, task types, tokenizer, data, model, ``copy_model`` (1.2)."),
-    "full_module_state": ("mtdnn_core.training.sharding", "A module's weights, whole, on the CPU; gathers the shards of an ``--fsdp`` module (every rank calls it) (1.2)."),
+    "full_module_state": ("mtdnn_core.training.sharding", "A module's weights, whole, on the CPU; gathers the shards of an ``--fsdp`` module (every rank calls it; rank 0 gets them, the others an empty dict) (1.2)."),
     "load_full_module_state": ("mtdnn_core.training.sharding", "Load whole weights into a module, sharded (``--fsdp``) or not (1.2)."),
     "RunMode": ("mtdnn_core.regularizers", "How a run trains (torchrun, ``--compile``), as ``Regularizer.check`` reads it."),
     "TaskSampler": ("mtdnn_core.samplers", "Base of multi-task batch schedules (``register_samplers``)."),

@@ -182,6 +182,6 @@ def plot_runs(runs: list[str | Path], out: str | Path) -> list[Path]:
                          f"evaluation in metrics.json (empty files, or a run that stopped before its first logged update)")
     foreign = [name for _, name, _ in charts if (out / name).exists() and not drawn_by_mtdnn(out / name)]
     if foreign:
-        raise MtdnnError(f"plot: {out} already holds {', '.join(foreign)}, which mtdnn did not draw; nothing was "
-                         f"written. Choose another --out, or move those files away")
+        raise MtdnnError(f"plot: {out} already holds {', '.join(foreign)}, which mtdnn did not draw (or drew before "
+                         f"0.1.1, without its mark); nothing was written. Choose another --out, or move those files away")
     return [line_chart(panels, out / name, integer_x=True, **options) for panels, name, options in charts]

@@ -1,3 +1,3 @@
 """SMART, ALUM and f-divergence regularizers for mtdnn."""
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
