@@ -48,7 +48,7 @@ class Distributed:
     def start(self, device: torch.device) -> None:
         if self.enabled and not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        if self.enabled and "TORCHELASTIC_RUN_ID" in os.environ:
+        if "TORCHELASTIC_RUN_ID" in os.environ:  # started by torchrun, even as its only process
             watch_launcher()
 
     def device(self, device: torch.device) -> torch.device:
