@@ -102,8 +102,18 @@ class MtdnnGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MtdnnError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
+            if not _told_by_another_rank(exc):
+                click.secho(f"error: {exc}", fg="red", err=True)
             ctx.exit(2)
+
+
+def _told_by_another_rank(exc: MtdnnError) -> bool:
+    """Under torchrun, a configuration error (the settings, task definitions and data files, as
+    one node sees them) is the same on every rank of a node: its first rank tells it; the
+    others stop with the same exit status, silently, instead of repeating it."""
+    import os
+
+    return isinstance(exc, ConfigError) and int(os.environ.get("LOCAL_RANK", "0")) > 0
 
 
 @click.group(cls=MtdnnGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100,

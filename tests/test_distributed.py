@@ -392,3 +392,10 @@ def test_l2sp_with_fsdp_trains_what_unsharded_ranks_train_and_resumes_exactly(ta
     again = weights(resumed)
     for name in two:
         assert torch.equal(two[name], again[name]), name
+
+
+@pytest.mark.slow
+def test_a_configuration_error_under_torchrun_is_told_once(tasks, tmp_path):
+    done = run(tmp_path / "run", tasks, 2, "--fsdp", "--ema-decay", "0.9")
+    assert done.returncode != 0
+    assert done.stderr.count("--fsdp with --ema-decay: the weight average keeps a full, unsharded copy") == 1, done.stderr[-3000:]
