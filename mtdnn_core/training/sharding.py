@@ -92,7 +92,7 @@ def load_full_module_state(module: nn.Module, state: dict[str, torch.Tensor]) ->
     """Load whole weights (as :func:`full_module_state` gives them; every rank passes them) into
     a module, sharded or not."""
     if is_sharded(module):
-        load_full_state(module, state)
+        load_full_state(module, dict(state))  # PyTorch replaces the dict's values with shards
     else:
         module.load_state_dict(state)
 
