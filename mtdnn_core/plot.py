@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,8 +139,14 @@ def line_chart(panels: dict[str, Series], path: Path, xlabel: str = "update", ti
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, metadata={"Software": SOFTWARE})
-    plt.close(fig)
+    # drawn beside it and renamed into place: a link at ``path`` is replaced, never written through
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        fig.savefig(tmp, format="png", metadata={"Software": SOFTWARE})
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -180,8 +187,9 @@ def plot_runs(runs: list[str | Path], out: str | Path) -> list[Path]:
     if not charts:
         raise MtdnnError(f"nothing to plot: {', '.join(map(str, runs))} hold(s) no training record in log.jsonl and no "
                          f"evaluation in metrics.json (empty files, or a run that stopped before its first logged update)")
-    foreign = [name for _, name, _ in charts if (out / name).exists() and not drawn_by_mtdnn(out / name)]
+    foreign = [name for _, name, _ in charts if (out / name).is_symlink()
+               or ((out / name).exists() and not drawn_by_mtdnn(out / name))]  # a link points at someone's file
     if foreign:
         raise MtdnnError(f"plot: {out} already holds {', '.join(foreign)}, which mtdnn did not draw (or drew before "
-                         f"0.1.1, without its mark); nothing was written. Choose another --out, or move those files away")
+                         f"0.1.1, without its mark) or which are links; nothing was written. Choose another --out, or move those files away")
     return [line_chart(panels, out / name, integer_x=True, **options) for panels, name, options in charts]

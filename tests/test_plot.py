@@ -93,3 +93,18 @@ def test_a_run_without_log_jsonl_is_drawn_from_its_evaluations_with_a_warning(fi
     print_summary({**summary, "output_dir": str(run)})
     files = capsys.readouterr().out.split("files: ", 1)[1]
     assert "log.jsonl" not in files and f"{run}/metrics.json" in files  # only what the run wrote
+
+
+def test_plot_never_writes_through_a_link(finished_run, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    first = CliRunner().invoke(main, ["plot", str(finished_run), "--out", str(elsewhere)])  # charts of mtdnn's own
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in elsewhere.iterdir()}
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "train_loss.png").symlink_to(elsewhere / "train_loss.png")  # a link to a chart mtdnn drew
+    (out / "reg_dev.png").symlink_to(tmp_path / "nowhere.png")  # a dangling one
+    refused = CliRunner().invoke(main, ["plot", str(finished_run), "--out", str(out)])
+    assert refused.exit_code != 0 and "train_loss.png, reg_dev.png, which mtdnn did not draw" in refused.output
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before and not (tmp_path / "nowhere.png").exists()
