@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from mtdnn_core.errors import ConfigError, did_you_mean
+from mtdnn_core.errors import ConfigError, colon_hint, did_you_mean
 from mtdnn_core.builtin.original_names import ORIGINAL_NAMES, is_original, original_kinds
 
 def error_message(err: dict) -> str:
@@ -135,10 +135,6 @@ class _LineLoader(YamlLoader):
     """A safe loader that remembers the line of every mapping key."""
 
 
-def colon_hint(key: Any) -> str:
-    """For a key like ``name:smart`` (YAML reads ``{name:smart}`` as one key): how to write it."""
-    name, _, value = str(key).partition(":")
-    return f" (YAML needs a space after a key's colon: write '{name}: {value}')" if value and name else ""
 
 
 # Aliases (``*name``) may repeat anchored parts, but a few hundred bytes of nested aliases expand
@@ -560,11 +556,29 @@ class RegularizerConfig(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+def _is_number_type(annotation: Any) -> bool:
+    """``int``, ``float`` or an optional one (not a type that also takes ``bool``)."""
+    import typing
+
+    options = typing.get_args(annotation) or (annotation,)
+    return bool(set(options) & {int, float}) and bool not in options
+
+
 class TrainConfig(BaseModel):
     """Everything ``mtdnn train`` needs, validated before any model is loaded. The command-line
     options of ``mtdnn train`` are generated from these fields (their descriptions are the help)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # no infinite or NaN settings (an infinite learning rate trained to a diverged model, and
+    # config.json then held ``Infinity``, which strict JSON readers refuse)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_not_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        """pydantic reads ``true`` as 1 for a number (``lr=true`` trained at lr 1.0)."""
+        if isinstance(value, bool) and _is_number_type(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"a number is expected, not {str(value).lower()}")
+        return value
 
     tasks: list[str] = Field(min_length=1, description="comma-separated task names (`mtdnn plugins` lists them); TASK_01: 1% of TASK's training set")
     encoder: str = Field(default="all-minilm-l6-v2",
@@ -693,7 +707,8 @@ def build_train_config(data: dict[str, Any], source: str = "options", lines: dic
             line = _nearest_line(lines or {}, loc)
             where = f"{source}:{line}" if line else source
             msg = error_message(err)
-            if err["type"] == "extra_forbidden":
-                msg = f"unknown key{did_you_mean(str(loc[-1]), TrainConfig.model_fields)}{colon_hint(loc[-1])}"
+            if err["type"] == "extra_forbidden":  # a top-level key is compared with the settings
+                near = did_you_mean(str(loc[-1]), TrainConfig.model_fields) if len(loc) == 1 else ""
+                msg = f"unknown key{near}{colon_hint(loc[-1])}"
             problems.append(f"{where}: {'.'.join(map(str, loc))}: {msg}")
         raise ConfigError(problems, source) from None

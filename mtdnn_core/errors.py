@@ -70,3 +70,9 @@ class UnknownNameError(MtdnnError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return self.args[0]
+
+
+def colon_hint(key: object) -> str:
+    """For a key like ``name:smart`` (YAML reads ``{name:smart}`` as one key): how to write it."""
+    name, _, value = str(key).partition(":")
+    return f" (YAML needs a space after a key's colon: write '{name}: {value}')" if value and name else ""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from mtdnn_core.errors import ConfigError, PluginError, UnknownNameError
+from mtdnn_core.errors import ConfigError, PluginError, UnknownNameError, colon_hint, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     from mtdnn_core.data.formats import DataFormat
@@ -194,7 +194,7 @@ class Registry(Generic[T]):
             return entry.config(**params)
         except ValidationError as exc:
             raise ConfigError(
-                [f"{where}{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()],
+                [f"{where}{'.'.join(map(str, e['loc']))}: {_param_message(e, entry.config)}" for e in exc.errors()],
                 source=f"{self.kind} '{name}' config",
             ) from None
 
@@ -310,3 +310,13 @@ class Registries:
     def __iter__(self) -> Iterator[tuple[str, Registry[Any]]]:
         for kind in KINDS:
             yield kind, getattr(self, kind)
+
+
+def _param_message(error: dict, config: type) -> str:
+    """A parameter's validation message; an unknown one gets the closest known name or, for
+    ``key:value`` (YAML's reading of a key glued to its value), how to write it."""
+    if error.get("type") != "extra_forbidden" or not error.get("loc"):
+        return str(error["msg"])
+    key = str(error["loc"][-1])
+    fields = getattr(config, "model_fields", {}) if len(error["loc"]) == 1 else {}
+    return f"unknown parameter{did_you_mean(key, fields)}{colon_hint(key)}"

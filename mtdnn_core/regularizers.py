@@ -156,7 +156,7 @@ def regularizer_problems(regularizers: list[tuple[str, Regularizer]], tasks: dic
 
 
 class L2SPConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     alpha: float = Field(default=0.01, gt=0, description="weight of the squared distance to the starting encoder")
 
 

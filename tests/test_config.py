@@ -96,7 +96,7 @@ def test_head_config_validated_against_the_heads_model():
                            "  head: san\n  head_config: {turns: 0, turnz: 2}\n")
     problems = check_task_defs(defs, make_host().registries)
     assert any("rte.head_config.turns" in p for p in problems)
-    assert any("rte.head_config.turnz" in p and "Extra inputs" in p for p in problems)
+    assert any("rte.head_config.turnz: unknown parameter; did you mean 'turns'?" in p for p in problems)
 
 
 def test_labels_and_n_class_must_agree():
@@ -138,6 +138,8 @@ def test_a_key_glued_to_its_value_is_explained():
     # YAML reads {name:smart} as one key "name:smart" with no value
     with pytest.raises(ConfigError, match="YAML needs a space after a key's colon: write 'name: smart'"):
         build_train_config({"tasks": ["rte"], "regularizers": [{"name:smart": None}]})
+    with pytest.raises(ConfigError, match=r"alpha:1e-3: unknown parameter; did you mean 'alpha'\? \(YAML needs a space"):
+        make_host().registries.regularizers.validate_config("l2sp", {"alpha:1e-3": None})
 
 
 def test_task_overrides_change_a_definition_and_recompute_its_head():
@@ -231,3 +233,23 @@ def test_a_run_saved_with_exponents_as_strings_resumes_with_the_floats_they_now_
     changed = {**now, "regularizers": [{"name": "smart", "params": {"noise_std": 2e-05, "where": "embeddings"}}]}
     with pytest.raises(ConfigError, match="regularizers: .*'1e-05'.* -> .*2e-05"):
         check_resume(saved, changed, tmp_path)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("lr", float("inf"), "lr: Input should be a finite number"),
+    ("warmup", float("nan"), "warmup: Input should be a finite number"),
+    ("lr", True, "lr: a number is expected, not true"),
+    ("max_steps", True, "max_steps: a number is expected, not true"),
+    ("batch_size", False, "batch_size: a number is expected, not false"),
+])
+def test_settings_that_are_no_finite_numbers_are_refused(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        build_train_config({"tasks": ["rte"], key: value})
+    assert build_train_config({"tasks": ["rte"], "overwrite": True}).overwrite is True  # a real flag still is one
+
+
+def test_regularizer_parameters_refuse_infinite_values():
+    from mtdnn_core.regularizers import L2SPConfig
+
+    with pytest.raises(ValueError, match="finite number"):
+        L2SPConfig(alpha=float("inf"))

@@ -36,7 +36,7 @@ from mtdnn_alum.perturb import check_place
 
 
 class PerturbationConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     where: str = Field(default="embeddings", description="embeddings (the layer's output), word_embeddings or layer:N")
     steps: int = Field(default=1, ge=0, description="K ascent steps (0: the random starting noise, bounded)")
     noise_std: float = Field(default=1e-5, ge=0, description="standard deviation of the Gaussian starting noise")

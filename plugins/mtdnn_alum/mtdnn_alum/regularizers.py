@@ -54,7 +54,7 @@ def standalone_loss(name: str):
 
 
 class _Common(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     divergence: str | None = Field(default=None, description="loss name; default: the task's adv_loss (sym_kl / mse)")
     tasks: list[str] | None = Field(default=None, description="only these tasks (default: all)")
     task_weight: dict[str, float] = Field(default_factory=dict, description="per-task override of the weight")

@@ -26,7 +26,7 @@ from mtdnn_kd.soft_labels import MANIFEST, SoftLabels, task_problems
 
 
 class KDConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     soft_labels: str = Field(description="a directory written by `mtdnn kd teach`")
     alpha: float = Field(default=0.5, ge=0, le=1, description=(
         "weight of the distillation loss (1 - alpha: the hard-label loss); a task's kd_alpha replaces it for that task"))
