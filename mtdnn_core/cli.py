@@ -185,7 +185,15 @@ def train(plugins, strict_plugins, config_file, task_defs, data_dirs, sets, no_p
     options.update(_split_data_dirs(data_dirs))
     config = run_dir.settle_output(_train_config(config_file, plugins, task_defs, sets, options), config_file)
     host = _host(tuple(config.plugins), strict_plugins)
-    trainer = Trainer(config, host, progress=not no_progress)
+    try:
+        trainer = Trainer(config, host, progress=not no_progress)
+    except KeyboardInterrupt:  # loading the encoder or the data: nothing trained, nothing to resume
+        import shlex
+
+        launcher, note = _launcher()
+        args = click.get_current_context().meta.get("mtdnn.args", ["train", "..."])
+        click.echo(f"interrupted before training started; start again{note} with: {shlex.join([*launcher, *args])}", err=True)
+        sys.exit(130)
     try:
         summary = trainer.train()
     except KeyboardInterrupt:

@@ -672,8 +672,9 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
         raise ConfigError([f"{path}: no such file"], str(path))
     data, lines = _load_with_lines(_read_text(path), str(path))
     if data is not None and not isinstance(data, dict):
+        hint = colon_hint(str(data).split()[0]) if isinstance(data, str) and data.strip() else ""
         raise ConfigError([f"{path}: a training config is a mapping of keys (tasks: [...], lr: ...), "
-                           f"not a {type(data).__name__}"], str(path))
+                           f"not a {type(data).__name__}{hint}"], str(path))
     data = {**(data or {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
     return build_train_config(data, str(path), lines)
 

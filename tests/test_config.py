@@ -253,3 +253,12 @@ def test_regularizer_parameters_refuse_infinite_values():
 
     with pytest.raises(ValueError, match="finite number"):
         L2SPConfig(alpha=float("inf"))
+
+
+def test_a_config_file_with_a_key_glued_to_its_value_is_explained(tmp_path):
+    from mtdnn_core.config import load_train_config
+
+    path = tmp_path / "run.yml"
+    path.write_text("lr:1e-4\n")  # YAML reads this as one string
+    with pytest.raises(ConfigError, match="not a str .YAML needs a space after a key's colon: write 'lr: 1e-4'"):
+        load_train_config(path)

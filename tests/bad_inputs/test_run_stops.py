@@ -182,3 +182,19 @@ def test_a_reporter_hook_with_a_wrong_argument_name(ws, module):
                                 "@hookimpl\ndef register_reporters(registry):\n    registry.add('misnamed', Misnamed)\n")
     ws.fails(ws.train("pair", "--plugin", plugin, "--report-to", "misnamed"), "reporter:misnamed", "on_step_end", "stat")
     assert not (ws.out / "log.jsonl").exists() and not list(ws.out.glob("checkpoint-*"))
+
+
+def test_ctrl_c_while_the_run_is_prepared_says_to_start_again(ws, monkeypatch):
+    import mtdnn_core.training.trainer as trainer_module
+
+    def pressed(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the encoder loads
+
+    monkeypatch.setattr(trainer_module, "build_encoder", pressed)
+    args = ws.train("pair")
+    output = ws.fails(args, "interrupted before training started; start again with: mtdnn train", code=130)
+    assert "Aborted" not in output
+    monkeypatch.undo()
+    command = shlex.split(output.split("start again with: ", 1)[1].splitlines()[0])
+    again = CliRunner().invoke(main, command[1:])  # the printed command, as it is
+    assert again.exit_code == 0, again.output
