@@ -190,8 +190,9 @@ def _unguarded(directory: Path, why: str) -> None:
 def check_not_claimed(directory: str | Path) -> None:
     """Stop now if another process holds the run directory (a cheap early look: the run claims
     it for good when training starts)."""
-    if Path(directory).is_dir():
-        Claim(Path(directory)).release()
+    directory = Path(os.path.abspath(directory))  # runs/new/../a: looked at without making runs/new
+    if directory.is_dir():
+        Claim(directory).release()
 
 
 def prepare(directory: str | Path, resume: bool, overwrite: bool) -> Claim:
