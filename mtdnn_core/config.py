@@ -135,8 +135,6 @@ class _LineLoader(YamlLoader):
     """A safe loader that remembers the line of every mapping key."""
 
 
-
-
 # Aliases (``*name``) may repeat anchored parts, but a few hundred bytes of nested aliases expand
 # to billions of nodes ("billion laughs") and hang whatever walks the result; a real config
 # repeats far less than this.

@@ -78,7 +78,7 @@ def read_run(run_dir: str | Path, label: str | None = None) -> RunCurves:
         logging.getLogger("mtdnn").warning(
             f"{run_dir}: no log.jsonl (the run's --report-to left out jsonl): no training loss or learning-rate "
             f"curves, only its evaluations; add jsonl to --report-to to have them")
-    if log.is_file():
+    else:
         for record in _records(log):
             if record.get("event") != "train":
                 continue

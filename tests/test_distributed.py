@@ -275,62 +275,97 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"  # a zombie has ended
-    except OSError:
-        return False
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to find torchrun's ranks")
-def test_killing_torchrun_stops_its_ranks(tasks, tmp_path):
-    # torchrun starts each rank in a session of its own: kill -9 of torchrun alone used to leave
-    # both ranks training on, unseen (and writing into the run a user then resumes)
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    task_def, data = tasks
-    out = tmp_path / "run"
-    args = [*ARGS, "--task-def", task_def, "--data-dir", data, "--output-dir", out, "--epochs", "400"]
-    launcher = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                                 "-m", "mtdnn_core.cli", *map(str, args)], start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    ranks = []
-    try:
-        deadline = time.monotonic() + 120
-        while not (out / "config.json").is_file() and launcher.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.5)  # the ranks are training once rank 0 has written the run's config
-        ranks = _children(launcher.pid)
-        assert launcher.poll() is None and len(ranks) == 2, launcher.stderr.read() if launcher.poll() is not None else ranks
-        os.kill(launcher.pid, signal.SIGKILL)
-        launcher.wait()
-        deadline = time.monotonic() + 30
-        while any(map(_alive, ranks)) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert not any(map(_alive, ranks)), f"ranks {ranks} still run after torchrun was killed"
-    finally:
-        for pid in [*ranks, *(_children(launcher.pid) if launcher.poll() is None else [])]:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        if launcher.poll() is None:
-            launcher.kill()
-
-
-PAUSE = """
-import os, time
+#: a plugin that tells the test when rank 0 has finished update MTDNN_TEST_STEP (a connection to
+#: the test's port; once per run directory, marked by a file), then waits there for a signal if asked
+REACHED = """
+import os, signal, socket
 from pathlib import Path
 from mtdnn_core import hookimpl
 
 @hookimpl
 def on_step_end(state):
-    mark = Path(os.environ["PAUSE_MARK"])
-    if state.step == 5 and not mark.exists():  # rank 0 waits here for the test's Ctrl-C, once
+    mark = Path(os.environ["MTDNN_TEST_MARK"])
+    if state.step == int(os.environ["MTDNN_TEST_STEP"]) and not mark.exists():
         mark.touch()
-        time.sleep(120)
+        socket.create_connection(("127.0.0.1", int(os.environ["MTDNN_TEST_PORT"]))).close()
+        if os.environ.get("MTDNN_TEST_PAUSE"):
+            signal.pause()  # until the test's Ctrl-C arrives (a KeyboardInterrupt if it came first)
 """
+
+
+class Reached:
+    """Where a torchrun launch of ``ARGS`` stands: the test blocks in :meth:`wait` until rank 0
+    has finished update ``step`` (an event, not a guess at how long that takes)."""
+
+    def __init__(self, tmp_path, step: int, pause: bool = False):
+        import socket
+
+        (tmp_path / "reached").mkdir()
+        (tmp_path / "reached" / "__init__.py").write_text("")
+        (tmp_path / "reached" / "hooks.py").write_text(REACHED)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+                    "HF_HUB_OFFLINE": "1", "MTDNN_TEST_PORT": str(self.server.getsockname()[1]),
+                    "MTDNN_TEST_STEP": str(step), "MTDNN_TEST_MARK": str(tmp_path / "reached.mark"),
+                    "MTDNN_TEST_PAUSE": "1" if pause else ""}
+
+    def launch(self, tasks, out, *extra):
+        import subprocess
+        import sys
+
+        task_def, data = tasks
+        args = [*ARGS, "--task-def", task_def, "--data-dir", data, "--output-dir", out, "--plugin", "reached.hooks", *extra]
+        return subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                                 "-m", "mtdnn_core.cli", *map(str, args)], start_new_session=True, env=self.env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def wait(self, launcher) -> None:
+        import socket
+
+        self.server.settimeout(600)  # a bound for a launch that never gets there, not a timing
+        try:
+            self.server.accept()[0].close()
+        except socket.timeout:
+            launcher.kill()
+            pytest.fail(f"rank 0 never reached the update:\n{launcher.communicate()[1][-3000:]}")
+        finally:
+            self.server.close()
+
+
+def _ended(pidfd: int) -> bool:
+    import select
+
+    return bool(select.select([pidfd], [], [], 0)[0])  # a pidfd reads as ready once its process has ended
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "pidfd_open") or not Path("/proc/self/task").is_dir(),
+                    reason="needs Linux (/proc, pidfd_open) to find and watch torchrun's ranks")
+def test_killing_torchrun_stops_its_ranks(tasks, tmp_path):
+    # torchrun starts each rank in a session of its own: kill -9 of torchrun alone used to leave
+    # both ranks training on, unseen (and writing into the run a user then resumes)
+    import select
+    import signal
+
+    reached = Reached(tmp_path, step=1)
+    launcher = reached.launch(tasks, tmp_path / "run", "--epochs", "400")
+    pidfds = []
+    try:
+        reached.wait(launcher)  # both ranks are training
+        pidfds = [os.pidfd_open(pid) for pid in _children(launcher.pid)]
+        assert len(pidfds) == 2
+        os.kill(launcher.pid, signal.SIGKILL)
+        launcher.wait()
+        for pidfd in pidfds:  # each rank's end is an event; 60 s only bounds a rank that never ends
+            select.select([pidfd], [], [], 60)
+        assert all(map(_ended, pidfds)), "a rank still runs after torchrun was killed"
+    finally:
+        for pidfd in pidfds:
+            if not _ended(pidfd):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            os.close(pidfd)
+        if launcher.poll() is None:
+            launcher.kill()
 
 
 @pytest.mark.slow
@@ -339,30 +374,20 @@ def test_ctrl_c_under_torchrun_prints_one_resume_command_that_continues_exactly(
     import signal
     import subprocess
     import sys
-    import time
 
-    (tmp_path / "pause").mkdir()
-    (tmp_path / "pause" / "__init__.py").write_text("")
-    (tmp_path / "pause" / "hooks.py").write_text(PAUSE)
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "PAUSE_MARK": str(tmp_path / "paused"), "HF_HUB_OFFLINE": "1"}
-    task_def, data = tasks
+    reached = Reached(tmp_path, step=5, pause=True)  # rank 0 waits after update 5 (checkpoint at 4)
     out = tmp_path / "run"
-    args = [*ARGS, "--task-def", task_def, "--data-dir", data, "--output-dir", out, "--plugin", "pause.hooks"]
-    torchrun = [sys.executable, "-m", "torch.distributed.run"]
-    launcher = subprocess.Popen([*torchrun, "--standalone", "--nproc_per_node", "2", "-m", "mtdnn_core.cli", *map(str, args)],
-                                start_new_session=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not (tmp_path / "paused").exists() and launcher.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.3)
+    launcher = reached.launch(tasks, out)
+    reached.wait(launcher)
     launcher.send_signal(signal.SIGINT)  # what Ctrl-C in torchrun's terminal sends it
-    _, stderr = launcher.communicate(timeout=120)
+    _, stderr = launcher.communicate(timeout=600)
     advice = [line for line in stderr.splitlines() if "interrupted at update" in line]
     assert len(advice) == 1 and "interrupted at update 5" in advice[0], stderr[-3000:]  # rank 0 speaks for the run
     command = shlex.split(advice[0].split("resume with: ", 1)[1])
     assert command[:6] == ["torchrun", "--standalone", "--nproc_per_node", "2", "-m", "mtdnn_core.cli"], command
     assert command[-2:] == ["--resume", str(out)]
-    resumed = subprocess.run([*torchrun, *command[1:]], env=env, capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run([sys.executable, "-m", "torch.distributed.run", *command[1:]], env=reached.env,
+                             capture_output=True, text=True, timeout=600)  # the mark: no second wait
     assert resumed.returncode == 0, failure_report(resumed)
     full, again = weights(runs / "double"), weights(out)
     for name in full:

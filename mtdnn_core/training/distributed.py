@@ -210,4 +210,3 @@ def watch_launcher(every_s: float = 2.0) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="mtdnn-launcher-watch", daemon=True).start()
-

@@ -251,24 +251,25 @@ def test_a_run_directory_another_process_writes_is_refused_and_left_alone(run_co
 
 
 def test_a_forked_child_does_not_keep_the_claim(tmp_path):
-    import time
-
     from mtdnn_core.training.run_dir import Claim
 
     claim = Claim(tmp_path)
-    ready, started = os.pipe()
+    started_r, started_w = os.pipe()
+    release_r, release_w = os.pipe()
     child = os.fork()  # as a DataLoader worker is forked while the run holds its directory
     if child == 0:  # (the fork handlers have run by now)
-        os.write(started, b"x")
-        time.sleep(3)
+        os.write(started_w, b"x")
+        os.read(release_r, 1)  # alive until the parent has looked
         os._exit(0)
     try:
-        assert os.read(ready, 1) == b"x"
+        assert os.read(started_r, 1) == b"x"
         claim.release()
         Claim(tmp_path).release()  # free at once: the child closed its copy of the descriptor
     finally:
+        os.write(release_w, b"x")
         os.waitpid(child, 0)
-        os.close(ready), os.close(started)
+        for fd in (started_r, started_w, release_r, release_w):
+            os.close(fd)
 
 
 def test_a_file_system_without_locks_runs_unguarded_with_a_warning(tmp_path, monkeypatch, caplog):
